@@ -1,0 +1,54 @@
+import path from 'node:path';
+import { DateTime } from 'luxon';
+import { loadConfig, type CrierConfig } from '../config/load.ts';
+import { ConfigError } from '../config/errors.ts';
+import { Crier, type CrierOptions } from '../crier.ts';
+import { loadJobKinds } from '../job-registry.ts';
+
+/** Options every command takes. */
+export interface GlobalOptions {
+  /** Config file (default $CRIER_CONFIG, else config/crier.yaml). */
+  config?: string;
+  /** Machine-readable output (a contract). */
+  json?: boolean;
+}
+
+/** An error the command reports and exits with `code` on. */
+export class CommandError extends Error {
+  constructor(
+    message: string,
+    readonly code = 1,
+  ) {
+    super(message);
+  }
+}
+
+export function configPath(opts: GlobalOptions): string {
+  return path.resolve(opts.config ?? process.env.CRIER_CONFIG ?? 'config/crier.yaml');
+}
+
+export async function readConfig(opts: GlobalOptions): Promise<CrierConfig> {
+  return loadConfig(configPath(opts), { jobs: await loadJobKinds() });
+}
+
+export async function openCrier(opts: GlobalOptions, crierOpts: CrierOptions = {}): Promise<Crier> {
+  const config = await readConfig(opts);
+  return new Crier(config, await loadJobKinds(), crierOpts);
+}
+
+/**
+ * An instant from the command line. With an offset or Z it is that instant; without one it is
+ * wall-clock time in `zone` (the schedule's), which is how a superadmin thinks of "--at 2027-01-04T09:00".
+ */
+export function parseInstant(text: string, zone: string, flag: string): DateTime {
+  const dt = DateTime.fromISO(text.trim().replace(' ', 'T'), { zone, setZone: true });
+  if (!dt.isValid) throw new CommandError(`${flag} '${text}' is not an ISO-8601 date-time; write e.g. 2027-01-04T09:00 (schedule time) or 2027-01-04T08:00:00Z`, 2);
+  return dt;
+}
+
+/** Prints a ConfigError the way the contract says and returns exit code 2. */
+export function reportConfigError(e: ConfigError, json: boolean | undefined): number {
+  if (json) process.stdout.write(`${JSON.stringify({ ok: false, errors: e.issues }, null, 2)}\n`);
+  else process.stderr.write(`The config is refused; nothing was changed.\n${e.message}\n`);
+  return 2;
+}

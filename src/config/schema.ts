@@ -1,0 +1,180 @@
+import { z } from 'zod';
+import { Duration } from 'luxon';
+import { CronError, parseCron } from '../schedule/cron.ts';
+import { parseLocalDateTime } from '../schedule/occurrences.ts';
+import { isKnownZone } from '../schedule/wallclock.ts';
+
+/*
+ * The config file's shape. Custom checks report `params.offset` (an offset inside the string)
+ * when they know which character is wrong, so the error points at it.
+ */
+
+const id = z.string().regex(/^[a-z0-9][a-z0-9-]*$/, 'ids are lower-case letters, digits and dashes, e.g. council-quarterly');
+
+export const localDate = z.string().superRefine((s, ctx) => {
+  const d = /^\d{4}-\d{2}-\d{2}$/.test(s) ? new Date(`${s}T00:00:00Z`) : null;
+  if (!d || Number.isNaN(d.getTime()) || d.toISOString().slice(0, 10) !== s) {
+    ctx.addIssue({ code: 'custom', message: `'${s}' is not a local date; write YYYY-MM-DD, e.g. 2026-03-02` });
+  }
+});
+
+export const isoDuration = z.string().superRefine((s, ctx) => {
+  const d = Duration.fromISO(s);
+  if (!d.isValid) ctx.addIssue({ code: 'custom', message: `'${s}' is not an ISO-8601 duration; write e.g. P0D, P1W, P1M, P3M, PT12H` });
+  else if (d.toMillis() < 0) ctx.addIssue({ code: 'custom', message: `'${s}' is negative; durations here count forward` });
+});
+
+export const timeZone = z.string().superRefine((s, ctx) => {
+  if (!isKnownZone(s)) ctx.addIssue({ code: 'custom', message: `'${s}' is not an IANA time zone; write e.g. Europe/Brussels, America/Santiago, Australia/Sydney` });
+});
+
+const cronExpression = z.string().superRefine((s, ctx) => {
+  try {
+    parseCron(s);
+  } catch (e) {
+    if (!(e instanceof CronError)) throw e;
+    ctx.addIssue({ code: 'custom', message: e.message, params: { offset: e.offset } });
+  }
+});
+
+const localDateTime = z.string().superRefine((s, ctx) => {
+  try {
+    parseLocalDateTime(s);
+  } catch (e) {
+    ctx.addIssue({ code: 'custom', message: (e as Error).message });
+  }
+});
+
+const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "write a local time as HH:mm, e.g. '09:00'");
+const email = z.string().superRefine((s, ctx) => {
+  if (!z.email().safeParse(s).success) ctx.addIssue({ code: 'custom', message: `'${s}' is not an e-mail address` });
+});
+const url = (schemes: string[], example: string) =>
+  z.string().superRefine((s, ctx) => {
+    let ok = false;
+    try {
+      ok = schemes.includes(new URL(s).protocol.replace(/:$/, ''));
+    } catch {
+      ok = false;
+    }
+    if (!ok) ctx.addIssue({ code: 'custom', message: `'${redact(s)}' is not a ${schemes.join(' or ')} URL; write e.g. ${example}` });
+  });
+const locale = z.string().superRefine((s, ctx) => {
+  try {
+    if (Intl.getCanonicalLocales(s).length === 1) return;
+  } catch {
+    /* reported below */
+  }
+  ctx.addIssue({ code: 'custom', message: `'${s}' is not a locale; write a BCP 47 tag such as nl-BE, fr-BE, de-DE or en` });
+});
+
+/** Never echo a password from a connection URL into an error message or a log. */
+export function redact(s: string): string {
+  return s.replace(/\/\/([^:/@]+):([^@/]+)@/, '//$1:***@');
+}
+
+/** A person named in the config. */
+export const personSchema = z.strictObject({
+  /** Shown in the greeting and the To: header. */
+  name: z.string().min(1),
+  email,
+  /** Picks the message catalogue; default: the platform's first locale. */
+  locale: locale.optional(),
+});
+
+export const platformSchema = z.strictObject({
+  /** The platform's database schema family; only Go Vocal (CitizenLab) for now. */
+  kind: z.literal('govocal', { error: () => "the only platform kind is 'govocal' (Go Vocal, formerly CitizenLab)" }),
+  /** Read-only connection to the platform's Postgres. */
+  database: url(['postgres', 'postgresql'], 'postgres://reader@db.example.org:5432/citizenlab'),
+  /** The tenant's host; its schema is the host with '.' replaced by '_'. */
+  tenant: z.string().regex(/^[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)+$/, 'write the platform host, e.g. participatie.gent.be'),
+  /** Local date the platform went live (anchors `afterLaunch`). */
+  launch: localDate.optional(),
+  /** Public address of the platform, for links (default https://<tenant>). */
+  url: url(['https', 'http'], 'https://participatie.gent.be').optional(),
+});
+
+export const crierSchema = z.strictObject({
+  /** Crier's own Postgres (the ledger). */
+  database: url(['postgres', 'postgresql'], 'postgres://crier@127.0.0.1:5432/crier'),
+  /** Postgres schema of the ledger tables (default "crier"); one per Crier deployment. */
+  schema: z.string().regex(/^[a-z_][a-z0-9_]*$/, 'a schema name is lower-case letters, digits and underscores').default('crier'),
+  /** Redis for the BullMQ queues. */
+  redis: url(['redis', 'rediss'], 'redis://127.0.0.1:6379'),
+  /** Prefix of every BullMQ key (default "crier"); wrap in {} for Redis Cluster. */
+  prefix: z.string().regex(/^[A-Za-z0-9_{}-]+$/, 'letters, digits, -, _ and {} only').default('crier'),
+  /** Deliveries worked at once by one worker (default 5). */
+  concurrency: z.number().int().min(1).max(100).default(5),
+  /** Temporary send failures (SMTP 4xx, connection errors) are retried this often, backing off exponentially. */
+  retry: z
+    .strictObject({
+      /** Tries in all, the first included (default 5). */
+      attempts: z.number().int().min(1).max(50).default(5),
+      /** Wait before the first retry, doubling after each (default PT30S). */
+      backoff: isoDuration.default('PT30S'),
+    })
+    .default({ attempts: 5, backoff: 'PT30S' }),
+});
+
+export const mailSchema = z.strictObject({
+  /** Sender, e.g. "Participatie Gent <participatie@gent.be>". */
+  from: z.string().superRefine((s, ctx) => {
+    const address = /<([^>]+)>\s*$/.exec(s)?.[1] ?? s;
+    if (!z.email().safeParse(address.trim()).success) ctx.addIssue({ code: 'custom', message: `'${s}' has no valid sender address; write "Name <address@example.org>"` });
+  }),
+  /** Where replies go (default: from). */
+  replyTo: email.optional(),
+  /** outbox writes .eml/.html files and sends nothing; smtp sends through `smtp`. */
+  transport: z.enum(['outbox', 'smtp'], { error: (i) => `'${String(i.input)}' is not a transport; use outbox or smtp` }).default('outbox'),
+  /** Folder for the outbox transport (relative to the working directory). */
+  outbox: z.string().min(1).default('./outbox'),
+  /** smtp://user:pass@host:port (smtps:// for implicit TLS); required for transport smtp. */
+  smtp: url(['smtp', 'smtps'], 'smtp://user:pass@smtp.example.org:587').nullish(),
+  /** SMTP connection pool and rate limit. */
+  pool: z
+    .strictObject({
+      maxConnections: z.number().int().min(1).max(50).default(5),
+      /** Messages per second at most, across the pool. */
+      rateLimit: z.number().int().min(1).optional(),
+    })
+    .default({ maxConnections: 5 }),
+});
+
+export const organizationSchema = z.strictObject({
+  /** Shown in headers and footers (default: the platform's organization_name). */
+  name: z.string().min(1).optional(),
+  /** Brand colour, #rrggbb. */
+  color: z.string().regex(/^#[0-9a-fA-F]{6}$/, "write a colour as #rrggbb, e.g. '#0f4c81'").default('#0f4c81'),
+});
+
+/** Keys every schedule has, whatever its job kind. */
+export const scheduleBaseShape = {
+  /** The job kind (a module in jobs/). */
+  job: z.string(),
+  /** Audience ids (keys of `audiences`). */
+  audience: z.union([id, z.array(id).min(1)]).transform((a) => (Array.isArray(a) ? a : [a])),
+  /** Five-field cron expressions in the schedule's zone. */
+  cron: z.union([cronExpression, z.array(cronExpression).min(1)]).optional(),
+  /** Local date-times "YYYY-MM-DD HH:mm". */
+  dates: z.array(localDateTime).optional(),
+  /** ISO-8601 durations after platform.launch, e.g. [P0D, P1W, P3M]. */
+  afterLaunch: z.array(isoDuration).optional(),
+  /** Local time of `afterLaunch` occurrences (default 09:00). */
+  time: hhmm.default('09:00'),
+  /** IANA zone (default: the tenant's core.timezone). */
+  timezone: timeZone.optional(),
+  /** How late a missed occurrence may still be sent (default P2D); older ones are recorded as missed. */
+  catchUp: isoDuration.default('P2D'),
+  /** false keeps the schedule in the file without firing it. */
+  enabled: z.boolean().default(true),
+};
+
+export const topLevelSchema = z.strictObject({
+  platform: platformSchema,
+  crier: crierSchema,
+  mail: mailSchema,
+  organization: organizationSchema.default({ color: '#0f4c81' }),
+  audiences: z.record(id, z.array(personSchema).min(1, 'an audience lists at least one person')),
+  schedules: z.record(id, z.looseObject({ job: z.string({ error: 'every schedule names its job kind, e.g. job: council-update' }) })),
+});

@@ -1,0 +1,119 @@
+import { DateTime, Duration, Interval } from 'luxon';
+import type { Logger } from 'pino';
+import type { CrierConfig, ScheduleConfig } from './config/load.ts';
+import type { JobKind } from './job-kind.ts';
+import { Ledger } from './ledger/ledger.ts';
+import { Platform } from './platform/platform.ts';
+import type { Triggers } from './schedule/occurrences.ts';
+import { createTransport, type Transport } from './delivery/transport.ts';
+import { createLogger } from './log.ts';
+
+/** A schedule with its zone settled (config, else the tenant's core.timezone). */
+export interface Schedule extends ScheduleConfig {
+  timezone: string;
+  triggers: Triggers;
+  catchUpMs: number;
+}
+
+export interface CrierOptions {
+  /** Clock, for tests and `--from`. */
+  now?: () => Date;
+  logger?: Logger;
+  /** Use this transport instead of the config's (tests, preview). */
+  transport?: Transport;
+}
+
+/**
+ * One Crier deployment: its config, job kinds, ledger, platform and transport. The scheduling
+ * (schedule/tick.ts), fan-out and delivery (delivery/) and queue wiring (queue/) all work
+ * through it; nothing here knows about councils or departments.
+ */
+export class Crier {
+  readonly ledger: Ledger;
+  readonly log: Logger;
+  readonly now: () => Date;
+  private platformPromise?: Promise<Platform>;
+  private transportInstance?: Transport;
+  private schedulesCache?: Schedule[];
+
+  constructor(
+    readonly config: CrierConfig,
+    readonly jobs: Map<string, JobKind>,
+    private readonly opts: CrierOptions = {},
+  ) {
+    this.ledger = Ledger.connect(config.crier.database, config.crier.schema);
+    this.log = opts.logger ?? createLogger();
+    this.now = opts.now ?? (() => new Date());
+    this.transportInstance = opts.transport;
+  }
+
+  /** The platform, connected on first use (check and status need it only for defaults). */
+  platform(): Promise<Platform> {
+    this.platformPromise ??= Platform.connect({ database: this.config.platform.database, tenant: this.config.platform.tenant, url: this.config.platform.url });
+    this.platformPromise.catch(() => (this.platformPromise = undefined));
+    return this.platformPromise;
+  }
+
+  get transport(): Transport {
+    this.transportInstance ??= createTransport({
+      kind: this.config.mail.transport,
+      outbox: this.config.mail.outbox,
+      smtp: this.config.mail.smtp,
+      pool: this.config.mail.pool,
+    });
+    return this.transportInstance;
+  }
+
+  /** Every schedule with its time zone resolved; reads the tenant's zone only if one lacks it. */
+  async schedules(): Promise<Schedule[]> {
+    if (this.schedulesCache) return this.schedulesCache;
+    let tenantZone: string | undefined;
+    const out: Schedule[] = [];
+    for (const s of this.config.schedules) {
+      let timezone = s.timezone;
+      if (!timezone) {
+        try {
+          tenantZone ??= (await this.platform()).info.timezone;
+        } catch (e) {
+          throw new Error(`schedules.${s.id}.timezone is not set and the platform's core.timezone could not be read (${(e as Error).message}); set timezone: in the schedule`);
+        }
+        timezone = tenantZone;
+      }
+      out.push({
+        ...s,
+        timezone,
+        catchUpMs: Duration.fromISO(s.catchUp).toMillis(),
+        triggers: { timezone, crons: s.crons, dates: s.dates, afterLaunch: s.afterLaunch, time: s.time, launch: this.config.platform.launch },
+      });
+    }
+    this.schedulesCache = out;
+    return out;
+  }
+
+  async schedule(id: string): Promise<Schedule> {
+    const all = await this.schedules();
+    const found = all.find((s) => s.id === id);
+    if (!found) throw new Error(`there is no schedule '${id}' in ${this.config.file}; schedules: ${all.map((s) => s.id).join(', ') || 'none'}`);
+    return found;
+  }
+
+  job(name: string): JobKind {
+    const job = this.jobs.get(name);
+    if (!job) throw new Error(`no job kind '${name}' in jobs/`);
+    return job;
+  }
+
+  /** The reporting period of one occurrence of a schedule. */
+  period(schedule: Schedule, occurrence: DateTime): Interval<true> {
+    const launch = this.config.platform.launch ? DateTime.fromISO(this.config.platform.launch, { zone: schedule.timezone }) : undefined;
+    return this.job(schedule.job).period({ occurrence: occurrence.setZone(schedule.timezone), timezone: schedule.timezone, launch, options: schedule.options });
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([
+      this.ledger.close(),
+      this.transportInstance?.close(),
+      this.platformPromise?.then((p) => p.close()),
+    ]);
+  }
+}

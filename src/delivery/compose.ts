@@ -1,0 +1,60 @@
+import type { Interval } from 'luxon';
+import type { Crier, Schedule } from '../crier.ts';
+import type { Recipient } from '../job-kind.ts';
+import { renderMessage, type RenderedMessage } from '../render/message.ts';
+import type { OutgoingMessage } from './transport.ts';
+
+export interface ComposeInput {
+  schedule: Schedule;
+  data: unknown;
+  period: Interval<true>;
+  recipient: Recipient;
+  /** Ledger ids, when the message belongs to a run (not a preview). */
+  runId?: number;
+  deliveryId?: number;
+  fileStem: string;
+}
+
+/** The address part of "Name <address>". */
+export function addressOf(from: string): string {
+  return (/<([^>]+)>\s*$/.exec(from)?.[1] ?? from).trim();
+}
+
+/** Renders and addresses one recipient's e-mail. */
+export async function composeMessage(crier: Crier, input: ComposeInput): Promise<{ message: OutgoingMessage; rendered: RenderedMessage }> {
+  const platform = await crier.platform();
+  const mail = crier.config.mail;
+  const replyTo = mail.replyTo ?? addressOf(mail.from);
+  const rendered = await renderMessage({
+    job: crier.job(input.schedule.job),
+    data: input.data,
+    recipient: input.recipient,
+    platform: platform.info,
+    period: input.period,
+    timezone: input.schedule.timezone,
+    organizationName: crier.config.organization.name,
+    color: crier.config.organization.color,
+    replyTo,
+  });
+  const domain = addressOf(mail.from).split('@')[1] ?? 'crier.invalid';
+  const headers: Record<string, string> = {
+    'Auto-Submitted': 'auto-generated',
+    'X-Crier-Schedule': input.schedule.id,
+  };
+  if (input.runId !== undefined) headers['X-Crier-Run'] = String(input.runId);
+  return {
+    rendered,
+    message: {
+      from: mail.from,
+      to: { name: input.recipient.name, address: input.recipient.email },
+      replyTo,
+      subject: rendered.subject,
+      html: rendered.html,
+      text: rendered.text,
+      headers,
+      // Known before the send, so a crash after the server accepted still leaves a traceable id.
+      messageId: input.deliveryId !== undefined ? `<crier.${input.runId}.${input.deliveryId}@${domain}>` : undefined,
+      fileStem: input.fileStem,
+    },
+  };
+}

@@ -1,0 +1,52 @@
+import { DateTime } from 'luxon';
+import type { Crier } from '../crier.ts';
+import { composeMessage } from './compose.ts';
+import { runPeriod } from './fan-out.ts';
+import { SendError } from './transport.ts';
+
+export type DeliverOutcome = 'sent' | 'retry' | 'failed' | 'not-claimed';
+
+/** A temporary failure the queue should retry; the ledger already says so. */
+export class RetryLater extends Error {}
+
+/**
+ * Sends one delivery exactly once: claims the row (pending → sending) in one statement, sends,
+ * then marks it sent with its Message-ID. A row another worker holds, or that is settled, is
+ * left alone. A temporary failure goes back to pending with its error (and throws RetryLater
+ * unless this was the last attempt, which marks it failed); a permanent one is failed at once.
+ */
+export async function deliver(crier: Crier, deliveryId: number, opts: { lastAttempt: boolean }): Promise<DeliverOutcome> {
+  const delivery = await crier.ledger.claimDelivery(deliveryId);
+  if (!delivery) return 'not-claimed';
+  const run = (await crier.ledger.run(delivery.run_id))!;
+  try {
+    const schedule = await crier.schedule(run.schedule_id);
+    const occurrence = DateTime.fromJSDate(run.occurrence, { zone: run.timezone });
+    const { message } = await composeMessage(crier, {
+      schedule,
+      data: run.data,
+      period: runPeriod(run),
+      recipient: { email: delivery.email, name: delivery.name, locale: delivery.locale },
+      runId: run.id,
+      deliveryId: delivery.id,
+      fileStem: `${occurrence.toFormat('yyyy-MM-dd')}-${run.schedule_id}-${run.id}-${delivery.id}-${delivery.email}`,
+    });
+    const result = await crier.transport.send(message);
+    await crier.ledger.markSent(delivery.id, result.messageId);
+    crier.log.info({ delivery: delivery.id, run: run.id, to: delivery.email, messageId: result.messageId }, 'sent');
+    await crier.ledger.completeRunIfSettled(run.id);
+    return 'sent';
+  } catch (e) {
+    const error = e as Error;
+    const permanent = !(error instanceof SendError) || error.permanent;
+    if (permanent || opts.lastAttempt) {
+      await crier.ledger.markFailed(delivery.id, error.message);
+      crier.log.error({ delivery: delivery.id, run: run.id, to: delivery.email, err: error.message }, 'delivery failed');
+      await crier.ledger.completeRunIfSettled(run.id);
+      return 'failed';
+    }
+    await crier.ledger.markRetry(delivery.id, error.message);
+    crier.log.warn({ delivery: delivery.id, run: run.id, to: delivery.email, err: error.message }, 'delivery will be retried');
+    throw new RetryLater(error.message);
+  }
+}

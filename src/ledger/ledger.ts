@@ -1,0 +1,180 @@
+import pg from 'pg';
+import { migrate } from './migrate.ts';
+import * as Q from './queries.ts';
+
+// timestamptz comes back as a JS Date; bigint ids as strings unless told otherwise.
+pg.types.setTypeParser(20, (v) => Number(v));
+
+export type RunOrigin = 'schedule' | 'catch-up' | 'manual';
+export type RunStatus = 'due' | 'fanned-out' | 'done' | 'missed' | 'failed';
+export type DeliveryStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'skipped';
+
+export interface RunRow {
+  id: number;
+  schedule_id: string;
+  occurrence: Date;
+  job: string;
+  timezone: string;
+  origin: RunOrigin;
+  status: RunStatus;
+  period_start: Date | null;
+  period_end: Date | null;
+  data: unknown;
+  error: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface DeliveryRow {
+  id: number;
+  run_id: number;
+  email: string;
+  name: string;
+  locale: string;
+  status: DeliveryStatus;
+  reason: string | null;
+  attempts: number;
+  message_id: string | null;
+  last_error: string | null;
+  created_at: Date;
+  sent_at: Date | null;
+}
+
+/** A recipient as the fan-out writes it: to send, or skipped with a reason. */
+export interface DeliveryInput {
+  email: string;
+  name: string;
+  locale: string;
+  status: 'pending' | 'skipped';
+  reason?: string;
+}
+
+/** Crier's own tables: runs, deliveries and how far each schedule has been checked. */
+export class Ledger {
+  constructor(
+    readonly pool: pg.Pool,
+    readonly schema: string,
+  ) {}
+
+  static connect(database: string, schema: string): Ledger {
+    const pool = new pg.Pool({
+      connectionString: database,
+      max: 6,
+      application_name: 'crier-ledger',
+      options: `-c search_path=${pg.escapeIdentifier(schema).replace(/([\\ ])/g, '\\$1')}`,
+    });
+    pool.on('error', () => {
+      /* idle clients dropped by the server are replaced on the next query */
+    });
+    return new Ledger(pool, schema);
+  }
+
+  async migrate(): Promise<string[]> {
+    const client = await this.pool.connect();
+    try {
+      return await migrate(client, this.schema);
+    } finally {
+      client.release();
+    }
+  }
+
+  async insertRun(r: { scheduleId: string; occurrence: Date; job: string; timezone: string; origin: RunOrigin; status: 'due' | 'missed' }): Promise<RunRow & { created: boolean }> {
+    const res = await this.pool.query(Q.INSERT_RUN, [r.scheduleId, r.occurrence, r.job, r.timezone, r.origin, r.status]);
+    return res.rows[0];
+  }
+
+  async run(id: number): Promise<RunRow | undefined> {
+    return (await this.pool.query(Q.RUN_BY_ID, [id])).rows[0];
+  }
+
+  async runAt(scheduleId: string, occurrence: Date): Promise<RunRow | undefined> {
+    return (await this.pool.query(Q.RUN_BY_OCCURRENCE, [scheduleId, occurrence])).rows[0];
+  }
+
+  async dueRunIds(): Promise<number[]> {
+    return (await this.pool.query(Q.DUE_RUNS)).rows.map((r) => r.id);
+  }
+
+  /** Stores the snapshot unless one is there; returns the run as it now is. */
+  async snapshot(id: number, data: unknown, periodStart: Date, periodEnd: Date): Promise<RunRow> {
+    await this.pool.query(Q.SET_RUN_SNAPSHOT, [id, JSON.stringify(data), periodStart, periodEnd]);
+    return (await this.run(id))!;
+  }
+
+  async setRunStatus(id: number, status: RunStatus, from: RunStatus[], error: string | null = null): Promise<boolean> {
+    return ((await this.pool.query(Q.SET_RUN_STATUS, [id, status, error, from])).rowCount ?? 0) > 0;
+  }
+
+  async completeRunIfSettled(id: number): Promise<boolean> {
+    return ((await this.pool.query(Q.COMPLETE_RUN_IF_SETTLED, [id])).rowCount ?? 0) > 0;
+  }
+
+  async insertDeliveries(runId: number, list: DeliveryInput[]): Promise<void> {
+    if (!list.length) return;
+    await this.pool.query(Q.INSERT_DELIVERIES, [
+      runId,
+      list.map((d) => d.email.toLowerCase()),
+      list.map((d) => d.name),
+      list.map((d) => d.locale),
+      list.map((d) => d.status),
+      list.map((d) => d.reason ?? null),
+    ]);
+  }
+
+  async deliveries(runId: number): Promise<DeliveryRow[]> {
+    return (await this.pool.query(Q.DELIVERIES_OF_RUN, [runId])).rows;
+  }
+
+  async pendingDeliveryIds(): Promise<number[]> {
+    return (await this.pool.query(Q.PENDING_DELIVERIES)).rows.map((r) => r.id);
+  }
+
+  async claimDelivery(id: number): Promise<DeliveryRow | undefined> {
+    return (await this.pool.query(Q.CLAIM_DELIVERY, [id])).rows[0];
+  }
+
+  async markSent(id: number, messageId: string): Promise<void> {
+    await this.pool.query(Q.MARK_SENT, [id, messageId]);
+  }
+
+  async markRetry(id: number, error: string): Promise<void> {
+    await this.pool.query(Q.MARK_RETRY, [id, error]);
+  }
+
+  async markFailed(id: number, error: string): Promise<void> {
+    await this.pool.query(Q.MARK_FAILED, [id, error]);
+  }
+
+  async deliveryCounts(runId: number): Promise<Record<DeliveryStatus, number>> {
+    const counts: Record<DeliveryStatus, number> = { pending: 0, sending: 0, sent: 0, failed: 0, skipped: 0 };
+    for (const r of (await this.pool.query(Q.DELIVERY_COUNTS_OF_RUN, [runId])).rows) counts[r.status as DeliveryStatus] = r.n;
+    return counts;
+  }
+
+  async scheduleState(scheduleId: string, now: Date): Promise<{ watched_since: Date; checked_until: Date }> {
+    await this.pool.query(Q.INIT_SCHEDULE_STATE, [scheduleId, now]);
+    return (await this.pool.query(Q.SCHEDULE_STATE, [scheduleId])).rows[0];
+  }
+
+  async advanceSchedule(scheduleId: string, until: Date): Promise<void> {
+    await this.pool.query(Q.ADVANCE_SCHEDULE_STATE, [scheduleId, until]);
+  }
+
+  async recentRuns(limit = 20) {
+    return (await this.pool.query(Q.RECENT_RUNS, [limit])).rows as (Pick<RunRow, 'id' | 'schedule_id' | 'occurrence' | 'job' | 'origin' | 'status' | 'error' | 'created_at'> & Record<'sent' | 'skipped' | 'failed' | 'pending' | 'sending', number>)[];
+  }
+
+  async deliveryTotals(): Promise<Record<DeliveryStatus, number>> {
+    const counts: Record<DeliveryStatus, number> = { pending: 0, sending: 0, sent: 0, failed: 0, skipped: 0 };
+    for (const r of (await this.pool.query(Q.DELIVERY_TOTALS)).rows) counts[r.status as DeliveryStatus] = r.n;
+    return counts;
+  }
+
+  async problemDeliveries() {
+    return (await this.pool.query(Q.PROBLEM_DELIVERIES)).rows;
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

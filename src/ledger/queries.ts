@@ -1,0 +1,99 @@
+/*
+ * Every query Crier runs against its own ledger, one named constant each. The pool's
+ * search_path is the ledger schema, so table names are unqualified.
+ */
+
+/** Creates a run unless the (schedule, occurrence) exists; returns the row either way. */
+export const INSERT_RUN = `
+  WITH inserted AS (
+    INSERT INTO runs (schedule_id, occurrence, job, timezone, origin, status)
+    VALUES ($1, $2, $3, $4, $5, $6)
+    ON CONFLICT (schedule_id, occurrence) DO NOTHING
+    RETURNING *, true AS created
+  )
+  SELECT * FROM inserted
+  UNION ALL
+  SELECT *, false AS created FROM runs WHERE schedule_id = $1 AND occurrence = $2 AND NOT EXISTS (SELECT 1 FROM inserted)`;
+
+export const RUN_BY_ID = `SELECT * FROM runs WHERE id = $1`;
+
+export const RUN_BY_OCCURRENCE = `SELECT * FROM runs WHERE schedule_id = $1 AND occurrence = $2`;
+
+/** Runs still to fan out (a crash or a lost queue job leaves them here; the tick retries). */
+export const DUE_RUNS = `SELECT id FROM runs WHERE status = 'due' ORDER BY occurrence, id`;
+
+/** Stores the run's data once: the first fan-out wins, so every recipient sees the same figures. */
+export const SET_RUN_SNAPSHOT = `
+  UPDATE runs SET data = $2, period_start = $3, period_end = $4, updated_at = now()
+   WHERE id = $1 AND data IS NULL`;
+
+export const SET_RUN_STATUS = `
+  UPDATE runs SET status = $2, error = $3, updated_at = now() WHERE id = $1 AND status = ANY($4::text[])`;
+
+/** A run is done once none of its deliveries is pending or sending. */
+export const COMPLETE_RUN_IF_SETTLED = `
+  UPDATE runs SET status = 'done', updated_at = now()
+   WHERE id = $1 AND status = 'fanned-out'
+     AND NOT EXISTS (SELECT 1 FROM deliveries WHERE run_id = $1 AND status IN ('pending', 'sending'))`;
+
+/** One row per recipient; an existing (run, email) is left as it is. Arrays are parallel. */
+export const INSERT_DELIVERIES = `
+  INSERT INTO deliveries (run_id, email, name, locale, status, reason)
+  SELECT $1, e, n, l, s, r FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS t(e, n, l, s, r)
+  ON CONFLICT (run_id, email) DO NOTHING`;
+
+export const DELIVERIES_OF_RUN = `SELECT * FROM deliveries WHERE run_id = $1 ORDER BY id`;
+
+export const PENDING_DELIVERIES = `SELECT id FROM deliveries WHERE status = 'pending' ORDER BY id`;
+
+/** Claims a delivery for sending; no row back means another worker has it or it is settled. */
+export const CLAIM_DELIVERY = `
+  UPDATE deliveries SET status = 'sending', attempts = attempts + 1, claimed_at = now(), updated_at = now()
+   WHERE id = $1 AND status = 'pending'
+  RETURNING *`;
+
+export const MARK_SENT = `
+  UPDATE deliveries SET status = 'sent', message_id = $2, sent_at = now(), last_error = NULL, updated_at = now()
+   WHERE id = $1 AND status = 'sending'`;
+
+/** Back to pending after a temporary failure, the error kept for `crier status`. */
+export const MARK_RETRY = `
+  UPDATE deliveries SET status = 'pending', last_error = $2, updated_at = now() WHERE id = $1 AND status = 'sending'`;
+
+export const MARK_FAILED = `
+  UPDATE deliveries SET status = 'failed', last_error = $2, updated_at = now() WHERE id = $1 AND status IN ('sending', 'pending')`;
+
+export const DELIVERY_COUNTS_OF_RUN = `
+  SELECT status, count(*)::int AS n FROM deliveries WHERE run_id = $1 GROUP BY status`;
+
+export const SCHEDULE_STATE = `SELECT * FROM schedule_state WHERE schedule_id = $1`;
+
+/** First sight of a schedule: it is watched from `$2` on. */
+export const INIT_SCHEDULE_STATE = `
+  INSERT INTO schedule_state (schedule_id, watched_since, checked_until) VALUES ($1, $2, $2)
+  ON CONFLICT (schedule_id) DO NOTHING`;
+
+/** Moves the checked mark forward only (two ticks at once never move it back). */
+export const ADVANCE_SCHEDULE_STATE = `
+  UPDATE schedule_state SET checked_until = GREATEST(checked_until, $2) WHERE schedule_id = $1`;
+
+export const RECENT_RUNS = `
+  SELECT r.id, r.schedule_id, r.occurrence, r.job, r.origin, r.status, r.error, r.created_at,
+         count(d.id) FILTER (WHERE d.status = 'sent')::int    AS sent,
+         count(d.id) FILTER (WHERE d.status = 'skipped')::int AS skipped,
+         count(d.id) FILTER (WHERE d.status = 'failed')::int  AS failed,
+         count(d.id) FILTER (WHERE d.status = 'pending')::int AS pending,
+         count(d.id) FILTER (WHERE d.status = 'sending')::int AS sending
+    FROM runs r LEFT JOIN deliveries d ON d.run_id = r.id
+   GROUP BY r.id
+   ORDER BY r.occurrence DESC, r.id DESC
+   LIMIT $1`;
+
+export const DELIVERY_TOTALS = `SELECT status, count(*)::int AS n FROM deliveries GROUP BY status`;
+
+/** Deliveries that need a person's attention: failed, or stuck in sending (outcome unknown). */
+export const PROBLEM_DELIVERIES = `
+  SELECT d.id, d.run_id, r.schedule_id, r.occurrence, d.email, d.status, d.attempts, d.last_error, d.updated_at
+    FROM deliveries d JOIN runs r ON r.id = d.run_id
+   WHERE d.status = 'failed' OR (d.status = 'sending' AND d.claimed_at < now() - interval '10 minutes')
+   ORDER BY d.updated_at DESC LIMIT 50`;

@@ -1,0 +1,98 @@
+import pg from 'pg';
+import { z } from 'zod';
+import { APP_CONFIGURATION, TENANT_SCHEMA_EXISTS } from './queries.ts';
+
+/** What Crier needs to know about the tenant, read from its app_configurations row. */
+export interface PlatformInfo {
+  host: string;
+  schema: string;
+  /** IANA zone of core.timezone (default Europe/Brussels, as the platform's). */
+  timezone: string;
+  /** core.locales, in the platform's order; the first is the default. */
+  locales: string[];
+  /** core.organization_name multiloc. */
+  organizationName: Record<string, string>;
+  /** Public URL, no trailing slash. */
+  url: string;
+}
+
+const appConfigurationRow = z.object({
+  host: z.string().nullable(),
+  settings: z
+    .object({
+      core: z
+        .object({
+          timezone: z.string().optional(),
+          locales: z.array(z.string()).optional(),
+          organization_name: z.record(z.string(), z.string()).optional(),
+        })
+        .loose()
+        .optional(),
+    })
+    .loose()
+    .nullable(),
+});
+
+/** The tenant schema of a host: participatie.gent.be → participatie_gent_be. */
+export function tenantSchema(host: string): string {
+  return host.replace(/\./g, '_');
+}
+
+/**
+ * A read-only view of one tenant. Every session runs with default_transaction_read_only and
+ * the tenant's schema first on the search_path, so a query written against the reference
+ * schema runs unchanged and a stray write fails instead of touching the platform.
+ */
+export class Platform {
+  private constructor(
+    private readonly pool: pg.Pool,
+    readonly info: PlatformInfo,
+  ) {}
+
+  static async connect(opts: { database: string; tenant: string; url?: string; max?: number }): Promise<Platform> {
+    const schema = tenantSchema(opts.tenant);
+    const searchPath = `${pg.escapeIdentifier(schema)},public`;
+    const pool = new pg.Pool({
+      connectionString: opts.database,
+      max: opts.max ?? 4,
+      application_name: 'crier',
+      // libpq's options string: spaces and backslashes in values are backslash-escaped.
+      options: `-c default_transaction_read_only=on -c search_path=${searchPath.replace(/([\\ ])/g, '\\$1')}`,
+    });
+    pool.on('error', () => {
+      /* an idle client dropped by the server is replaced on the next query */
+    });
+    try {
+      const exists = await pool.query(TENANT_SCHEMA_EXISTS, [schema]);
+      if (!exists.rows[0]?.exists) {
+        throw new Error(`the platform database has no schema '${schema}' for tenant ${opts.tenant}; check platform.tenant (run \`crier demo\` to create the demo tenant)`);
+      }
+      const rows = await pool.query(APP_CONFIGURATION);
+      if (!rows.rows.length) throw new Error(`tenant ${opts.tenant} has no app_configurations row`);
+      const row = appConfigurationRow.parse(rows.rows[0]);
+      const core = row.settings?.core ?? {};
+      const info: PlatformInfo = {
+        host: opts.tenant,
+        schema,
+        timezone: core.timezone ?? 'Europe/Brussels',
+        locales: core.locales?.length ? core.locales : ['en'],
+        organizationName: core.organization_name ?? {},
+        url: (opts.url ?? `https://${row.host ?? opts.tenant}`).replace(/\/+$/, ''),
+      };
+      return new Platform(pool, info);
+    } catch (e) {
+      await pool.end();
+      throw e;
+    }
+  }
+
+  /** Runs one named query from queries.ts. */
+  async query<T extends Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
+    const res = await this.pool.query(sql, params);
+    return res.rows as T[];
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}

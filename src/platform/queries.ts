@@ -1,0 +1,81 @@
+/*
+ * Every query Crier runs against the platform, one named constant each, written against
+ * ../shared/reference/citizenlab-tenant-schema.sql (copied to govocal-schema.sql). Columns are
+ * always named: a real tenant has many more. Timestamps in the platform are UTC without zone,
+ * so period bounds are passed as UTC 'YYYY-MM-DD HH:MI:SS.MS' text ($1 inclusive, $2 exclusive).
+ */
+
+/** Does the tenant schema exist? $1 schema name. */
+export const TENANT_SCHEMA_EXISTS = `
+  SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = $1) AS exists`;
+
+/** The tenant's settings (time zone, locales, organisation name). */
+export const APP_CONFIGURATION = `
+  SELECT host, settings FROM app_configurations ORDER BY created_at LIMIT 1`;
+
+/**
+ * Activity in [$1, $2), per project and in total (is_total). Each row of `events` is one act by
+ * one participant; participants are distinct actors, an anonymous author counting by author_hash.
+ * A reaction on a comment belongs to the comment's idea's project; votes are baskets_ideas.votes
+ * of baskets submitted in the period.
+ */
+export const ACTIVITY_BY_PROJECT = `
+  WITH events AS (
+    SELECT CASE WHEN ph.participation_method = 'native_survey' THEN 'survey' ELSE 'input' END AS kind,
+           i.project_id,
+           COALESCE(i.author_id::text, 'anonymous:' || i.author_hash) AS actor,
+           0 AS votes
+      FROM ideas i
+      LEFT JOIN phases ph ON ph.id = i.creation_phase_id
+     WHERE i.publication_status = 'published'
+       AND i.published_at >= $1::timestamp AND i.published_at < $2::timestamp
+    UNION ALL
+    SELECT 'comment', i.project_id, COALESCE(c.author_id::text, 'anonymous:' || c.author_hash), 0
+      FROM comments c
+      JOIN ideas i ON i.id = c.idea_id
+     WHERE c.publication_status = 'published'
+       AND c.created_at >= $1::timestamp AND c.created_at < $2::timestamp
+    UNION ALL
+    SELECT 'reaction', i.project_id, r.user_id::text, 0
+      FROM reactions r
+      JOIN ideas i ON r.reactable_type = 'Idea' AND i.id = r.reactable_id
+     WHERE r.created_at >= $1::timestamp AND r.created_at < $2::timestamp
+    UNION ALL
+    SELECT 'reaction', i.project_id, r.user_id::text, 0
+      FROM reactions r
+      JOIN comments c ON r.reactable_type = 'Comment' AND c.id = r.reactable_id
+      JOIN ideas i ON i.id = c.idea_id
+     WHERE r.created_at >= $1::timestamp AND r.created_at < $2::timestamp
+    UNION ALL
+    SELECT 'vote', i.project_id, b.user_id::text, bi.votes
+      FROM baskets b
+      JOIN baskets_ideas bi ON bi.basket_id = b.id
+      JOIN ideas i ON i.id = bi.idea_id
+     WHERE b.submitted_at >= $1::timestamp AND b.submitted_at < $2::timestamp
+  )
+  SELECT project_id,
+         GROUPING(project_id) = 1                     AS is_total,
+         count(*) FILTER (WHERE kind = 'input')::int   AS inputs,
+         count(*) FILTER (WHERE kind = 'survey')::int  AS survey_responses,
+         count(*) FILTER (WHERE kind = 'comment')::int AS comments,
+         count(*) FILTER (WHERE kind = 'reaction')::int AS reactions,
+         COALESCE(sum(votes) FILTER (WHERE kind = 'vote'), 0)::int AS votes,
+         count(DISTINCT actor)::int                    AS participants
+    FROM events
+   GROUP BY GROUPING SETS ((project_id), ())`;
+
+/** Users who completed registration in [$1, $2). */
+export const NEW_USERS = `
+  SELECT count(*)::int AS new_users
+    FROM users
+   WHERE registration_completed_at >= $1::timestamp AND registration_completed_at < $2::timestamp`;
+
+/** Every project with its publication status and its folder's title, in the platform's order. */
+export const PROJECTS = `
+  SELECT p.id, p.slug, p.title_multiloc, ap.publication_status, ap.first_published_at,
+         f.id AS folder_id, f.title_multiloc AS folder_title_multiloc
+    FROM projects p
+    LEFT JOIN admin_publications ap ON ap.publication_type = 'Project' AND ap.publication_id = p.id
+    LEFT JOIN admin_publications fap ON fap.id = ap.parent_id AND fap.publication_type = 'ProjectFolders::Folder'
+    LEFT JOIN project_folders_folders f ON f.id = fap.publication_id
+   ORDER BY ap.lft NULLS LAST, p.created_at, p.id`;

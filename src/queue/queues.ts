@@ -1,0 +1,129 @@
+import { Queue, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { Duration } from 'luxon';
+import type { Crier } from '../crier.ts';
+import { fanOut } from '../delivery/fan-out.ts';
+import { deliver } from '../delivery/send.ts';
+import { tick } from '../schedule/tick.ts';
+
+/** How often the tick fires: occurrences are minute-precise. */
+export const TICK_EVERY_MS = 60_000;
+/** Bound on waiting for active jobs at shutdown (worker.close() alone has none). */
+const CLOSE_TIMEOUT_MS = 10_000;
+
+/**
+ * The three BullMQ queues. Redis only carries work: every job names a ledger row, and job ids
+ * are derived from row ids (`run-17`, `delivery-42`), so a duplicate add while the job exists
+ * is a no-op; once a job is gone, the row's status is what stops a second send.
+ */
+export class CrierQueues {
+  readonly connection: Redis;
+  readonly tick: Queue;
+  readonly runs: Queue;
+  readonly deliveries: Queue;
+
+  constructor(
+    private readonly crier: Crier,
+    readonly redisUrl = crier.config.crier.redis,
+    readonly prefix = crier.config.crier.prefix,
+  ) {
+    this.connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
+    const opts = { connection: this.connection, prefix };
+    this.tick = new Queue('tick', opts);
+    this.runs = new Queue('runs', opts);
+    this.deliveries = new Queue('deliveries', opts);
+  }
+
+  /** The minute tick as a BullMQ job scheduler: one per deployment, however many workers upsert it. */
+  async scheduleTick(): Promise<void> {
+    await this.tick.upsertJobScheduler('tick', { every: TICK_EVERY_MS }, { name: 'tick', opts: { removeOnComplete: 100, removeOnFail: 100 } });
+  }
+
+  async enqueueRun(runId: number): Promise<void> {
+    await this.runs.add('run', { runId }, { jobId: `run-${runId}`, attempts: 5, backoff: { type: 'exponential', delay: 10_000 }, removeOnComplete: true, removeOnFail: { age: 7 * 86400 } });
+  }
+
+  async enqueueDelivery(deliveryId: number): Promise<void> {
+    const retry = this.crier.config.crier.retry;
+    await this.deliveries.add(
+      'delivery',
+      { deliveryId },
+      { jobId: `delivery-${deliveryId}`, attempts: retry.attempts, backoff: { type: 'exponential', delay: Duration.fromISO(retry.backoff).toMillis() }, removeOnComplete: true, removeOnFail: { age: 7 * 86400 } },
+    );
+  }
+
+  /** Puts every due run and pending delivery of the ledger (back) on the queues. */
+  async enqueueOpenWork(): Promise<void> {
+    for (const id of await this.crier.ledger.dueRunIds()) await this.enqueueRun(id);
+    for (const id of await this.crier.ledger.pendingDeliveryIds()) await this.enqueueDelivery(id);
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.tick.close(), this.runs.close(), this.deliveries.close()]);
+    this.connection.disconnect();
+  }
+}
+
+export interface Workers {
+  close(): Promise<void>;
+}
+
+/** Starts the tick, run and delivery workers of one process. */
+export function startWorkers(crier: Crier, queues: CrierQueues, opts: { tick?: boolean } = {}): Workers {
+  const connections: Redis[] = [];
+  const workerOpts = (concurrency: number) => {
+    const connection = new Redis(queues.redisUrl, { maxRetriesPerRequest: null });
+    connections.push(connection);
+    return { connection, prefix: queues.prefix, concurrency };
+  };
+  const workers: Worker[] = [];
+  if (opts.tick !== false) {
+    workers.push(
+      new Worker(
+        'tick',
+        async () => {
+          await tick(crier);
+          await queues.enqueueOpenWork();
+        },
+        workerOpts(1),
+      ),
+    );
+  }
+  workers.push(
+    new Worker(
+      'runs',
+      async (job: Job<{ runId: number }>) => {
+        try {
+          for (const id of await fanOut(crier, job.data.runId)) await queues.enqueueDelivery(id);
+        } catch (e) {
+          if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
+            await crier.ledger.setRunStatus(job.data.runId, 'failed', ['due'], (e as Error).message);
+          }
+          crier.log.error({ run: job.data.runId, err: (e as Error).message }, 'run could not be prepared');
+          throw e;
+        }
+      },
+      workerOpts(2),
+    ),
+  );
+  workers.push(
+    new Worker(
+      'deliveries',
+      async (job: Job<{ deliveryId: number }>) => {
+        // RetryLater propagates: BullMQ backs off and tries again; the ledger already says why.
+        return deliver(crier, job.data.deliveryId, { lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) });
+      },
+      workerOpts(crier.config.crier.concurrency),
+    ),
+  );
+  for (const w of workers) w.on('error', (err) => crier.log.error({ err: err.message, queue: w.name }, 'worker error'));
+  return {
+    async close() {
+      await Promise.race([
+        Promise.allSettled(workers.map((w) => w.close())),
+        new Promise((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS).unref()),
+      ]);
+      for (const c of connections) c.disconnect();
+    },
+  };
+}

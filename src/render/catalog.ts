@@ -1,0 +1,83 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/** Where layouts, partials, templates and message catalogues live. */
+export const TEMPLATES_DIR = fileURLToPath(new URL('../../email-templates/', import.meta.url));
+const MESSAGES_DIR = path.join(TEMPLATES_DIR, 'messages');
+
+/** A message: plain text with {placeholders}, or plural forms chosen by the `count` variable. */
+type Message = string | Partial<Record<Intl.LDMLPluralRule, string>>;
+
+/** The last resort of every fallback chain: the catalogue every key must exist in. */
+export const BASE_LOCALE = 'en';
+
+let catalogues: Map<string, Map<string, Message>> | undefined;
+
+/** Every catalogue, keyed by locale, with nested keys flattened to "council-update.subject". */
+export function loadCatalogues(): Map<string, Map<string, Message>> {
+  if (catalogues) return catalogues;
+  const out = new Map<string, Map<string, Message>>();
+  for (const file of readdirSync(MESSAGES_DIR).filter((f) => f.endsWith('.json'))) {
+    const locale = file.slice(0, -'.json'.length);
+    const flat = new Map<string, Message>();
+    const walk = (node: Record<string, unknown>, prefix: string) => {
+      for (const [k, v] of Object.entries(node)) {
+        const key = prefix ? `${prefix}.${k}` : k;
+        const isPlural = v && typeof v === 'object' && 'other' in v;
+        if (typeof v === 'string' || isPlural) flat.set(key, v as Message);
+        else if (v && typeof v === 'object') walk(v as Record<string, unknown>, key);
+      }
+    };
+    walk(JSON.parse(readFileSync(path.join(MESSAGES_DIR, file), 'utf8')), '');
+    out.set(locale, flat);
+  }
+  catalogues = out;
+  return out;
+}
+
+/** The catalogues to try for a locale, best first: nl-BE → nl → the platform's → en. */
+export function fallbackChain(locale: string, platformLocales: string[] = []): string[] {
+  const all = loadCatalogues();
+  const chain: string[] = [];
+  const add = (l: string) => {
+    const found = [...all.keys()].find((k) => k.toLowerCase() === l.toLowerCase());
+    if (found && !chain.includes(found)) chain.push(found);
+  };
+  const tryLocale = (l: string) => {
+    add(l);
+    add(l.split('-')[0]);
+    // Same language, another region: fr-FR for fr-BE when only that exists.
+    const language = l.split('-')[0].toLowerCase();
+    for (const k of all.keys()) if (k.split('-')[0].toLowerCase() === language) add(k);
+  };
+  tryLocale(locale);
+  for (const l of platformLocales) tryLocale(l);
+  add(BASE_LOCALE);
+  return chain;
+}
+
+/** The locale whose catalogue a recipient's messages come from (the first in the chain). */
+export function catalogueLocale(locale: string, platformLocales: string[] = []): string {
+  return fallbackChain(locale, platformLocales)[0] ?? BASE_LOCALE;
+}
+
+/**
+ * Looks a key up along the fallback chain and fills {placeholders}. Throws on a key no
+ * catalogue has: that is a template bug, and the catalogue test is there to catch it first.
+ */
+export function translate(chain: string[], key: string, vars: Record<string, unknown> = {}, pluralLocale = chain[0]): string {
+  const all = loadCatalogues();
+  let message: Message | undefined;
+  for (const l of chain) {
+    message = all.get(l)?.get(key);
+    if (message !== undefined) break;
+  }
+  if (message === undefined) throw new Error(`no catalogue has the message '${key}' (looked in ${chain.join(', ')})`);
+  if (typeof message !== 'string') {
+    const count = Number(vars.count ?? 0);
+    const rule = new Intl.PluralRules(pluralLocale).select(count);
+    message = message[rule] ?? message.other ?? '';
+  }
+  return message.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
+}

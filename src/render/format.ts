@@ -1,0 +1,55 @@
+import { DateTime, type Interval } from 'luxon';
+
+/**
+ * Numbers, dates and periods in one recipient's locale, through Intl (via luxon), so that
+ * nl-BE reads "1 okt. – 31 dec. 2026" and en-GB "1 Oct – 31 Dec 2026" without hand-made patterns.
+ */
+export class Formatter {
+  private readonly numbers: Intl.NumberFormat;
+  private readonly percent: Intl.NumberFormat;
+
+  constructor(
+    readonly locale: string,
+    readonly timezone: string,
+  ) {
+    this.numbers = new Intl.NumberFormat(locale);
+    this.percent = new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 0, signDisplay: 'exceptZero' });
+  }
+
+  number(n: number): string {
+    return this.numbers.format(n);
+  }
+
+  /** Relative change against the previous value: "+12 %", "−3 %", or null when there is no base. */
+  change(current: number, previous: number): string | null {
+    if (previous === 0) return null;
+    return this.percent.format((current - previous) / previous);
+  }
+
+  /** A date as "4 January 2027" in the recipient's language. */
+  date(at: DateTime | string): string {
+    return this.inZone(at).setLocale(this.locale).toLocaleString(DateTime.DATE_FULL);
+  }
+
+  /** A date and time as "4 January 2027 at 09:00". */
+  dateTime(at: DateTime | string): string {
+    return this.inZone(at).setLocale(this.locale).toLocaleString({ ...DateTime.DATE_FULL, hour: '2-digit', minute: '2-digit' });
+  }
+
+  /** A half-open period [start, end) as its first and last day: "1 Oct – 31 Dec 2026". */
+  period(period: Interval<true>): string {
+    const start = period.start.setZone(this.timezone);
+    const last = period.end.setZone(this.timezone).minus({ milliseconds: 1 });
+    const fmt = new Intl.DateTimeFormat(this.locale, { day: 'numeric', month: 'short', year: 'numeric', timeZone: this.timezone });
+    return fmt.formatRange(start.toJSDate(), last.toJSDate());
+  }
+
+  /** Short month name ("okt.") for chart labels. */
+  month(at: DateTime): string {
+    return at.setZone(this.timezone).setLocale(this.locale).toLocaleString({ month: 'short' });
+  }
+
+  private inZone(at: DateTime | string): DateTime {
+    return (typeof at === 'string' ? DateTime.fromISO(at) : at).setZone(this.timezone);
+  }
+}

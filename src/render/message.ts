@@ -1,0 +1,81 @@
+import { convert } from 'html-to-text';
+import type { Interval } from 'luxon';
+import type { JobKind, Recipient, ViewContext } from '../job-kind.ts';
+import type { PlatformInfo } from '../platform/platform.ts';
+import { catalogueLocale, fallbackChain, translate } from './catalog.ts';
+import { Formatter } from './format.ts';
+import { resolveMultiloc } from './multiloc.ts';
+import { compileTemplate } from './template.ts';
+
+/** A rendered e-mail for one recipient. */
+export interface RenderedMessage {
+  subject: string;
+  html: string;
+  text: string;
+  preheader: string;
+  /** The catalogue locale actually used. */
+  locale: string;
+}
+
+export interface RenderInput {
+  job: JobKind;
+  data: unknown;
+  recipient: Recipient;
+  platform: PlatformInfo;
+  period: Interval<true>;
+  timezone: string;
+  /** Organisation name override from the config (else the platform's). */
+  organizationName?: string;
+  color: string;
+  /** Address shown in the footer for "take me off the list". */
+  replyTo: string;
+}
+
+/** The context a job kind's view gets for one recipient. */
+export function viewContext(input: Omit<RenderInput, 'job' | 'data' | 'color' | 'replyTo'>): ViewContext & { chain: string[] } {
+  const chain = fallbackChain(input.recipient.locale, input.platform.locales);
+  const text = (m: Record<string, string> | null | undefined) => resolveMultiloc(m, input.recipient.locale, input.platform.locales);
+  return {
+    chain,
+    recipient: input.recipient,
+    format: new Formatter(input.recipient.locale, input.timezone),
+    text,
+    t: (key, vars) => translate(chain, key, vars),
+    platformUrl: input.platform.url,
+    platformName: input.organizationName ?? (text(input.platform.organizationName) || input.platform.host),
+    period: input.period,
+    timezone: input.timezone,
+  };
+}
+
+export async function renderMessage(input: RenderInput): Promise<RenderedMessage> {
+  const ctx = viewContext(input);
+  const locale = catalogueLocale(input.recipient.locale, input.platform.locales);
+  const view = input.job.view(input.data, ctx) as { subject?: string; preheader?: string } & Record<string, unknown>;
+  if (!view.subject) throw new Error(`job kind ${input.job.name} gave no subject`);
+  const template = await compileTemplate(input.job.name, { locale: input.recipient.locale, color: input.color });
+  const html = template({
+    ...view,
+    _chain: ctx.chain,
+    recipient: input.recipient,
+    organization: ctx.platformName,
+    platformUrl: input.platform.url,
+    color: input.color,
+    replyTo: input.replyTo,
+  });
+  return { subject: view.subject, html, text: htmlToText(html), preheader: view.preheader ?? '', locale };
+}
+
+/** The text/plain part: the HTML read as text, links kept, the hidden preheader left out. */
+export function htmlToText(html: string): string {
+  return convert(html, {
+    wordwrap: 78,
+    selectors: [
+      { selector: 'head', format: 'skip' },
+      { selector: 'div[style*="display:none"]', format: 'skip' },
+      { selector: 'a', options: { hideLinkHrefIfSameAsText: true } },
+      { selector: 'table.data', format: 'dataTable', options: { uppercaseHeaderCells: false } },
+      { selector: 'img', format: 'skip' },
+    ],
+  }).replace(/\n{3,}/g, '\n\n').trim() + '\n';
+}

@@ -1,0 +1,45 @@
+import { DateTime } from 'luxon';
+import type { Crier } from '../crier.ts';
+import type { RunRow } from '../ledger/ledger.ts';
+import { occurrencesBetween } from './occurrences.ts';
+
+/** An occurrence this close to the tick counts as on time; older ones are catch-up. */
+const ON_TIME_MS = 2 * 60_000;
+
+export interface TickResult {
+  /** Runs this tick created (another tick or worker may have created the rest). */
+  created: RunRow[];
+}
+
+/**
+ * Records every occurrence that has come due since each schedule was last checked: as a `due`
+ * run while it is within the schedule's catchUp, as `missed` beyond it. Idempotent: the
+ * (schedule, occurrence) key makes concurrent ticks create each run once. A schedule is watched
+ * from its first tick minus catchUp, so adding one does not resurrect its history.
+ */
+export async function tick(crier: Crier, now: Date = crier.now()): Promise<TickResult> {
+  const created: RunRow[] = [];
+  for (const s of await crier.schedules()) {
+    if (!s.enabled) continue;
+    const state = await crier.ledger.scheduleState(s.id, new Date(now.getTime() - s.catchUpMs));
+    const due = occurrencesBetween(s.triggers, DateTime.fromJSDate(state.checked_until), DateTime.fromJSDate(now));
+    for (const occurrence of due) {
+      const lateBy = now.getTime() - occurrence.toMillis();
+      const run = await crier.ledger.insertRun({
+        scheduleId: s.id,
+        occurrence: occurrence.toJSDate(),
+        job: s.job,
+        timezone: s.timezone,
+        origin: lateBy <= ON_TIME_MS ? 'schedule' : 'catch-up',
+        status: lateBy <= s.catchUpMs ? 'due' : 'missed',
+      });
+      if (run.created) {
+        created.push(run);
+        const level = run.status === 'missed' ? 'warn' : 'info';
+        crier.log[level]({ schedule: s.id, occurrence: occurrence.toISO(), run: run.id, status: run.status }, run.status === 'missed' ? 'occurrence missed: later than catchUp allows' : 'occurrence due');
+      }
+    }
+    await crier.ledger.advanceSchedule(s.id, now);
+  }
+  return { created };
+}
