@@ -93,6 +93,8 @@ export const platformSchema = z.strictObject({
   launch: localDate.optional(),
   /** Public address of the platform, for links (default https://<tenant>). */
   url: url(['https', 'http'], 'https://participatie.gent.be').optional(),
+  /** true: create the generated demo tenant when its schema is missing (the shipped demo config only). */
+  demo: z.boolean().default(false),
 });
 
 export const crierSchema = z.strictObject({

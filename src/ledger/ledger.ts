@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { pgConfig, pgOptions } from '../db.ts';
 import { migrate } from './migrate.ts';
 import * as Q from './queries.ts';
 
@@ -57,12 +58,7 @@ export class Ledger {
   ) {}
 
   static connect(database: string, schema: string): Ledger {
-    const pool = new pg.Pool({
-      connectionString: database,
-      max: 6,
-      application_name: 'crier-ledger',
-      options: `-c search_path=${pg.escapeIdentifier(schema).replace(/([\\ ])/g, '\\$1')}`,
-    });
+    const pool = new pg.Pool(pgConfig(database, { max: 6, application_name: 'crier-ledger', options: pgOptions({ search_path: pg.escapeIdentifier(schema) }) }));
     pool.on('error', () => {
       /* idle clients dropped by the server are replaced on the next query */
     });

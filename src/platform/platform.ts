@@ -1,5 +1,6 @@
 import pg from 'pg';
 import { z } from 'zod';
+import { pgConfig, pgOptions } from '../db.ts';
 import { APP_CONFIGURATION, TENANT_SCHEMA_EXISTS } from './queries.ts';
 
 /** What Crier needs to know about the tenant, read from its app_configurations row. */
@@ -33,6 +34,16 @@ const appConfigurationRow = z.object({
     .nullable(),
 });
 
+/** The platform database has no schema for the configured tenant. */
+export class TenantMissingError extends Error {
+  constructor(
+    readonly tenant: string,
+    readonly schema: string,
+  ) {
+    super(`the platform database has no schema '${schema}' for tenant ${tenant}; check platform.tenant (\`crier demo\` creates the demo tenant)`);
+  }
+}
+
 /** The tenant schema of a host: participatie.gent.be → participatie_gent_be. */
 export function tenantSchema(host: string): string {
   return host.replace(/\./g, '_');
@@ -52,21 +63,19 @@ export class Platform {
   static async connect(opts: { database: string; tenant: string; url?: string; max?: number }): Promise<Platform> {
     const schema = tenantSchema(opts.tenant);
     const searchPath = `${pg.escapeIdentifier(schema)},public`;
-    const pool = new pg.Pool({
-      connectionString: opts.database,
-      max: opts.max ?? 4,
-      application_name: 'crier',
-      // libpq's options string: spaces and backslashes in values are backslash-escaped.
-      options: `-c default_transaction_read_only=on -c search_path=${searchPath.replace(/([\\ ])/g, '\\$1')}`,
-    });
+    const pool = new pg.Pool(
+      pgConfig(opts.database, {
+        max: opts.max ?? 4,
+        application_name: 'crier',
+        options: pgOptions({ default_transaction_read_only: 'on', search_path: searchPath }),
+      }),
+    );
     pool.on('error', () => {
       /* an idle client dropped by the server is replaced on the next query */
     });
     try {
       const exists = await pool.query(TENANT_SCHEMA_EXISTS, [schema]);
-      if (!exists.rows[0]?.exists) {
-        throw new Error(`the platform database has no schema '${schema}' for tenant ${opts.tenant}; check platform.tenant (run \`crier demo\` to create the demo tenant)`);
-      }
+      if (!exists.rows[0]?.exists) throw new TenantMissingError(opts.tenant, schema);
       const rows = await pool.query(APP_CONFIGURATION);
       if (!rows.rows.length) throw new Error(`tenant ${opts.tenant} has no app_configurations row`);
       const row = appConfigurationRow.parse(rows.rows[0]);

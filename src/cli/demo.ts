@@ -1,0 +1,33 @@
+import type { Crier } from '../crier.ts';
+import { TenantMissingError } from '../platform/platform.ts';
+import { createDemoTenant } from '../platform/demo.ts';
+import { openCrier, type GlobalOptions } from './context.ts';
+
+/** `crier demo`: (re)creates the demo tenant named by platform.tenant in platform.database. */
+export async function demo(opts: GlobalOptions): Promise<number> {
+  const crier = await openCrier(opts);
+  try {
+    const started = Date.now();
+    const report = await createDemoTenant({ databaseUrl: crier.config.platform.database, host: crier.config.platform.tenant });
+    if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
+    else {
+      process.stdout.write(`Demo tenant ${crier.config.platform.tenant} (schema ${report.schema}) created in ${((Date.now() - started) / 1000).toFixed(1)} s; launch ${report.launch}.\n`);
+      for (const [table, n] of Object.entries(report.counts)) process.stdout.write(`  ${table.padEnd(32)} ${n}\n`);
+    }
+    return 0;
+  } finally {
+    await crier.close();
+  }
+}
+
+/** With platform.demo: true, a missing tenant is created instead of refused. */
+export async function ensureDemoTenant(crier: Crier): Promise<void> {
+  try {
+    await crier.platform();
+  } catch (e) {
+    if (!(e instanceof TenantMissingError) || !crier.config.platform.demo) throw e;
+    crier.log.info({ tenant: e.tenant }, 'creating the demo tenant (platform.demo: true)');
+    await createDemoTenant({ databaseUrl: crier.config.platform.database, host: crier.config.platform.tenant });
+    await crier.platform();
+  }
+}

@@ -1,0 +1,73 @@
+import { Command, CommanderError } from 'commander';
+import { ConfigError } from '../config/errors.ts';
+import { check } from './check.ts';
+import { CommandError, openCrier, reportConfigError, type GlobalOptions } from './context.ts';
+import { demo } from './demo.ts';
+import { preview } from './preview.ts';
+import { run } from './run.ts';
+import { start } from './start.ts';
+import { status } from './status.ts';
+
+/** Runs the `crier` command line; resolves to the exit code. */
+export async function main(argv: string[]): Promise<number> {
+  let code = 0;
+  let json = false;
+  const program = new Command('crier')
+    .description('Scheduled notifications for citizen-participation platforms: the right people hear about the platform on the right cadence.')
+    .showHelpAfterError()
+    .exitOverride();
+  const withGlobal = (cmd: Command) =>
+    cmd.option('-c, --config <file>', 'config file (default $CRIER_CONFIG, else config/crier.yaml)').option('--json', 'machine-readable output');
+  const action =
+    <A extends unknown[]>(fn: (...args: A) => Promise<number>) =>
+    async (...args: A) => {
+      const opts = args.find((a) => a && typeof a === 'object' && !Array.isArray(a) && !(a instanceof Command)) as GlobalOptions | undefined;
+      json = Boolean(opts?.json);
+      code = await fn(...args);
+    };
+
+  withGlobal(program.command('check').description("validate the config and list each schedule's next occurrences"))
+    .option('--from <iso>', 'list occurrences strictly after this instant (default now)')
+    .option('--count <n>', 'occurrences per schedule', '5')
+    .action(action(check));
+  withGlobal(program.command('preview <schedule>').description('render an occurrence with live platform data into files; sends nothing'))
+    .option('--at <iso>', 'the occurrence (default: the next one); without an offset, in the schedule’s time zone')
+    .option('--out <dir>', 'folder for the .html, .txt and .eml files', 'preview')
+    .action(action(preview));
+  withGlobal(program.command('run <schedule>').description('make an occurrence due now, through the same ledger and queue as the schedule'))
+    .option('--at <iso>', 'the occurrence (default: the next one); without an offset, in the schedule’s time zone')
+    .option('--wait', 'work the run to the end in this process and report its deliveries')
+    .option('--timeout <seconds>', 'how long --wait waits at most', '300')
+    .action(action(run));
+  withGlobal(program.command('start').description('run the scheduler and worker until SIGTERM')).action(action(start));
+  withGlobal(program.command('status').description('schedules, recent runs, deliveries by status and what needs attention'))
+    .option('--limit <n>', 'recent runs to show', '20')
+    .action(action(status));
+  withGlobal(program.command('migrate').description("create or update Crier's ledger tables")).action(
+    action(async (opts: GlobalOptions) => {
+      const crier = await openCrier(opts);
+      try {
+        const applied = await crier.ledger.migrate();
+        if (opts.json) process.stdout.write(`${JSON.stringify({ schema: crier.config.crier.schema, applied })}\n`);
+        else process.stdout.write(applied.length ? `applied ${applied.join(', ')} to schema ${crier.config.crier.schema}\n` : `schema ${crier.config.crier.schema} is up to date\n`);
+        return 0;
+      } finally {
+        await crier.close();
+      }
+    }),
+  );
+  withGlobal(program.command('demo').description('create (or recreate) the demo tenant named by platform.tenant')).action(action(demo));
+
+  try {
+    await program.parseAsync(argv);
+  } catch (e) {
+    if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
+    if (e instanceof ConfigError) return reportConfigError(e, json);
+    const err = e as Error & { code?: number };
+    const exit = e instanceof CommandError ? e.code : 1;
+    if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: err.message })}\n`);
+    else process.stderr.write(`crier: ${err.message}\n`);
+    return exit;
+  }
+  return code;
+}

@@ -1,0 +1,80 @@
+import { DateTime } from 'luxon';
+import { CrierQueues, startWorkers } from '../queue/queues.ts';
+import { nextOccurrences } from '../schedule/occurrences.ts';
+import { CommandError, openCrier, parseInstant, type GlobalOptions } from './context.ts';
+import { ensureDemoTenant } from './demo.ts';
+
+export interface RunOptions extends GlobalOptions {
+  /** The occurrence to make due (default: the next one). */
+  at?: string;
+  /** Work the run to the end in this process and report its deliveries. */
+  wait?: boolean;
+  /** Seconds --wait waits at most (default 300). */
+  timeout?: string;
+}
+
+/**
+ * `crier run SCHEDULE`: makes one occurrence due now through the same ledger and queues as the
+ * schedule. The run key is (schedule, occurrence): running it again, or the schedule reaching
+ * it later, sends nothing new.
+ */
+export async function run(scheduleId: string, opts: RunOptions): Promise<number> {
+  const crier = await openCrier(opts);
+  const queues = new CrierQueues(crier);
+  let workers: { close(): Promise<void> } | undefined;
+  try {
+    await crier.ledger.migrate();
+    await ensureDemoTenant(crier);
+    const schedule = await crier.schedule(scheduleId);
+    const occurrence = opts.at
+      ? parseInstant(opts.at, schedule.timezone, '--at')
+      : nextOccurrences(schedule.triggers, DateTime.fromJSDate(crier.now()), 1)[0];
+    if (!occurrence) throw new CommandError(`schedule '${scheduleId}' has no further occurrence; pass --at`);
+    const created = await crier.ledger.insertRun({
+      scheduleId: schedule.id,
+      occurrence: occurrence.toJSDate(),
+      job: schedule.job,
+      timezone: schedule.timezone,
+      origin: 'manual',
+      status: 'due',
+    });
+    await queues.enqueueRun(created.id);
+    let current = created;
+    if (opts.wait) {
+      workers = startWorkers(crier, queues, { tick: false });
+      // Pending deliveries of an earlier, interrupted attempt are picked up too.
+      await queues.enqueueOpenWork();
+      const deadline = Date.now() + Number(opts.timeout ?? 300) * 1000;
+      for (;;) {
+        current = { ...(await crier.ledger.run(created.id))!, created: created.created };
+        if (current.status === 'done' || current.status === 'failed' || current.status === 'missed') break;
+        if (Date.now() > deadline) throw new CommandError(`run ${created.id} is still ${current.status} after ${opts.timeout ?? 300} s; see \`crier status\``);
+        await new Promise((r) => setTimeout(r, 100));
+      }
+    }
+    const counts = await crier.ledger.deliveryCounts(created.id);
+    const result = {
+      run: {
+        id: current.id,
+        schedule: current.schedule_id,
+        occurrence: DateTime.fromJSDate(current.occurrence, { zone: current.timezone }).toISO(),
+        status: current.status,
+        origin: current.origin,
+        created: created.created,
+        error: current.error,
+      },
+      deliveries: { sent: counts.sent, skipped: counts.skipped, failed: counts.failed, pending: counts.pending, sending: counts.sending },
+    };
+    if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+    else {
+      process.stdout.write(`run ${result.run.id} of ${schedule.id} at ${result.run.occurrence}: ${result.run.status}${created.created ? '' : ' (already recorded; nothing new is sent)'}\n`);
+      process.stdout.write(`deliveries: ${counts.sent} sent, ${counts.skipped} skipped, ${counts.failed} failed, ${counts.pending + counts.sending} open\n`);
+      if (current.error) process.stdout.write(`error: ${current.error}\n`);
+    }
+    return current.status === 'failed' ? 1 : 0;
+  } finally {
+    await workers?.close();
+    await queues.close();
+    await crier.close();
+  }
+}

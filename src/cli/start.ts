@@ -1,0 +1,41 @@
+import { DateTime } from 'luxon';
+import { CrierQueues, startWorkers } from '../queue/queues.ts';
+import { nextOccurrences } from '../schedule/occurrences.ts';
+import { tick } from '../schedule/tick.ts';
+import { openCrier, type GlobalOptions } from './context.ts';
+import { ensureDemoTenant } from './demo.ts';
+
+/**
+ * `crier start`: the scheduler and worker. Migrates the ledger, upserts the minute tick, ticks
+ * once at once (so a restart catches up without waiting a minute) and works the queues until
+ * SIGTERM or SIGINT.
+ */
+export async function start(opts: GlobalOptions): Promise<number> {
+  const crier = await openCrier(opts);
+  await crier.ledger.migrate();
+  await ensureDemoTenant(crier);
+  const queues = new CrierQueues(crier);
+  await queues.scheduleTick();
+  const workers = startWorkers(crier, queues);
+  const now = DateTime.fromJSDate(crier.now());
+  for (const s of await crier.schedules()) {
+    const next = nextOccurrences(s.triggers, now, 1)[0];
+    crier.log.info({ schedule: s.id, job: s.job, timezone: s.timezone, next: next?.setZone(s.timezone).toISO() ?? null, enabled: s.enabled }, 'schedule loaded');
+  }
+  await tick(crier);
+  await queues.enqueueOpenWork();
+  crier.log.info({ config: crier.config.file, transport: crier.config.mail.transport }, 'crier started');
+
+  await new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      crier.log.info({ signal }, 'stopping');
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
+  await workers.close();
+  await queues.close();
+  await crier.close();
+  return 0;
+}

@@ -1,0 +1,63 @@
+import { DateTime } from 'luxon';
+import { nextOccurrences } from '../schedule/occurrences.ts';
+import { openCrier, type GlobalOptions } from './context.ts';
+
+/** `crier status`: schedules and their next occurrence, recent runs, deliveries by status, problems. */
+export async function status(opts: GlobalOptions & { limit?: string }): Promise<number> {
+  const crier = await openCrier(opts);
+  try {
+    await crier.ledger.migrate();
+    const now = DateTime.fromJSDate(crier.now());
+    const schedules = (await crier.schedules()).map((s) => ({
+      id: s.id,
+      job: s.job,
+      timezone: s.timezone,
+      enabled: s.enabled,
+      next: s.enabled ? (nextOccurrences(s.triggers, now, 1)[0]?.setZone(s.timezone).toISO() ?? null) : null,
+    }));
+    const runs = (await crier.ledger.recentRuns(Number(opts.limit ?? 20))).map((r) => ({
+      id: r.id,
+      schedule: r.schedule_id,
+      occurrence: r.occurrence.toISOString(),
+      job: r.job,
+      origin: r.origin,
+      status: r.status,
+      error: r.error,
+      deliveries: { sent: r.sent, skipped: r.skipped, failed: r.failed, pending: r.pending, sending: r.sending },
+    }));
+    const deliveries = await crier.ledger.deliveryTotals();
+    const problems = (await crier.ledger.problemDeliveries()).map((p) => ({
+      delivery: p.id,
+      run: p.run_id,
+      schedule: p.schedule_id,
+      email: p.email,
+      status: p.status,
+      attempts: p.attempts,
+      error: p.last_error,
+      hint: p.status === 'sending' ? 'claimed but never marked: the SMTP server may or may not have it; check its log before resending' : 'send failed; see error',
+    }));
+    const missed = runs.filter((r) => r.status === 'missed');
+    if (opts.json) {
+      process.stdout.write(`${JSON.stringify({ schedules, runs, deliveries, missed, problems }, null, 2)}\n`);
+      return 0;
+    }
+    const w = (s: string) => process.stdout.write(s);
+    w('Schedules\n');
+    for (const s of schedules) w(`  ${s.id.padEnd(28)} ${s.job.padEnd(20)} next ${s.next ? DateTime.fromISO(s.next, { setZone: true }).toFormat('ccc d LLL yyyy HH:mm ZZZZ') : s.enabled ? 'never' : 'disabled'}\n`);
+    w('\nRecent runs\n');
+    if (!runs.length) w('  none yet\n');
+    for (const r of runs) {
+      const d = r.deliveries;
+      w(`  #${String(r.id).padEnd(5)} ${r.schedule.padEnd(28)} ${r.occurrence.slice(0, 16).replace('T', ' ')}Z ${r.status.padEnd(10)} ${r.origin.padEnd(8)} sent ${d.sent}, skipped ${d.skipped}, failed ${d.failed}${d.pending + d.sending ? `, open ${d.pending + d.sending}` : ''}${r.error ? `  ${r.error}` : ''}\n`);
+    }
+    w(`\nDeliveries: ${Object.entries(deliveries).map(([k, v]) => `${v} ${k}`).join(', ')}\n`);
+    if (missed.length) w(`\n${missed.length} occurrence(s) missed (later than catchUp when found): ${missed.map((m) => `${m.schedule} ${m.occurrence}`).join('; ')}\n`);
+    if (problems.length) {
+      w('\nNeeds attention\n');
+      for (const p of problems) w(`  delivery ${p.delivery} (${p.schedule}, run ${p.run}) to ${p.email}: ${p.status} after ${p.attempts} attempt(s): ${p.error ?? p.hint}\n`);
+    }
+    return 0;
+  } finally {
+    await crier.close();
+  }
+}

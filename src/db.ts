@@ -1,0 +1,21 @@
+import os from 'node:os';
+import type pg from 'pg';
+
+/**
+ * node-postgres config for a URL. A URL without a user name means what it means to psql: the
+ * PGUSER, else the operating-system user (node-postgres reads $USER instead, which containers
+ * and CI often leave unset).
+ */
+export function pgConfig(url: string, extra: pg.PoolConfig = {}): pg.PoolConfig {
+  const parsed = new URL(url);
+  // Set in the URL itself: node-postgres lets the connection string override a separate `user`.
+  if (!parsed.username) parsed.username = encodeURIComponent(process.env.PGUSER ?? os.userInfo().username);
+  return { connectionString: parsed.toString(), ...extra };
+}
+
+/** libpq's `options` string: `-c name=value` pairs, spaces and backslashes in values escaped. */
+export function pgOptions(settings: Record<string, string>): string {
+  return Object.entries(settings)
+    .map(([k, v]) => `-c ${k}=${v.replace(/([\\ ])/g, '\\$1')}`)
+    .join(' ');
+}

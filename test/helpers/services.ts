@@ -1,0 +1,10 @@
+import { randomBytes } from 'node:crypto';
+
+/** The real services on this machine (CI starts them when they are down). */
+export const PG_URL = process.env.TEST_DATABASE_URL ?? 'postgres://127.0.0.1:5432/postgres';
+export const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
+
+/** A name no other test file (they run in parallel) or earlier run uses. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}_${randomBytes(4).toString('hex')}`;
+}

@@ -1,0 +1,47 @@
+import { SMTPServer, type SMTPServerSession } from 'smtp-server';
+import PostalMime, { type Email } from 'postal-mime';
+import type { AddressInfo } from 'node:net';
+
+export interface Received {
+  envelopeTo: string[];
+  raw: string;
+  parsed: Email;
+}
+
+/**
+ * A real SMTP server (smtp-server, in process) that keeps what it accepts. `failNext` makes the
+ * next DATA commands answer with a given code, to exercise retries and permanent failures.
+ */
+export async function startSmtpServer() {
+  const received: Received[] = [];
+  const failures: { code: number; message: string }[] = [];
+  const server = new SMTPServer({
+    authOptional: true,
+    disabledCommands: ['STARTTLS'],
+    logger: false,
+    onData(stream, session: SMTPServerSession, callback) {
+      const chunks: Buffer[] = [];
+      stream.on('data', (c: Buffer) => chunks.push(c));
+      stream.on('end', async () => {
+        const failure = failures.shift();
+        if (failure) {
+          const err = Object.assign(new Error(failure.message), { responseCode: failure.code });
+          return callback(err);
+        }
+        const raw = Buffer.concat(chunks).toString('utf8');
+        received.push({ envelopeTo: session.envelope.rcptTo.map((r) => r.address), raw, parsed: await PostalMime.parse(raw) });
+        callback();
+      });
+    },
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const port = (server.server.address() as AddressInfo).port;
+  return {
+    url: `smtp://127.0.0.1:${port}`,
+    received,
+    failNext(code: number, message = 'test failure', times = 1) {
+      for (let i = 0; i < times; i++) failures.push({ code, message });
+    },
+    close: () => new Promise<void>((resolve) => server.close(() => resolve())),
+  };
+}
