@@ -5,7 +5,7 @@ export interface ConfigIssue {
   line: number;
   /** 1-based column. */
   column: number;
-  /** Dotted field path, e.g. "schedules.council-quarterly.cron" or "audiences.council[0].email". */
+  /** Dotted field path, e.g. "schedules.council-quarterly.cron" or "audiences.council[0].email"; empty for YAML syntax errors. */
   path: string;
   message: string;
 }
@@ -20,7 +20,7 @@ export class ConfigError extends Error {
 
 export function formatIssue(i: ConfigIssue): string {
   const where = i.line > 0 ? `${i.file}: line ${i.line}, column ${i.column}` : i.file;
-  return `${where}, ${i.path || '(top level)'}: ${i.message}`;
+  return `${where}, ${i.path || '(YAML syntax)'}: ${i.message}`;
 }
 
 /** "schedules", "council-quarterly", "cron", 0 → "schedules.council-quarterly.cron[0]" */

@@ -65,7 +65,9 @@ export function parseConfig(text: string, file: string, opts: LoadOptions, absol
   const missing = interpolateEnv(doc, opts.env ?? process.env);
   const raw = doc.toJS() ?? {};
   const top = topLevelSchema.safeParse(raw);
-  if (!top.success) for (const i of top.error.issues) reportZod(doc, at, [], i);
+  // A value that is null because its variable is unset is reported once, as the variable.
+  const unsetPaths = new Set(missing.map((m) => formatPath(m.path)));
+  if (!top.success) for (const i of top.error.issues) if (!unsetPaths.has(formatPath(i.path as (string | number)[]))) reportZod(doc, at, [], i);
 
   const schedules: ScheduleConfig[] = [];
   const rawSchedules = (raw as { schedules?: Record<string, { job?: unknown }> }).schedules;
@@ -147,7 +149,7 @@ function reportZod(doc: Document, at: At, base: (string | number)[], issue: z.co
     return;
   }
   let message = issue.message;
-  if (issue.code === 'invalid_type' && issue.input === undefined) message = `is required (${message.replace(/^Invalid input: /, '')})`;
+  if (issue.code === 'invalid_type' && (issue.input === undefined || issue.input === null)) message = `is required (${issue.expected})`;
   const inner = issue.code === 'custom' ? ((issue.params as { offset?: number } | undefined)?.offset ?? null) : null;
   at(offsetOf(doc, p, inner), p, message);
 }
@@ -174,6 +176,8 @@ function knownKeys(p: (string | number)[]): string[] {
 function offsetOf(doc: Document, p: (string | number)[], inner: number | null = null): number {
   for (let n = p.length; n >= 0; n--) {
     const node = doc.getIn(p.slice(0, n), true) as { range?: [number, number, number]; type?: string } | undefined;
+    // A whole section (or the section a missing key belongs in) is named by its key line.
+    if ((isMap(node) || isSeq(node)) && n > 0 && typeof p[n - 1] === 'string') return keyOffset(doc, p.slice(0, n - 1), p[n - 1] as string);
     if (node && typeof node === 'object' && node.range) {
       if (n === p.length && inner !== null && isScalar(node)) {
         const quoted = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE';
