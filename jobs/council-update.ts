@@ -48,9 +48,9 @@ const councilUpdate: JobKind<CouncilData> = {
     const shown = data.projects.slice(0, TABLE_LIMIT);
     return {
       periodLabel,
-      subject: t('council-update.subject', { period: periodLabel, participants: ctx.format.number(totals.participants) }),
+      subject: t('council-update.subject', { period: periodLabel, count: totals.participants }),
       preheader: t('council-update.preheader', {
-        participants: ctx.format.number(totals.participants),
+        count: totals.participants,
         inputs: ctx.format.number(totals.inputs),
         comments: ctx.format.number(totals.comments),
         votes: ctx.format.number(totals.votes),

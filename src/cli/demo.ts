@@ -1,6 +1,5 @@
 import type { Crier } from '../crier.ts';
 import { TenantMissingError } from '../platform/platform.ts';
-import { createDemoTenant } from '../platform/demo.ts';
 import { openCrier, type GlobalOptions } from './context.ts';
 
 /** `crier demo`: (re)creates the demo tenant named by platform.tenant in platform.database. */
@@ -8,6 +7,7 @@ export async function demo(opts: GlobalOptions): Promise<number> {
   const crier = await openCrier(opts);
   try {
     const started = Date.now();
+    const { createDemoTenant } = await import('../platform/demo.ts');
     const report = await createDemoTenant({ databaseUrl: crier.config.platform.database, host: crier.config.platform.tenant });
     if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else {
@@ -27,6 +27,8 @@ export async function ensureDemoTenant(crier: Crier): Promise<void> {
   } catch (e) {
     if (!(e instanceof TenantMissingError) || !crier.config.platform.demo) throw e;
     crier.log.info({ tenant: e.tenant }, 'creating the demo tenant (platform.demo: true)');
+    // Loaded only here: the generator is not part of a production worker's path.
+    const { createDemoTenant } = await import('../platform/demo.ts');
     await createDemoTenant({ databaseUrl: crier.config.platform.database, host: crier.config.platform.tenant });
     await crier.platform();
   }

@@ -75,8 +75,9 @@ export class Ledger {
   }
 
   async insertRun(r: { scheduleId: string; occurrence: Date; job: string; timezone: string; origin: RunOrigin; status: 'due' | 'missed' }): Promise<RunRow & { created: boolean }> {
-    const res = await this.pool.query(Q.INSERT_RUN, [r.scheduleId, r.occurrence, r.job, r.timezone, r.origin, r.status]);
-    return res.rows[0];
+    const inserted = await this.pool.query(Q.INSERT_RUN, [r.scheduleId, r.occurrence, r.job, r.timezone, r.origin, r.status]);
+    if (inserted.rows[0]) return { ...inserted.rows[0], created: true };
+    return { ...(await this.runAt(r.scheduleId, r.occurrence))!, created: false };
   }
 
   async run(id: number): Promise<RunRow | undefined> {

@@ -3,17 +3,16 @@
  * search_path is the ledger schema, so table names are unqualified.
  */
 
-/** Creates a run unless the (schedule, occurrence) exists; returns the row either way. */
+/**
+ * Creates a run unless the (schedule, occurrence) exists. No row back means it exists; read it
+ * with RUN_BY_OCCURRENCE in a new statement: one that races this insert committed after this
+ * statement's snapshot, so a SELECT inside the same statement would not see it.
+ */
 export const INSERT_RUN = `
-  WITH inserted AS (
-    INSERT INTO runs (schedule_id, occurrence, job, timezone, origin, status)
-    VALUES ($1, $2, $3, $4, $5, $6)
-    ON CONFLICT (schedule_id, occurrence) DO NOTHING
-    RETURNING *, true AS created
-  )
-  SELECT * FROM inserted
-  UNION ALL
-  SELECT *, false AS created FROM runs WHERE schedule_id = $1 AND occurrence = $2 AND NOT EXISTS (SELECT 1 FROM inserted)`;
+  INSERT INTO runs (schedule_id, occurrence, job, timezone, origin, status)
+  VALUES ($1, $2, $3, $4, $5, $6)
+  ON CONFLICT (schedule_id, occurrence) DO NOTHING
+  RETURNING *`;
 
 export const RUN_BY_ID = `SELECT * FROM runs WHERE id = $1`;
 

@@ -79,5 +79,11 @@ export function translate(chain: string[], key: string, vars: Record<string, unk
     const rule = new Intl.PluralRules(pluralLocale).select(count);
     message = message[rule] ?? message.other ?? '';
   }
-  return message.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
+  const numbers = new Intl.NumberFormat(pluralLocale);
+  // Numbers are written the recipient's way (1.234 in nl-BE, 1 234 in fr-BE).
+  return message.replace(/\{(\w+)\}/g, (whole, name: string) => {
+    if (!(name in vars)) return whole;
+    const value = vars[name];
+    return typeof value === 'number' ? numbers.format(value) : String(value);
+  });
 }

@@ -1,0 +1,239 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { loadConfig } from '../src/config/load.ts';
+import { Crier } from '../src/crier.ts';
+import { loadJobKinds } from '../src/job-registry.ts';
+import { CrierQueues, startWorkers } from '../src/queue/queues.ts';
+import { tick } from '../src/schedule/tick.ts';
+import { crier as cli } from './helpers/cli.ts';
+import { writeTestConfig } from './helpers/config.ts';
+import { REDIS_URL, uniqueName } from './helpers/services.ts';
+import { startSmtpServer } from './helpers/smtp.ts';
+import { createTenant } from './helpers/tenant.ts';
+
+/*
+ * Delivery end to end on real services: the platform schema in Postgres, the ledger in
+ * Postgres, BullMQ on Redis and an SMTP server (smtp-server) that records what it accepts.
+ */
+const name = uniqueName('crier_dlv');
+const host = `${name.replace(/_/g, '-')}.crier.test`;
+let tenant: Awaited<ReturnType<typeof createTenant>>;
+let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
+let configFile: string;
+
+const COUNCIL = ['burgemeester@example.org', 'claire@example.org', 'anna@example.org'];
+
+beforeAll(async () => {
+  tenant = await createTenant(host);
+  const user = await tenant.user({ first_name: 'Eva' });
+  const project = await tenant.project({ 'nl-BE': 'Speelpleinen <script>alert("x")</script>', 'fr-BE': 'Plaines de jeux' }, 'published');
+  await tenant.idea({ project_id: project, author_id: user, published_at: '2026-11-02 10:00:00', title_multiloc: { 'nl-BE': 'Meer groen' } });
+  smtp = await startSmtpServer();
+  configFile = writeTestConfig({
+    tenant: host,
+    name,
+    smtp: smtp.url,
+    schedules: {
+      'council-quarterly': { job: 'council-update', audience: ['council', 'steering'], cron: '0 9 * 1,4,7,10 1#1', timezone: 'Europe/Brussels' },
+      'council-twice': { job: 'council-update', audience: 'council', dates: ['2027-02-01 09:00'], timezone: 'Europe/Brussels' },
+      'council-workers': { job: 'council-update', audience: 'council', dates: ['2027-03-01 09:00'], timezone: 'Europe/Brussels' },
+      'council-retry': { job: 'council-update', audience: 'steering', dates: ['2027-03-02 09:00'], timezone: 'Europe/Brussels' },
+      'council-permanent': { job: 'council-update', audience: 'steering', dates: ['2027-03-03 09:00'], timezone: 'Europe/Brussels' },
+      'council-late': { job: 'council-update', audience: 'steering', dates: ['2027-05-01 09:00', '2027-05-03 09:00'], timezone: 'Europe/Brussels', catchUp: 'P2D' },
+    },
+  });
+});
+
+afterAll(async () => {
+  await smtp?.close();
+  await tenant?.drop();
+  const redis = new Redis(REDIS_URL);
+  const keys = await redis.keys(`${name}:*`);
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
+});
+
+const receivedFor = (schedule: string) => smtp.received.filter((m) => m.parsed.headers.find((h) => h.key === 'x-crier-schedule')?.value === schedule);
+
+async function openCrier(now?: Date): Promise<Crier> {
+  const jobs = await loadJobKinds();
+  const crier = new Crier(loadConfig(configFile, { jobs }), jobs, now ? { now: () => now } : {});
+  await crier.ledger.migrate();
+  return crier;
+}
+
+async function waitForRun(crier: Crier, scheduleId: string, occurrence: Date, status: string[] = ['done']) {
+  for (let i = 0; i < 300; i++) {
+    const run = await crier.ledger.runAt(scheduleId, occurrence);
+    if (run && status.includes(run.status)) return run;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new Error(`run of ${scheduleId} did not reach ${status.join('/')}`);
+}
+
+describe('delivery on real Redis, Postgres and SMTP', () => {
+  it('`crier run --wait` sends one e-mail per recipient, and running the same occurrence again sends nothing new', async () => {
+    const first = await cli(['run', 'council-quarterly', '--at', '2027-01-04T09:00', '--wait', '--json', '--config', configFile]);
+    expect(first.stderr).toBe('');
+    expect(first.code).toBe(0);
+    const out = JSON.parse(first.stdout);
+    expect(out.run).toMatchObject({ schedule: 'council-quarterly', occurrence: '2027-01-04T09:00:00.000+01:00', status: 'done', created: true, origin: 'manual' });
+    // burgemeester@EXAMPLE.org in the steering audience is the same person: one e-mail.
+    expect(out.deliveries).toMatchObject({ sent: 3, skipped: 0, failed: 0 });
+    const got = receivedFor('council-quarterly');
+    expect(got.map((m) => m.envelopeTo[0]).sort()).toEqual([...COUNCIL].sort());
+
+    const nl = got.find((m) => m.envelopeTo[0] === 'burgemeester@example.org')!.parsed;
+    expect(nl.subject?.replace(/\s/g, ' ')).toBe('Participatie in 1 okt – 31 dec 2026: 1 deelnemer');
+    expect(nl.from?.address).toBe('participatie@example.org');
+    expect(nl.messageId).toMatch(/^<crier\.\d+\.\d+@example\.org>$/);
+    expect(nl.html).toContain('lang="nl-BE"');
+    expect(nl.html).toContain('Speelpleinen &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
+    expect(nl.html).not.toContain('<script>alert');
+    expect(nl.text).toContain('Beste Mathias De Clercq,');
+    const fr = got.find((m) => m.envelopeTo[0] === 'claire@example.org')!.parsed;
+    expect(fr.subject?.replace(/\s/g, ' ')).toBe('Participation du 1 oct. – 31 déc. 2026 : 1 participant');
+    expect(fr.html).toContain('Plaines de jeux');
+
+    const again = await cli(['run', 'council-quarterly', '--at', '2027-01-04T09:00', '--wait', '--json', '--config', configFile]);
+    expect(again.code).toBe(0);
+    expect(JSON.parse(again.stdout)).toMatchObject({ run: { id: out.run.id, created: false, status: 'done' }, deliveries: { sent: 3 } });
+    expect(receivedFor('council-quarterly')).toHaveLength(3);
+  });
+
+  it('two `crier run` processes on the same occurrence at once deliver one e-mail per recipient', async () => {
+    const args = ['run', 'council-twice', '--at', '2027-02-01T09:00', '--wait', '--json', '--config', configFile];
+    const [a, b] = await Promise.all([cli(args), cli(args)]);
+    expect([a.code, b.code]).toEqual([0, 0]);
+    expect(JSON.parse(a.stdout).run.id).toBe(JSON.parse(b.stdout).run.id);
+    expect([JSON.parse(a.stdout).run.created, JSON.parse(b.stdout).run.created].sort()).toEqual([false, true]);
+    expect(receivedFor('council-twice').map((m) => m.envelopeTo[0]).sort()).toEqual([...COUNCIL].sort());
+  });
+
+  it('two workers ticking at the same moment create one run and deliver one e-mail per recipient', async () => {
+    const due = new Date('2027-03-01T08:00:30Z'); // 30 s after 09:00 Brussels
+    const [one, two] = [await openCrier(due), await openCrier(due)];
+    const queues = [new CrierQueues(one), new CrierQueues(two)];
+    const workers = [startWorkers(one, queues[0], { tick: false }), startWorkers(two, queues[1], { tick: false })];
+    try {
+      const results = await Promise.all([tick(one), tick(two)]);
+      const created = results.flatMap((r) => r.created).filter((r) => r.schedule_id === 'council-workers');
+      expect(created).toHaveLength(1);
+      expect(created[0]).toMatchObject({ status: 'due', origin: 'schedule' });
+      await Promise.all([queues[0].enqueueOpenWork(), queues[1].enqueueOpenWork()]);
+      await waitForRun(one, 'council-workers', new Date('2027-03-01T08:00:00Z'));
+      expect(receivedFor('council-workers').map((m) => m.envelopeTo[0]).sort()).toEqual([...COUNCIL].sort());
+    } finally {
+      await Promise.all(workers.map((w) => w.close()));
+      await Promise.all(queues.map((q) => q.close()));
+      await Promise.all([one.close(), two.close()]);
+    }
+  });
+
+  it('retries a temporary SMTP failure, recording it, and sends once', async () => {
+    smtp.failNext(451, 'greylisted, try again later');
+    const res = await cli(['run', 'council-retry', '--at', '2027-03-02T09:00', '--wait', '--json', '--config', configFile]);
+    expect(JSON.parse(res.stdout).deliveries).toMatchObject({ sent: 1, failed: 0 });
+    expect(receivedFor('council-retry')).toHaveLength(1);
+    const crier = await openCrier();
+    try {
+      const run = (await crier.ledger.runAt('council-retry', new Date('2027-03-02T08:00:00Z')))!;
+      const [d] = await crier.ledger.deliveries(run.id);
+      expect(d).toMatchObject({ status: 'sent', attempts: 2, email: 'burgemeester@example.org' });
+    } finally {
+      await crier.close();
+    }
+  });
+
+  it('records a permanent SMTP failure as failed, never resends it, and shows it in `crier status`', async () => {
+    smtp.failNext(550, 'mailbox unavailable');
+    const res = await cli(['run', 'council-permanent', '--at', '2027-03-03T09:00', '--wait', '--json', '--config', configFile]);
+    expect(res.code).toBe(0);
+    expect(JSON.parse(res.stdout)).toMatchObject({ run: { status: 'done' }, deliveries: { sent: 0, failed: 1 } });
+    await cli(['run', 'council-permanent', '--at', '2027-03-03T09:00', '--wait', '--json', '--config', configFile]);
+    expect(receivedFor('council-permanent')).toHaveLength(0);
+    const status = JSON.parse((await cli(['status', '--json', '--config', configFile])).stdout);
+    expect(status.problems).toContainEqual(expect.objectContaining({ schedule: 'council-permanent', status: 'failed', attempts: 1, error: expect.stringMatching(/550.*mailbox unavailable/) }));
+  });
+
+  it('sends an occurrence missed while nothing ran late within catchUp and records an older one as missed', async () => {
+    // The worker last ticked on 30 April, then was down until 3 May 12:00 Brussels.
+    const before = await openCrier(new Date('2027-04-30T08:00:00Z'));
+    await tick(before);
+    await before.close();
+    const after = await openCrier(new Date('2027-05-03T10:00:00Z'));
+    const queues = new CrierQueues(after);
+    const workers = startWorkers(after, queues, { tick: false });
+    try {
+      const { created } = await tick(after);
+      const late = created.filter((r) => r.schedule_id === 'council-late').map((r) => ({ occurrence: r.occurrence.toISOString(), status: r.status, origin: r.origin }));
+      expect(late).toEqual([
+        { occurrence: '2027-05-01T07:00:00.000Z', status: 'missed', origin: 'catch-up' }, // 2 days 3 hours late > P2D
+        { occurrence: '2027-05-03T07:00:00.000Z', status: 'due', origin: 'catch-up' }, // 3 hours late
+      ]);
+      await queues.enqueueOpenWork();
+      await waitForRun(after, 'council-late', new Date('2027-05-03T07:00:00Z'));
+      expect(receivedFor('council-late')).toHaveLength(1);
+    } finally {
+      await workers.close();
+      await queues.close();
+      await after.close();
+    }
+    const status = JSON.parse((await cli(['status', '--json', '--config', configFile])).stdout);
+    expect(status.missed).toContainEqual(expect.objectContaining({ schedule: 'council-late', occurrence: '2027-05-01T07:00:00.000Z', status: 'missed' }));
+  });
+
+  it('leaves a delivery claimed by a worker that died before marking it, and reports it instead of resending', async () => {
+    const crier = await openCrier();
+    try {
+      const run = await crier.ledger.insertRun({ scheduleId: 'council-twice', occurrence: new Date('2027-06-01T07:00:00Z'), job: 'council-update', timezone: 'Europe/Brussels', origin: 'manual', status: 'due' });
+      await crier.ledger.insertDeliveries(run.id, [{ email: 'anna@example.org', name: 'Anna', locale: 'de-DE', status: 'pending' }]);
+      const [d] = await crier.ledger.deliveries(run.id);
+      expect(await crier.ledger.claimDelivery(d.id)).toBeDefined(); // the worker that then "crashed"
+      await crier.ledger.pool.query(`UPDATE deliveries SET claimed_at = now() - interval '1 hour' WHERE id = $1`, [d.id]);
+      const { deliver } = await import('../src/delivery/send.ts');
+      expect(await deliver(crier, d.id, { lastAttempt: false })).toBe('not-claimed');
+      const status = JSON.parse((await cli(['status', '--json', '--config', configFile])).stdout);
+      expect(status.problems).toContainEqual(expect.objectContaining({ delivery: d.id, status: 'sending', hint: expect.stringMatching(/may or may not have it/) }));
+    } finally {
+      await crier.close();
+    }
+  });
+});
+
+describe('`crier start` with the outbox transport', () => {
+  it('ticks at start, writes the due e-mail into the outbox and stops cleanly on SIGTERM', async () => {
+    const startName = uniqueName('crier_start');
+    const soon = new Date(Date.now() - 60_000);
+    const local = new Intl.DateTimeFormat('sv-SE', { timeZone: 'Europe/Brussels', dateStyle: 'short', timeStyle: 'short' }).format(soon); // "YYYY-MM-DD HH:mm"
+    const file = writeTestConfig({ tenant: host, name: startName, schedules: { 'council-now': { job: 'council-update', audience: 'council', dates: [local], timezone: 'Europe/Brussels' } } });
+    const outbox = path.join(path.dirname(file), 'outbox');
+    const bin = fileURLToPath(new URL('../bin/crier.js', import.meta.url));
+    const child = spawn(process.execPath, [bin, 'start', '--config', file], { env: { ...process.env, LOG_LEVEL: 'info' }, stdio: ['ignore', 'ignore', 'pipe'] });
+    let log = '';
+    child.stderr.on('data', (c) => (log += c));
+    try {
+      for (let i = 0; i < 200 && !(existsSync(outbox) && readdirSync(outbox).filter((f) => f.endsWith('.eml')).length === 3); i++) await new Promise((r) => setTimeout(r, 100));
+      const emls = readdirSync(outbox).filter((f) => f.endsWith('.eml'));
+      expect(emls).toHaveLength(3);
+      expect(readdirSync(outbox).filter((f) => f.endsWith('.html'))).toHaveLength(3);
+      const eml = readFileSync(path.join(outbox, emls.find((f) => f.includes('claire'))!), 'utf8');
+      expect(eml).toMatch(/^To: Claire Dubois <claire@example.org>$/m);
+      expect(eml).toMatch(/^Subject: /m);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    const code = await new Promise((resolve) => child.on('exit', resolve));
+    expect(code).toBe(0);
+    expect(log).toMatch(/crier started/);
+    expect(log).toMatch(/stopping/);
+    const redis = new Redis(REDIS_URL);
+    const keys = await redis.keys(`${startName}:*`);
+    if (keys.length) await redis.del(...keys);
+    redis.disconnect();
+  }, 60_000);
+});
