@@ -53,7 +53,7 @@ describe('config validation', () => {
     expect(config.schedules[0]).toMatchObject({ id: 'council-quarterly', job: 'council-update', audience: ['council'], time: '09:00', catchUp: 'P2D', timezone: 'Europe/Brussels' });
   });
 
-  it.each<[string, (s: string) => string, Partial<ConfigIssue> & { message: RegExp }]>([
+  it.each<[string, (s: string) => string, Omit<Partial<ConfigIssue>, 'message'> & { message: RegExp }]>([
     ['YAML syntax', (s) => s.replace('  kind: govocal', '  kind: [govocal'), { path: '', message: /Flow sequence|indented|must end/ }],
     ['an unknown key', (s) => s.replace('  transport: outbox', '  transprot: outbox'), { line: 11, column: 3, path: 'mail.transprot', message: /unknown key 'transprot'; allowed here: from, replyTo, transport/ }],
     ['an unknown key in a schedule', (s) => s.replace('    timezone: Europe', '    timzone: Europe'), { line: 22, column: 5, path: 'schedules.council-quarterly.timzone', message: /unknown key 'timzone'.*timezone/ }],

@@ -27,7 +27,7 @@ export async function check(opts: CheckOptions): Promise<number> {
       for (const s of schedules) {
         process.stdout.write(`\n${s.id} (${s.job}, ${s.timezone}${s.enabled ? '' : ', disabled'}) → ${s.audience.join(', ')}\n`);
         if (!s.occurrences.length) process.stdout.write('  no further occurrences\n');
-        for (const o of s.occurrences) process.stdout.write(`  ${DateTime.fromISO(o, { setZone: true }).toFormat("ccc d LLL yyyy HH:mm ZZZZ")}\n`);
+        for (const o of s.occurrences) process.stdout.write(`  ${DateTime.fromISO(o, { setZone: true }).toFormat("ccc d LLL yyyy HH:mm ZZ")}\n`);
       }
     }
     return 0;

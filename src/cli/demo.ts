@@ -8,7 +8,7 @@ export async function demo(opts: GlobalOptions): Promise<number> {
   try {
     const started = Date.now();
     const { createDemoTenant } = await import('../platform/demo.ts');
-    const report = await createDemoTenant({ databaseUrl: crier.config.platform.database, host: crier.config.platform.tenant });
+    const report = await createDemoTenant({ databaseUrl: crier.config.platform.database, host: crier.config.platform.tenant, launch: crier.config.platform.launch });
     if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else {
       process.stdout.write(`Demo tenant ${crier.config.platform.tenant} (schema ${report.schema}) created in ${((Date.now() - started) / 1000).toFixed(1)} s; launch ${report.launch}.\n`);
@@ -29,7 +29,7 @@ export async function ensureDemoTenant(crier: Crier): Promise<void> {
     crier.log.info({ tenant: e.tenant }, 'creating the demo tenant (platform.demo: true)');
     // Loaded only here: the generator is not part of a production worker's path.
     const { createDemoTenant } = await import('../platform/demo.ts');
-    await createDemoTenant({ databaseUrl: crier.config.platform.database, host: crier.config.platform.tenant });
+    await createDemoTenant({ databaseUrl: crier.config.platform.database, host: crier.config.platform.tenant, launch: crier.config.platform.launch });
     await crier.platform();
   }
 }

@@ -59,7 +59,7 @@ export async function preview(scheduleId: string, opts: PreviewOptions): Promise
     };
     if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else {
-      process.stdout.write(`${schedule.id} at ${occurrence.toFormat('ccc d LLL yyyy HH:mm ZZZZ')}\n`);
+      process.stdout.write(`${schedule.id} at ${occurrence.toFormat("ccc d LLL yyyy HH:mm ZZ")}\n`);
       process.stdout.write(`period  ${ctx.format.period(period)}\nsubject ${subject}\n`);
       process.stdout.write(`to      ${recipients.map((r) => `${r.name} <${r.email}> (${r.locale})`).join('\n        ') || 'nobody'}\n`);
       process.stdout.write(`files   ${files.map((f) => path.relative(process.cwd(), f)).join('\n        ')}\nNothing was sent.\n`);

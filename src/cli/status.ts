@@ -43,7 +43,7 @@ export async function status(opts: GlobalOptions & { limit?: string }): Promise<
     }
     const w = (s: string) => process.stdout.write(s);
     w('Schedules\n');
-    for (const s of schedules) w(`  ${s.id.padEnd(28)} ${s.job.padEnd(20)} next ${s.next ? DateTime.fromISO(s.next, { setZone: true }).toFormat('ccc d LLL yyyy HH:mm ZZZZ') : s.enabled ? 'never' : 'disabled'}\n`);
+    for (const s of schedules) w(`  ${s.id.padEnd(28)} ${s.job.padEnd(20)} next ${s.next ? DateTime.fromISO(s.next, { setZone: true }).toFormat("ccc d LLL yyyy HH:mm ZZ") : s.enabled ? 'never' : 'disabled'}\n`);
     w('\nRecent runs\n');
     if (!runs.length) w('  none yet\n');
     for (const r of runs) {

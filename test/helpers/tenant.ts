@@ -1,10 +1,7 @@
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import pg from 'pg';
 import { pgConfig } from '../../src/db.ts';
+import { recreateTenantSchema } from '../../src/platform/tenant-schema.ts';
 import { PG_URL } from './services.ts';
-
-const SCHEMA_SQL = readFileSync(fileURLToPath(new URL('../../src/platform/govocal-schema.sql', import.meta.url)), 'utf8');
 
 /**
  * An empty tenant on the platform's real schema (src/platform/govocal-schema.sql, a copy of
@@ -12,22 +9,19 @@ const SCHEMA_SQL = readFileSync(fileURLToPath(new URL('../../src/platform/govoca
  * search_path is the tenant schema, with helpers that fill the NOT NULL columns tests don't care about.
  */
 export async function createTenant(host: string, settings: Record<string, unknown> = {}) {
-  const schema = host.replace(/\./g, '_');
   const client = new pg.Client(pgConfig(PG_URL));
   await client.connect();
+  await client.query('BEGIN');
+  const schema = await recreateTenantSchema(client, host);
+  await client.query('COMMIT');
   const ident = pg.escapeIdentifier(schema);
-  await client.query(`DROP SCHEMA IF EXISTS ${ident} CASCADE; CREATE SCHEMA ${ident}`);
   await client.query(`SET search_path = ${ident}, public`);
-  // public.tenants is shared by every tenant: create it once, then the tenant's own tables.
-  const [registry, tenantTables] = splitRegistry(SCHEMA_SQL);
-  await client.query(registry);
-  await client.query(tenantTables);
   const core = { timezone: 'Europe/Brussels', locales: ['nl-BE', 'fr-BE', 'en'], organization_name: { 'nl-BE': 'Stad Test', en: 'City of Test' }, ...settings };
   await client.query(`INSERT INTO app_configurations (host, settings, created_at, updated_at) VALUES ($1, $2, now(), now())`, [host, { core }]);
 
   let seq = 0;
   const insert = async (table: string, row: Record<string, unknown>): Promise<string> => {
-    const withDefaults = { created_at: '2026-01-01 00:00:00', updated_at: '2026-01-01 00:00:00', ...row };
+    const withDefaults: Record<string, unknown> = { created_at: '2026-01-01 00:00:00', updated_at: '2026-01-01 00:00:00', ...row };
     const cols = Object.keys(withDefaults);
     const res = await client.query(
       `INSERT INTO ${pg.escapeIdentifier(table)} (${cols.map((c) => pg.escapeIdentifier(c)).join(', ')}) VALUES (${cols.map((_, i) => `$${i + 1}`).join(', ')}) RETURNING id`,
@@ -63,16 +57,4 @@ export async function createTenant(host: string, settings: Record<string, unknow
       await client.end();
     },
   };
-}
-
-/** Splits the reference SQL into the shared registry (made idempotent) and the tenant's tables. */
-function splitRegistry(sql: string): [string, string] {
-  const start = sql.indexOf('CREATE TABLE public.tenants');
-  const end = sql.indexOf('-- ===== per-tenant schema');
-  const registry = sql
-    .slice(start, end)
-    .replace('CREATE TABLE public.tenants', 'CREATE TABLE IF NOT EXISTS public.tenants')
-    .replace('CREATE INDEX index_tenants_on_host', 'CREATE INDEX IF NOT EXISTS index_tenants_on_host');
-  // Concurrent test files may race on the shared registry; serialise that one statement.
-  return [`SELECT pg_advisory_lock(4242); ${registry}; SELECT pg_advisory_unlock(4242);`, sql.slice(end)];
 }
