@@ -118,3 +118,24 @@ describe('crier with an invalid config', () => {
     expect(rows[0].n).toBe(0);
   });
 });
+
+describe('the shipped configs', () => {
+  it('config/crier.yaml (the demo) and config/example.yaml (with its variables set) are valid', async () => {
+    const jobs = await loadJobKinds();
+    const demo = loadConfig(path.resolve('config/crier.yaml'), { jobs, env: {} });
+    expect(demo.schedules.map((s) => s.id)).toContain('council-quarterly');
+    expect(demo.mail.transport).toBe('outbox');
+    const example = loadConfig(path.resolve('config/example.yaml'), {
+      jobs,
+      env: { PLATFORM_DATABASE_URL: 'postgres://reader@db:5432/citizenlab', CRIER_DATABASE_URL: 'postgres://crier@db:5432/crier', SMTP_URL: 'smtp://relay:587' },
+    });
+    expect(example.mail.transport).toBe('smtp');
+  });
+
+  it('reads the platform schema Crier ships, which is the shared reference one', async () => {
+    const { readFileSync, existsSync } = await import('node:fs');
+    const shared = path.resolve('../shared/reference/citizenlab-tenant-schema.sql');
+    if (!existsSync(shared)) return; // outside the project's workspace there is no reference copy
+    expect(readFileSync('src/platform/govocal-schema.sql', 'utf8')).toBe(readFileSync(shared, 'utf8'));
+  });
+});

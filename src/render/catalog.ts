@@ -76,14 +76,26 @@ export function translate(chain: string[], key: string, vars: Record<string, unk
   if (message === undefined) throw new Error(`no catalogue has the message '${key}' (looked in ${chain.join(', ')})`);
   if (typeof message !== 'string') {
     const count = Number(vars.count ?? 0);
-    const rule = new Intl.PluralRules(pluralLocale).select(count);
+    const rule = intl(pluralLocale).plural.select(count);
     message = message[rule] ?? message.other ?? '';
   }
-  const numbers = new Intl.NumberFormat(pluralLocale);
+  const numbers = intl(pluralLocale).numbers;
   // Numbers are written the recipient's way (1.234 in nl-BE, 1 234 in fr-BE).
   return message.replace(/\{(\w+)\}/g, (whole, name: string) => {
     if (!(name in vars)) return whole;
     const value = vars[name];
     return typeof value === 'number' ? numbers.format(value) : String(value);
   });
+}
+
+const intlCache = new Map<string, { plural: Intl.PluralRules; numbers: Intl.NumberFormat }>();
+
+/** Intl objects are costly to build (≈0.1 ms each) and messages are many: one set per locale. */
+function intl(locale: string) {
+  let hit = intlCache.get(locale);
+  if (!hit) {
+    hit = { plural: new Intl.PluralRules(locale), numbers: new Intl.NumberFormat(locale) };
+    intlCache.set(locale, hit);
+  }
+  return hit;
 }

@@ -38,7 +38,7 @@ export function viewContext(input: Omit<RenderInput, 'job' | 'data' | 'color' | 
   return {
     chain,
     recipient: input.recipient,
-    format: new Formatter(input.recipient.locale, input.timezone),
+    format: Formatter.for(input.recipient.locale, input.timezone),
     text,
     t: (key, vars) => translate(chain, key, vars),
     platformUrl: input.platform.url,

@@ -1,0 +1,24 @@
+# Crier worker image. Postgres (platform + ledger) and Redis are external; pass their URLs
+# and the config through the environment:
+#   docker run -e CRIER_CONFIG=/config/crier.yaml -e PLATFORM_DATABASE_URL=... -e CRIER_DATABASE_URL=... \
+#              -e REDIS_URL=... -e SMTP_URL=... -v $PWD/config:/config:ro crier
+FROM node:20-bookworm-slim
+
+WORKDIR /app
+ENV NODE_ENV=production
+COPY package.json package-lock.json ./
+RUN npm ci --omit=dev --no-audit --no-fund && npm cache clean --force
+COPY bin ./bin
+COPY src ./src
+COPY jobs ./jobs
+COPY email-templates ./email-templates
+COPY config ./config
+
+# The outbox transport writes here; mount a volume to keep it.
+RUN mkdir -p /app/outbox && chown node:node /app/outbox
+USER node
+
+# SIGTERM stops the tick, lets active deliveries finish (bounded) and exits.
+STOPSIGNAL SIGTERM
+ENTRYPOINT ["node", "bin/crier.js"]
+CMD ["start"]
