@@ -1,7 +1,8 @@
 import { DateTime, Duration, Interval } from 'luxon';
 import type { Logger } from 'pino';
 import type { CrierConfig, ScheduleConfig } from './config/load.ts';
-import type { JobKind } from './job-kind.ts';
+import type { JobKind, PeriodContext, PlannedRun } from './job-kind.ts';
+import { nextPlannedRuns, plannedRuns, runsOfOccurrence } from './schedule/plan.ts';
 import { Ledger } from './ledger/ledger.ts';
 import { Platform } from './platform/platform.ts';
 import type { Triggers } from './schedule/occurrences.ts';
@@ -103,10 +104,44 @@ export class Crier {
     return job;
   }
 
-  /** The reporting period of one occurrence of a schedule. */
-  period(schedule: Schedule, occurrence: DateTime): Interval<true> {
+  /** What a job kind is told about one run of a schedule. */
+  runContext(schedule: Schedule, occurrence: DateTime, variant = 'default', meta: Record<string, unknown> = {}): PeriodContext & { variant: string; meta: Record<string, unknown> } {
     const launch = this.config.platform.launch ? DateTime.fromISO(this.config.platform.launch, { zone: schedule.timezone }) : undefined;
-    return this.job(schedule.job).period({ occurrence: occurrence.setZone(schedule.timezone), timezone: schedule.timezone, launch, options: schedule.options });
+    return { occurrence: occurrence.setZone(schedule.timezone), timezone: schedule.timezone, launch, options: schedule.options, variant, meta };
+  }
+
+  /** The reporting period of one run of a schedule. */
+  period(schedule: Schedule, occurrence: DateTime, variant = 'default', meta: Record<string, unknown> = {}): Interval<true> {
+    return this.job(schedule.job).period(this.runContext(schedule, occurrence, variant, meta));
+  }
+
+  /** The sends a schedule plans in (after, until] (and overdue "as soon as seen" ones). */
+  plannedRuns(schedule: Schedule, after: DateTime, until: DateTime): PlannedRun[] {
+    return plannedRuns(this.job(schedule.job), schedule, after, until);
+  }
+
+  /**
+   * The send `crier run` and `crier preview` act on: the one planned for the occurrence `at`
+   * (default: the next send), of `variant` when the job kind plans several.
+   */
+  pickRun(schedule: Schedule, at: DateTime | undefined, variant?: string): PlannedRun {
+    const job = this.job(schedule.job);
+    const candidates = at ? runsOfOccurrence(job, schedule, at) : this.nextRuns(schedule, DateTime.fromJSDate(this.now()), 50);
+    const found = candidates.find((r) => !variant || r.variant === variant);
+    if (!found) {
+      const variants = [...new Set(candidates.map((r) => r.variant))];
+      throw new Error(
+        candidates.length
+          ? `schedule '${schedule.id}' plans no '${variant}' send${at ? ' for that occurrence' : ''}; variants: ${variants.join(', ')}`
+          : `schedule '${schedule.id}' has no further occurrence; pass --at`,
+      );
+    }
+    return found;
+  }
+
+  /** The schedule's next `count` sends strictly after `from`. */
+  nextRuns(schedule: Schedule, from: DateTime, count: number): PlannedRun[] {
+    return nextPlannedRuns(this.job(schedule.job), schedule, from, count);
   }
 
   async close(): Promise<void> {

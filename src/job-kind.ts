@@ -2,6 +2,7 @@ import type { DateTime, Interval } from 'luxon';
 import type { z } from 'zod';
 import type { Platform } from './platform/platform.ts';
 import type { Formatter } from './render/format.ts';
+import type { RecipientScope } from './ledger/ledger.ts';
 
 /**
  * A job kind: one module in jobs/ that default-exports one of these. The engine schedules,
@@ -23,11 +24,51 @@ export interface JobKind<Data = unknown> {
   view(data: Data, ctx: ViewContext): Record<string, unknown>;
   /** A one-line summary of the data for logs and `crier preview --json`. */
   summary?(data: Data, ctx: ViewContext): unknown;
+  /**
+   * The sends of a schedule, from its trigger occurrences (default: one per occurrence). A
+   * steering meeting plans an invitation and an agenda before each meeting occurrence.
+   */
+  plan?(occurrences: DateTime[], ctx: { timezone: string; options: Record<string, unknown> }): PlannedRun[];
+  /** Who gets it when a schedule names no audience (config audience entries). */
+  defaultAudience?: unknown[];
+  /**
+   * The platform's own e-mail campaign this message stands in for: a recipient who opted out of
+   * it there (email_campaigns_consents.consented = false) is skipped, with the reason recorded.
+   */
+  consentCampaign?: string;
+  /** Skip recipients with nothing to report unless the schedule says `skipWhenEmpty: false`. */
+  skipWhenEmpty?: boolean;
+  /** Nothing to report for this recipient? (only asked when skipWhenEmpty applies) */
+  isEmpty?(data: Data, recipient: Recipient): boolean;
+  /** A calendar invitation (or cancellation) to attach, per recipient. */
+  calendar?(data: Data, ctx: ViewContext): { method: 'REQUEST' | 'CANCEL'; content: string } | undefined;
+}
+
+/** One send a schedule plans: becomes one run, unique per (schedule, key). */
+export interface PlannedRun {
+  /** Unique per schedule, stable across restarts and config reloads. */
+  key: string;
+  /** When it is due. */
+  at: DateTime;
+  /** Which message this is (e.g. invitation, agenda); passed to the job kind. */
+  variant: string;
+  /** Details for the job kind (e.g. the meeting's uid, time and sequence), stored with the run. */
+  meta: Record<string, unknown>;
+  /** The trigger occurrence it belongs to (the meeting), for periods and display. */
+  occurrence: DateTime;
+  /**
+   * Sent as soon as it is seen, even if `at` passed before anything looked, as long as the
+   * clock is before this (a moved meeting's new invitation, before the meeting).
+   */
+  asapUntil?: DateTime;
 }
 
 export interface PeriodContext {
   /** The occurrence, in the schedule's zone. */
   occurrence: DateTime;
+  /** The run's variant and details (see PlannedRun); absent for plain schedules. */
+  variant?: string;
+  meta?: Record<string, unknown>;
   timezone: string;
   /** The platform's launch day (start of day, schedule zone), when configured. */
   launch?: DateTime;
@@ -43,8 +84,14 @@ export interface CollectContext extends PeriodContext {
 export interface Recipient {
   email: string;
   name: string;
-  /** Resolved: person's locale, else the platform's first locale. */
+  /** Resolved: the config's, else the platform account's, else the platform's first locale. */
   locale: string;
+  /** The platform account, when the recipient has one. */
+  userId?: string;
+  /** The folders and projects their e-mail covers (ids); absent = the whole platform. */
+  scope?: RecipientScope;
+  /** Which copy they get (e.g. 'it' for the IT department's launch check-in). */
+  variant?: string;
 }
 
 export interface ViewContext {
@@ -62,4 +109,9 @@ export interface ViewContext {
   /** The period of the run, in the schedule's zone. */
   period: Interval<true>;
   timezone: string;
+  /** The run's variant and details. */
+  variant: string;
+  meta: Record<string, unknown>;
+  /** The occurrence, in the schedule's zone. */
+  occurrence: DateTime;
 }

@@ -190,7 +190,7 @@ describe('delivery on real Redis, Postgres and SMTP', () => {
   it('leaves a delivery claimed by a worker that died before marking it, and reports it instead of resending', async () => {
     const crier = await openCrier();
     try {
-      const run = await crier.ledger.insertRun({ scheduleId: 'council-twice', occurrence: new Date('2027-06-01T07:00:00Z'), job: 'council-update', timezone: 'Europe/Brussels', origin: 'manual', status: 'due' });
+      const run = await crier.ledger.insertRun({ scheduleId: 'council-twice', key: 'manual-crash-test', occurrence: new Date('2027-06-01T07:00:00Z'), job: 'council-update', timezone: 'Europe/Brussels', origin: 'manual', status: 'due' });
       await crier.ledger.insertDeliveries(run.id, [{ email: 'anna@example.org', name: 'Anna', locale: 'de-DE', status: 'pending' }]);
       const [d] = await crier.ledger.deliveries(run.id);
       expect(await crier.ledger.claimDelivery(d.id)).toBeDefined(); // the worker that then "crashed"

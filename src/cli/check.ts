@@ -18,16 +18,20 @@ export async function check(opts: CheckOptions): Promise<number> {
     for (const s of await crier.schedules()) {
       const from = opts.from ? parseInstant(opts.from, s.timezone, '--from') : DateTime.fromJSDate(crier.now());
       const occurrences = nextOccurrences(s.triggers, from, count).map((o) => o.setZone(s.timezone).toISO()!);
-      schedules.push({ id: s.id, job: s.job, timezone: s.timezone, enabled: s.enabled, audience: s.audience, occurrences });
+      // Job kinds that plan their own sends (a meeting's invitation and agenda) list those too.
+      const sends = crier.job(s.job).plan ? crier.nextRuns(s, from, count).map((r) => ({ at: r.at.setZone(s.timezone).toISO()!, variant: r.variant, occurrence: r.occurrence.setZone(s.timezone).toISO()! })) : undefined;
+      schedules.push({ id: s.id, job: s.job, timezone: s.timezone, enabled: s.enabled, audience: s.audience, occurrences, ...(sends ? { sends } : {}) });
     }
     if (opts.json) {
       process.stdout.write(`${JSON.stringify({ ok: true, schedules }, null, 2)}\n`);
     } else {
       process.stdout.write(`${crier.config.file}: OK, ${schedules.length} schedule${schedules.length === 1 ? '' : 's'}\n`);
       for (const s of schedules) {
-        process.stdout.write(`\n${s.id} (${s.job}, ${s.timezone}${s.enabled ? '' : ', disabled'}) → ${s.audience.join(', ')}\n`);
+        process.stdout.write(`\n${s.id} (${s.job}, ${s.timezone}${s.enabled ? '' : ', disabled'}) → ${s.audience.join(', ') || 'its default audience'}\n`);
         if (!s.occurrences.length) process.stdout.write('  no further occurrences\n');
-        for (const o of s.occurrences) process.stdout.write(`  ${DateTime.fromISO(o, { setZone: true }).toFormat("ccc d LLL yyyy HH:mm ZZ")}\n`);
+        const fmt = (iso: string) => DateTime.fromISO(iso, { setZone: true }).toFormat('ccc d LLL yyyy HH:mm ZZ');
+        for (const o of s.occurrences) process.stdout.write(`  ${fmt(o)}\n`);
+        if (s.sends?.length) process.stdout.write(`  sends:\n${s.sends.map((x) => `    ${fmt(x.at)}  ${x.variant} for ${fmt(x.occurrence)}\n`).join('')}`);
       }
     }
     return 0;

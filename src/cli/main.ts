@@ -32,10 +32,12 @@ export async function main(argv: string[]): Promise<number> {
     .action(action(check));
   withGlobal(program.command('preview <schedule>').description('render an occurrence with live platform data into files; sends nothing'))
     .option('--at <iso>', 'the occurrence (default: the next one); without an offset, in the schedule’s time zone')
+    .option('--variant <name>', 'which send of the occurrence, where a job kind plans several (e.g. invitation, agenda)')
     .option('--out <dir>', 'folder for the .html, .txt and .eml files', 'preview')
     .action(action(preview));
   withGlobal(program.command('run <schedule>').description('make an occurrence due now, through the same ledger and queue as the schedule'))
     .option('--at <iso>', 'the occurrence (default: the next one); without an offset, in the schedule’s time zone')
+    .option('--variant <name>', 'which send of the occurrence, where a job kind plans several (e.g. invitation, agenda)')
     .option('--wait', 'work the run to the end in this process and report its deliveries')
     .option('--timeout <seconds>', 'how long --wait waits at most', '300')
     .action(action(run));

@@ -1,12 +1,13 @@
 import { DateTime } from 'luxon';
 import { CrierQueues, startWorkers } from '../queue/queues.ts';
-import { nextOccurrences } from '../schedule/occurrences.ts';
 import { CommandError, openCrier, parseInstant, type GlobalOptions } from './context.ts';
 import { ensureDemoTenant } from './demo.ts';
 
 export interface RunOptions extends GlobalOptions {
   /** The occurrence to make due (default: the next one). */
   at?: string;
+  /** Which send of the occurrence, for job kinds that plan several. */
+  variant?: string;
   /** Work the run to the end in this process and report its deliveries. */
   wait?: boolean;
   /** Seconds --wait waits at most (default 300). */
@@ -26,17 +27,17 @@ export async function run(scheduleId: string, opts: RunOptions): Promise<number>
     await crier.ledger.migrate();
     await ensureDemoTenant(crier);
     const schedule = await crier.schedule(scheduleId);
-    const occurrence = opts.at
-      ? parseInstant(opts.at, schedule.timezone, '--at')
-      : nextOccurrences(schedule.triggers, DateTime.fromJSDate(crier.now()), 1)[0];
-    if (!occurrence) throw new CommandError(`schedule '${scheduleId}' has no further occurrence; pass --at`);
+    const planned = crier.pickRun(schedule, opts.at ? parseInstant(opts.at, schedule.timezone, '--at') : undefined, opts.variant);
     const created = await crier.ledger.insertRun({
       scheduleId: schedule.id,
-      occurrence: occurrence.toJSDate(),
+      key: planned.key,
+      occurrence: planned.occurrence.toJSDate(),
       job: schedule.job,
       timezone: schedule.timezone,
       origin: 'manual',
       status: 'due',
+      variant: planned.variant,
+      meta: planned.meta,
     });
     await queues.enqueueRun(created.id);
     let current = created;
@@ -58,6 +59,7 @@ export async function run(scheduleId: string, opts: RunOptions): Promise<number>
         id: current.id,
         schedule: current.schedule_id,
         occurrence: DateTime.fromJSDate(current.occurrence, { zone: current.timezone }).toISO(),
+        variant: current.variant,
         status: current.status,
         origin: current.origin,
         created: created.created,

@@ -1,5 +1,4 @@
 import { DateTime } from 'luxon';
-import { nextOccurrences } from '../schedule/occurrences.ts';
 import { openCrier, type GlobalOptions } from './context.ts';
 
 /** `crier status`: schedules and their next occurrence, recent runs, deliveries by status, problems. */
@@ -13,11 +12,12 @@ export async function status(opts: GlobalOptions & { limit?: string }): Promise<
       job: s.job,
       timezone: s.timezone,
       enabled: s.enabled,
-      next: s.enabled ? (nextOccurrences(s.triggers, now, 1)[0]?.setZone(s.timezone).toISO() ?? null) : null,
+      next: s.enabled ? (crier.nextRuns(s, now, 1)[0]?.at.setZone(s.timezone).toISO() ?? null) : null,
     }));
     const runs = (await crier.ledger.recentRuns(Number(opts.limit ?? 20))).map((r) => ({
       id: r.id,
       schedule: r.schedule_id,
+      variant: r.variant,
       occurrence: r.occurrence.toISOString(),
       job: r.job,
       origin: r.origin,
@@ -37,8 +37,9 @@ export async function status(opts: GlobalOptions & { limit?: string }): Promise<
       hint: p.status === 'sending' ? 'claimed but never marked: the SMTP server may or may not have it; check its log before resending' : 'send failed; see error',
     }));
     const missed = runs.filter((r) => r.status === 'missed');
+    const skipped = (await crier.ledger.skippedDeliveries(runs.map((r) => r.id))).map((d) => ({ run: d.run_id, schedule: d.schedule_id, email: d.email, reason: d.reason }));
     if (opts.json) {
-      process.stdout.write(`${JSON.stringify({ schedules, runs, deliveries, missed, problems }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ schedules, runs, deliveries, missed, skipped, problems }, null, 2)}\n`);
       return 0;
     }
     const w = (s: string) => process.stdout.write(s);
@@ -52,6 +53,10 @@ export async function status(opts: GlobalOptions & { limit?: string }): Promise<
     }
     w(`\nDeliveries: ${Object.entries(deliveries).map(([k, v]) => `${v} ${k}`).join(', ')}\n`);
     if (missed.length) w(`\n${missed.length} occurrence(s) missed (later than catchUp when found): ${missed.map((m) => `${m.schedule} ${m.occurrence}`).join('; ')}\n`);
+    if (skipped.length) {
+      w('\nSkipped\n');
+      for (const s of skipped) w(`  ${s.schedule} (run ${s.run}) ${s.email}: ${s.reason}\n`);
+    }
     if (problems.length) {
       w('\nNeeds attention\n');
       for (const p of problems) w(`  delivery ${p.delivery} (${p.schedule}, run ${p.run}) to ${p.email}: ${p.status} after ${p.attempts} attempt(s): ${p.error ?? p.hint}\n`);

@@ -14,7 +14,9 @@ type TopLevel = z.output<typeof topLevelSchema>;
 export interface ScheduleConfig {
   id: string;
   job: string;
+  /** Audience ids; empty means the job kind's default audience. */
   audience: string[];
+  skipWhenEmpty?: boolean;
   crons: CronSpec[];
   dates: string[];
   afterLaunch: string[];
@@ -96,7 +98,8 @@ export function parseConfig(text: string, file: string, opts: LoadOptions, absol
         at(offsetOf(doc, [...base, 'afterLaunch']), [...base, 'afterLaunch'], 'afterLaunch counts from platform.launch, which is not set; add platform.launch: YYYY-MM-DD');
       }
       const audiences = (raw as { audiences?: Record<string, unknown> }).audiences ?? {};
-      s.audience.forEach((a, i) => {
+      if (!s.audience && !job.defaultAudience) at(offsetOf(doc, base), [...base, 'audience'], `is required: job kind ${job.name} has no default audience; name one of: ${Object.keys(audiences).join(', ') || '(define one under audiences:)'}`);
+      (s.audience ?? []).forEach((a, i) => {
         if (!(a in audiences)) {
           const p = Array.isArray((entry as Record<string, unknown>).audience) ? [...base, 'audience', i] : [...base, 'audience'];
           at(offsetOf(doc, p), p, `audience '${a}' is not defined; defined: ${Object.keys(audiences).join(', ') || 'none'} (add it under audiences:)`);
@@ -107,7 +110,8 @@ export function parseConfig(text: string, file: string, opts: LoadOptions, absol
       schedules.push({
         id: sid,
         job: job.name,
-        audience: s.audience,
+        audience: s.audience ?? [],
+        skipWhenEmpty: s.skipWhenEmpty,
         crons: crons.map((c) => parseCron(c)),
         dates: s.dates ?? [],
         afterLaunch: s.afterLaunch ?? [],
@@ -150,8 +154,9 @@ function reportZod(doc: Document, at: At, base: (string | number)[], issue: z.co
   }
   let message = issue.message;
   if (issue.code === 'invalid_type' && (issue.input === undefined || issue.input === null)) message = `is required (${issue.expected})`;
-  const inner = issue.code === 'custom' ? ((issue.params as { offset?: number } | undefined)?.offset ?? null) : null;
-  at(offsetOf(doc, p, inner), p, message);
+  const params = issue.code === 'custom' ? (issue.params as { offset?: number; unknownKey?: string } | undefined) : undefined;
+  if (params?.unknownKey) return at(keyOffset(doc, p.slice(0, -1), params.unknownKey), p, message);
+  at(offsetOf(doc, p, params?.offset ?? null), p, message);
 }
 
 /** The keys the schema accepts at a path of the top-level schema, for "allowed here" hints. */

@@ -73,14 +73,54 @@ export function redact(s: string): string {
   return s.replace(/\/\/([^:/@]+):([^@/]+)@/, '//$1:***@');
 }
 
+/** Folder or project slugs (or ids) that narrow what an audience entry's e-mail covers. */
+const scopeShape = {
+  /** Only these folders (slugs or ids). */
+  folders: z.array(z.string().min(1)).min(1).optional(),
+  /** Only these projects (slugs or ids). */
+  projects: z.array(z.string().min(1)).min(1).optional(),
+};
+
 /** A person named in the config. */
 export const personSchema = z.strictObject({
   /** Shown in the greeting and the To: header. */
   name: z.string().min(1),
   email,
-  /** Picks the message catalogue; default: the platform's first locale. */
+  /** Picks the message catalogue; default: their platform account's locale, else the platform's first. */
   locale: locale.optional(),
+  /** Which copy of a message they get, where a job kind has several (launch-check-in: it). */
+  copy: z.string().regex(/^[a-z][a-z0-9-]*$/, 'a copy name is lower-case, e.g. it').optional(),
+  ...scopeShape,
 });
+
+export const PLATFORM_ROLES = ['admin', 'folder-manager', 'project-manager'] as const;
+
+/** Everyone holding a platform role (active accounts only), optionally narrowed to folders or projects. */
+export const roleEntrySchema = z.strictObject({
+  /** admin | folder-manager (project_folder_moderator) | project-manager (project_moderator). */
+  platformRole: z.enum(PLATFORM_ROLES, { error: (i) => `'${String(i.input)}' is not a platform role; use ${PLATFORM_ROLES.join(', ')}` }),
+  ...scopeShape,
+});
+
+/** An audience entry: a person, or a platform role; which one is told by `platformRole`. */
+export const audienceEntrySchema = z.unknown().transform((value, ctx) => {
+  const schema = value && typeof value === 'object' && 'platformRole' in value ? roleEntrySchema : personSchema;
+  const parsed = schema.safeParse(value);
+  if (parsed.success) return parsed.data as z.output<typeof personSchema> | z.output<typeof roleEntrySchema>;
+  for (const issue of parsed.error.issues) {
+    const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
+    if (keys.length) {
+      for (const key of keys) ctx.addIssue({ code: 'custom', path: [...issue.path, key], message: `unknown key '${key}'; allowed here: ${Object.keys(schema.shape).join(', ')}`, params: { unknownKey: key } });
+    } else {
+      ctx.addIssue({ code: 'custom', path: issue.path as PropertyKey[], message: issue.code === 'invalid_type' && issue.input === undefined ? `is required (${issue.expected})` : issue.message, params: (issue as { params?: unknown }).params as Record<string, unknown> | undefined });
+    }
+  }
+  return z.NEVER;
+});
+
+export type AudienceEntry = z.output<typeof audienceEntrySchema>;
+export type PersonEntry = z.output<typeof personSchema>;
+export type RoleEntry = z.output<typeof roleEntrySchema>;
 
 export const platformSchema = z.strictObject({
   /** The platform's database schema family; only Go Vocal (CitizenLab) for now. */
@@ -154,8 +194,10 @@ export const organizationSchema = z.strictObject({
 export const scheduleBaseShape = {
   /** The job kind (a module in jobs/). */
   job: z.string(),
-  /** Audience ids (keys of `audiences`). */
-  audience: z.union([id, z.array(id).min(1)]).transform((a) => (Array.isArray(a) ? a : [a])),
+  /** Audience ids (keys of `audiences`); default: the job kind's own audience. */
+  audience: z.union([id, z.array(id).min(1)]).transform((a) => (Array.isArray(a) ? a : [a])).optional(),
+  /** Record recipients with nothing to report as skipped instead of sending (default: the job kind's). */
+  skipWhenEmpty: z.boolean().optional(),
   /** Five-field cron expressions in the schedule's zone. */
   cron: z.union([cronExpression, z.array(cronExpression).min(1)]).optional(),
   /** Local date-times "YYYY-MM-DD HH:mm". */
@@ -177,6 +219,8 @@ export const topLevelSchema = z.strictObject({
   crier: crierSchema,
   mail: mailSchema,
   organization: organizationSchema.default({ color: '#0f4c81' }),
-  audiences: z.record(id, z.array(personSchema).min(1, 'an audience lists at least one person')),
+  audiences: z.record(id, z.array(audienceEntrySchema).min(1, 'an audience lists at least one person or platform role')).default({}),
+  /** Department heads of folders the platform has no folder manager for: folder slug → person. */
+  departments: z.record(z.string().min(1), personSchema).default({}),
   schedules: z.record(id, z.looseObject({ job: z.string({ error: 'every schedule names its job kind, e.g. job: council-update' }) })),
 });

@@ -1,20 +1,138 @@
+import type { AudienceEntry, PersonEntry, RoleEntry } from '../config/schema.ts';
 import type { CrierConfig, ScheduleConfig } from '../config/load.ts';
-import type { DeliveryInput } from '../ledger/ledger.ts';
-import type { PlatformInfo } from '../platform/platform.ts';
+import type { JobKind, Recipient } from '../job-kind.ts';
+import type { RecipientScope } from '../ledger/ledger.ts';
+import { accountsByEmail, readDirectory, type Directory, type RoleHolder } from '../platform/directory.ts';
+import type { Platform } from '../platform/platform.ts';
 
 /**
- * The recipients of a schedule: every person of its audiences, each address once
- * (case-insensitively, the first mention winning), with the platform's first locale for
- * people the config gives none.
+ * The recipients of a schedule's run: every person and every active platform role holder of
+ * its audiences (or the job kind's default audience), each address once, case-insensitively.
+ * A person reached twice (say as folder manager and as project manager) gets one e-mail whose
+ * scope is the union of both. Locale: the config's, else the platform account's, else the
+ * platform's first.
  */
-export function resolveAudience(schedule: ScheduleConfig, config: CrierConfig, platform: PlatformInfo): DeliveryInput[] {
-  const seen = new Map<string, DeliveryInput>();
-  for (const audienceId of schedule.audience) {
-    for (const person of config.audiences[audienceId] ?? []) {
-      const email = person.email.trim().toLowerCase();
-      if (seen.has(email)) continue;
-      seen.set(email, { email, name: person.name, locale: person.locale ?? platform.locales[0], status: 'pending' });
+export async function resolveAudience(config: CrierConfig, schedule: ScheduleConfig, job: JobKind, platform: Platform, now: Date): Promise<Recipient[]> {
+  const entries: AudienceEntry[] = schedule.audience.length
+    ? schedule.audience.flatMap((id) => config.audiences[id] ?? [])
+    : ((job.defaultAudience ?? []) as AudienceEntry[]);
+  const directory = await readDirectory(platform, now);
+  const resolveScope = scopeResolver(directory);
+  const defaultLocale = platform.info.locales[0];
+
+  const found: Recipient[] = [];
+  const people: { entry: PersonEntry; scope?: RecipientScope }[] = [];
+  for (const entry of entries) {
+    if ('platformRole' in entry) found.push(...roleRecipients(entry, directory, config, resolveScope, defaultLocale, people));
+    else people.push({ entry, scope: resolveScope(entry) });
+  }
+  const accounts = await accountsByEmail(platform, people.map((p) => p.entry.email.toLowerCase()));
+  for (const { entry, scope } of people) {
+    const account = accounts.get(entry.email.toLowerCase());
+    found.push({
+      email: entry.email.toLowerCase(),
+      name: entry.name,
+      locale: entry.locale ?? account?.locale ?? defaultLocale,
+      userId: account?.id,
+      scope,
+      variant: entry.copy,
+    });
+  }
+  return mergeByEmail(found);
+}
+
+type ScopeResolver = (entry: { folders?: string[]; projects?: string[] }) => RecipientScope | undefined;
+
+/** Folder and project slugs (or ids) of the config → ids, refusing names the platform lacks. */
+function scopeResolver(d: Directory): ScopeResolver {
+  const folder = (name: string) => {
+    const f = d.folders.find((x) => x.slug === name || x.id === name);
+    if (!f) throw new Error(`audience scope: the platform has no folder '${name}'; folders: ${d.folders.map((x) => x.slug).join(', ')}`);
+    return f.id;
+  };
+  const project = (name: string) => {
+    const p = d.projects.find((x) => x.slug === name || x.id === name);
+    if (!p) throw new Error(`audience scope: the platform has no project '${name}'; projects: ${d.projects.map((x) => x.slug).join(', ')}`);
+    return p.id;
+  };
+  return (entry) => {
+    if (!entry.folders && !entry.projects) return undefined;
+    return { ...(entry.folders ? { folders: entry.folders.map(folder) } : {}), ...(entry.projects ? { projects: entry.projects.map(project) } : {}) };
+  };
+}
+
+function roleRecipients(entry: RoleEntry, d: Directory, config: CrierConfig, resolveScope: ScopeResolver, defaultLocale: string, people: { entry: PersonEntry; scope?: RecipientScope }[]): Recipient[] {
+  const narrow = resolveScope(entry);
+  const out: Recipient[] = [];
+  const add = (u: RoleHolder, scope: RecipientScope | undefined) => {
+    const s = intersect(scope, narrow, d);
+    if (s && isEmptyScope(s)) return;
+    out.push({ email: u.email, name: [u.first_name, u.last_name].filter(Boolean).join(' ') || u.email, locale: u.locale ?? defaultLocale, userId: u.id, scope: s });
+  };
+  for (const u of d.roleHolders) {
+    if (entry.platformRole === 'admin' && u.roles.some((r) => r.type === 'admin')) add(u, undefined);
+    if (entry.platformRole === 'folder-manager') {
+      const folders = u.roles.flatMap((r) => (r.type === 'project_folder_moderator' ? [r.project_folder_id] : []));
+      if (folders.length) add(u, { folders });
+    }
+    if (entry.platformRole === 'project-manager') {
+      const projects = u.roles.flatMap((r) => (r.type === 'project_moderator' ? [r.project_id] : []));
+      if (projects.length) add(u, { projects });
     }
   }
-  return [...seen.values()];
+  if (entry.platformRole === 'folder-manager') {
+    // A folder nobody manages on the platform: its department head from `departments:`.
+    const managed = new Set(d.roleHolders.flatMap((u) => u.roles.flatMap((r) => (r.type === 'project_folder_moderator' ? [r.project_folder_id] : []))));
+    for (const [slug, person] of Object.entries(config.departments)) {
+      const folder = d.folders.find((f) => f.slug === slug || f.id === slug);
+      if (!folder) throw new Error(`departments.${slug}: the platform has no folder '${slug}'; folders: ${d.folders.map((f) => f.slug).join(', ')}`);
+      if (managed.has(folder.id)) continue;
+      const scope = intersect({ folders: [folder.id] }, narrow, d);
+      if (scope && isEmptyScope(scope)) continue;
+      people.push({ entry: person, scope });
+    }
+  }
+  return out;
+}
+
+/** What both scopes cover; undefined is everything. Folder scopes narrowed by projects keep those projects. */
+function intersect(a: RecipientScope | undefined, b: RecipientScope | undefined, d: Directory): RecipientScope | undefined {
+  if (!a) return b;
+  if (!b) return a;
+  const projectsOf = (s: RecipientScope) => new Set([...(s.projects ?? []), ...d.projects.filter((p) => p.folder_id && s.folders?.includes(p.folder_id)).map((p) => p.id)]);
+  if (a.folders && b.folders && !a.projects && !b.projects) return { folders: a.folders.filter((f) => b.folders!.includes(f)) };
+  const pb = projectsOf(b);
+  return { projects: [...projectsOf(a)].filter((p) => pb.has(p)) };
+}
+
+function isEmptyScope(s: RecipientScope): boolean {
+  return (s.folders?.length ?? 0) === 0 && (s.projects?.length ?? 0) === 0;
+}
+
+/** One recipient per address; scopes are united, the first name, locale and copy win. */
+function mergeByEmail(list: Recipient[]): Recipient[] {
+  const byEmail = new Map<string, Recipient>();
+  for (const r of list) {
+    const seen = byEmail.get(r.email);
+    if (!seen) {
+      byEmail.set(r.email, { ...r });
+      continue;
+    }
+    seen.userId ??= r.userId;
+    seen.variant ??= r.variant;
+    seen.scope = !seen.scope || !r.scope ? undefined : union(seen.scope, r.scope);
+  }
+  return [...byEmail.values()];
+}
+
+function union(a: RecipientScope, b: RecipientScope): RecipientScope {
+  const folders = [...new Set([...(a.folders ?? []), ...(b.folders ?? [])])];
+  const projects = [...new Set([...(a.projects ?? []), ...(b.projects ?? [])])];
+  return { ...(folders.length ? { folders } : {}), ...(projects.length ? { projects } : {}) };
+}
+
+/** Does a project fall in a recipient's scope? (folders cover their projects) */
+export function inScope(scope: RecipientScope | undefined, project: { id: string; folderId: string | null }): boolean {
+  if (!scope) return true;
+  return (scope.projects?.includes(project.id) ?? false) || (project.folderId !== null && (scope.folders?.includes(project.folderId) ?? false));
 }

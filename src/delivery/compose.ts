@@ -1,4 +1,4 @@
-import type { Interval } from 'luxon';
+import type { DateTime, Interval } from 'luxon';
 import type { Crier, Schedule } from '../crier.ts';
 import type { Recipient } from '../job-kind.ts';
 import { renderMessage, type RenderedMessage } from '../render/message.ts';
@@ -9,6 +9,8 @@ export interface ComposeInput {
   data: unknown;
   period: Interval<true>;
   recipient: Recipient;
+  /** The run's occurrence, variant and details. */
+  run: { occurrence: DateTime; variant: string; meta: Record<string, unknown> };
   /** Ledger ids, when the message belongs to a run (not a preview). */
   runId?: number;
   deliveryId?: number;
@@ -32,6 +34,7 @@ export async function composeMessage(crier: Crier, input: ComposeInput): Promise
     platform: platform.info,
     period: input.period,
     timezone: input.schedule.timezone,
+    run: input.run,
     organizationName: crier.config.organization.name,
     color: crier.config.organization.color,
     replyTo,

@@ -1,13 +1,16 @@
 import { DateTime, Interval } from 'luxon';
-import type { Crier } from '../crier.ts';
-import type { RunRow } from '../ledger/ledger.ts';
+import type { Crier, Schedule } from '../crier.ts';
+import type { JobKind } from '../job-kind.ts';
+import type { DeliveryInput, RunRow } from '../ledger/ledger.ts';
+import { optedOut } from '../platform/directory.ts';
+import type { Platform } from '../platform/platform.ts';
 import { resolveAudience } from './audience.ts';
 
 /**
  * Prepares a due run: reads the platform once (the snapshot every recipient's e-mail is
- * rendered from), writes one delivery row per recipient and marks the run fanned out.
- * Safe to repeat or to run twice at once: the first snapshot wins and delivery rows are unique
- * per (run, e-mail). Returns the ids of deliveries waiting to be sent.
+ * rendered from), writes one delivery row per recipient (skipped ones with their reason) and
+ * marks the run fanned out. Safe to repeat or to run twice at once: the first snapshot wins and
+ * delivery rows are unique per (run, e-mail). Returns the ids of deliveries waiting to be sent.
  */
 export async function fanOut(crier: Crier, runId: number): Promise<number[]> {
   let run = await crier.ledger.run(runId);
@@ -18,26 +21,39 @@ export async function fanOut(crier: Crier, runId: number): Promise<number[]> {
     return [];
   }
   const platform = await crier.platform();
-  const occurrence = DateTime.fromJSDate(run.occurrence, { zone: run.timezone });
-  const period = crier.period(schedule, occurrence);
+  const ctx = crier.runContext(schedule, DateTime.fromJSDate(run.occurrence), run.variant, run.meta);
+  const job = crier.job(run.job);
+  const period = job.period(ctx);
   if (run.data === null) {
-    const job = crier.job(run.job);
-    const data = await job.collect({ occurrence, timezone: run.timezone, launch: launchOf(crier, run), options: schedule.options, period, platform });
+    const data = await job.collect({ ...ctx, period, platform });
     run = await crier.ledger.snapshot(runId, data, period.start.toJSDate(), period.end.toJSDate());
   }
-  await crier.ledger.insertDeliveries(runId, resolveAudience(schedule, crier.config, platform.info));
+  await crier.ledger.insertDeliveries(runId, await recipientsOf(crier, schedule, job, run.data, platform));
   await crier.ledger.setRunStatus(runId, 'fanned-out', ['due']);
   await crier.ledger.completeRunIfSettled(runId);
   const deliveries = await crier.ledger.deliveries(runId);
-  crier.log.info({ run: runId, schedule: run.schedule_id, recipients: deliveries.length }, 'run fanned out');
+  crier.log.info({ run: runId, schedule: run.schedule_id, recipients: deliveries.length, skipped: deliveries.filter((d) => d.status === 'skipped').length }, 'run fanned out');
   return deliveries.filter((d) => d.status === 'pending').map((d) => d.id);
+}
+
+/**
+ * Who a run goes to, with the policies applied: a recipient who opted out of the platform's
+ * equivalent campaign, or (with skipWhenEmpty) has nothing to report, is recorded as skipped
+ * with the reason, never silently left out.
+ */
+export async function recipientsOf(crier: Crier, schedule: Schedule, job: JobKind, data: unknown, platform: Platform): Promise<DeliveryInput[]> {
+  const recipients = await resolveAudience(crier.config, schedule, job, platform, crier.now());
+  const opted = job.consentCampaign ? await optedOut(platform, job.consentCampaign, recipients.flatMap((r) => (r.userId ? [r.userId] : []))) : new Set<string>();
+  const skipEmpty = schedule.skipWhenEmpty ?? job.skipWhenEmpty ?? false;
+  return recipients.map((r): DeliveryInput => {
+    const base = { email: r.email, name: r.name, locale: r.locale, userId: r.userId, scope: r.scope, variant: r.variant };
+    if (r.userId && opted.has(r.userId)) return { ...base, status: 'skipped', reason: `opted out of the platform's ${job.consentCampaign!.split('::').pop()} e-mails` };
+    if (skipEmpty && job.isEmpty?.(data, r)) return { ...base, status: 'skipped', reason: 'nothing to report' };
+    return { ...base, status: 'pending' };
+  });
 }
 
 /** The stored period of a run (set with its snapshot). */
 export function runPeriod(run: RunRow): Interval<true> {
   return Interval.fromDateTimes(DateTime.fromJSDate(run.period_start!, { zone: run.timezone }), DateTime.fromJSDate(run.period_end!, { zone: run.timezone })) as Interval<true>;
-}
-
-function launchOf(crier: Crier, run: RunRow): DateTime | undefined {
-  return crier.config.platform.launch ? DateTime.fromISO(crier.config.platform.launch, { zone: run.timezone }) : undefined;
 }

@@ -13,6 +13,10 @@ export type DeliveryStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'skippe
 export interface RunRow {
   id: number;
   schedule_id: string;
+  /** Unique per schedule: the occurrence in UTC, or a job kind's key such as "invite:<uid>:1". */
+  run_key: string;
+  variant: string;
+  meta: Record<string, unknown>;
   occurrence: Date;
   job: string;
   timezone: string;
@@ -37,8 +41,17 @@ export interface DeliveryRow {
   attempts: number;
   message_id: string | null;
   last_error: string | null;
+  user_id: string | null;
+  scope: RecipientScope;
+  variant: string;
   created_at: Date;
   sent_at: Date | null;
+}
+
+/** The part of the platform a recipient's e-mail covers; absent keys mean all of it. */
+export interface RecipientScope {
+  folders?: string[];
+  projects?: string[];
 }
 
 /** A recipient as the fan-out writes it: to send, or skipped with a reason. */
@@ -48,6 +61,27 @@ export interface DeliveryInput {
   locale: string;
   status: 'pending' | 'skipped';
   reason?: string;
+  userId?: string;
+  scope?: RecipientScope;
+  variant?: string;
+}
+
+/** A run as the tick or `crier run` records it. */
+export interface RunInput {
+  scheduleId: string;
+  key: string;
+  occurrence: Date;
+  job: string;
+  timezone: string;
+  origin: RunOrigin;
+  status: 'due' | 'missed';
+  variant?: string;
+  meta?: Record<string, unknown>;
+}
+
+/** The run key of a plain occurrence: the instant in UTC, as ISO-8601. */
+export function occurrenceKey(occurrence: Date): string {
+  return occurrence.toISOString();
 }
 
 /** Crier's own tables: runs, deliveries and how far each schedule has been checked. */
@@ -74,18 +108,23 @@ export class Ledger {
     }
   }
 
-  async insertRun(r: { scheduleId: string; occurrence: Date; job: string; timezone: string; origin: RunOrigin; status: 'due' | 'missed' }): Promise<RunRow & { created: boolean }> {
-    const inserted = await this.pool.query(Q.INSERT_RUN, [r.scheduleId, r.occurrence, r.job, r.timezone, r.origin, r.status]);
+  async insertRun(r: RunInput): Promise<RunRow & { created: boolean }> {
+    const inserted = await this.pool.query(Q.INSERT_RUN, [r.scheduleId, r.key, r.occurrence, r.job, r.timezone, r.origin, r.status, r.variant ?? 'default', JSON.stringify(r.meta ?? {})]);
     if (inserted.rows[0]) return { ...inserted.rows[0], created: true };
-    return { ...(await this.runAt(r.scheduleId, r.occurrence))!, created: false };
+    return { ...(await this.runByKey(r.scheduleId, r.key))!, created: false };
   }
 
   async run(id: number): Promise<RunRow | undefined> {
     return (await this.pool.query(Q.RUN_BY_ID, [id])).rows[0];
   }
 
+  async runByKey(scheduleId: string, key: string): Promise<RunRow | undefined> {
+    return (await this.pool.query(Q.RUN_BY_KEY, [scheduleId, key])).rows[0];
+  }
+
+  /** The run of a plain occurrence (its key is the instant in UTC). */
   async runAt(scheduleId: string, occurrence: Date): Promise<RunRow | undefined> {
-    return (await this.pool.query(Q.RUN_BY_OCCURRENCE, [scheduleId, occurrence])).rows[0];
+    return this.runByKey(scheduleId, occurrenceKey(occurrence));
   }
 
   async dueRunIds(): Promise<number[]> {
@@ -115,6 +154,9 @@ export class Ledger {
       list.map((d) => d.locale),
       list.map((d) => d.status),
       list.map((d) => d.reason ?? null),
+      list.map((d) => d.userId ?? null),
+      list.map((d) => JSON.stringify(d.scope ?? {})),
+      list.map((d) => d.variant ?? 'default'),
     ]);
   }
 
@@ -158,13 +200,17 @@ export class Ledger {
   }
 
   async recentRuns(limit = 20) {
-    return (await this.pool.query(Q.RECENT_RUNS, [limit])).rows as (Pick<RunRow, 'id' | 'schedule_id' | 'occurrence' | 'job' | 'origin' | 'status' | 'error' | 'created_at'> & Record<'sent' | 'skipped' | 'failed' | 'pending' | 'sending', number>)[];
+    return (await this.pool.query(Q.RECENT_RUNS, [limit])).rows as (Pick<RunRow, 'id' | 'schedule_id' | 'run_key' | 'variant' | 'occurrence' | 'job' | 'origin' | 'status' | 'error' | 'created_at'> & Record<'sent' | 'skipped' | 'failed' | 'pending' | 'sending', number>)[];
   }
 
   async deliveryTotals(): Promise<Record<DeliveryStatus, number>> {
     const counts: Record<DeliveryStatus, number> = { pending: 0, sending: 0, sent: 0, failed: 0, skipped: 0 };
     for (const r of (await this.pool.query(Q.DELIVERY_TOTALS)).rows) counts[r.status as DeliveryStatus] = r.n;
     return counts;
+  }
+
+  async skippedDeliveries(runIds: number[]) {
+    return (await this.pool.query(Q.SKIPPED_DELIVERIES, [runIds])).rows as { run_id: number; schedule_id: string; email: string; reason: string }[];
   }
 
   async problemDeliveries() {

@@ -9,14 +9,14 @@
  * statement's snapshot, so a SELECT inside the same statement would not see it.
  */
 export const INSERT_RUN = `
-  INSERT INTO runs (schedule_id, occurrence, job, timezone, origin, status)
-  VALUES ($1, $2, $3, $4, $5, $6)
-  ON CONFLICT (schedule_id, occurrence) DO NOTHING
+  INSERT INTO runs (schedule_id, run_key, occurrence, job, timezone, origin, status, variant, meta)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+  ON CONFLICT (schedule_id, run_key) DO NOTHING
   RETURNING *`;
 
 export const RUN_BY_ID = `SELECT * FROM runs WHERE id = $1`;
 
-export const RUN_BY_OCCURRENCE = `SELECT * FROM runs WHERE schedule_id = $1 AND occurrence = $2`;
+export const RUN_BY_KEY = `SELECT * FROM runs WHERE schedule_id = $1 AND run_key = $2`;
 
 /** Runs still to fan out (a crash or a lost queue job leaves them here; the tick retries). */
 export const DUE_RUNS = `SELECT id FROM runs WHERE status = 'due' ORDER BY occurrence, id`;
@@ -37,8 +37,9 @@ export const COMPLETE_RUN_IF_SETTLED = `
 
 /** One row per recipient; an existing (run, email) is left as it is. Arrays are parallel. */
 export const INSERT_DELIVERIES = `
-  INSERT INTO deliveries (run_id, email, name, locale, status, reason)
-  SELECT $1, e, n, l, s, r FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[]) AS t(e, n, l, s, r)
+  INSERT INTO deliveries (run_id, email, name, locale, status, reason, user_id, scope, variant)
+  SELECT $1, e, n, l, s, r, u, sc, v
+    FROM unnest($2::text[], $3::text[], $4::text[], $5::text[], $6::text[], $7::text[], $8::jsonb[], $9::text[]) AS t(e, n, l, s, r, u, sc, v)
   ON CONFLICT (run_id, email) DO NOTHING`;
 
 export const DELIVERIES_OF_RUN = `SELECT * FROM deliveries WHERE run_id = $1 ORDER BY id`;
@@ -77,7 +78,7 @@ export const ADVANCE_SCHEDULE_STATE = `
   UPDATE schedule_state SET checked_until = GREATEST(checked_until, $2) WHERE schedule_id = $1`;
 
 export const RECENT_RUNS = `
-  SELECT r.id, r.schedule_id, r.occurrence, r.job, r.origin, r.status, r.error, r.created_at,
+  SELECT r.id, r.schedule_id, r.run_key, r.variant, r.occurrence, r.job, r.origin, r.status, r.error, r.created_at,
          count(d.id) FILTER (WHERE d.status = 'sent')::int    AS sent,
          count(d.id) FILTER (WHERE d.status = 'skipped')::int AS skipped,
          count(d.id) FILTER (WHERE d.status = 'failed')::int  AS failed,
@@ -96,3 +97,10 @@ export const PROBLEM_DELIVERIES = `
     FROM deliveries d JOIN runs r ON r.id = d.run_id
    WHERE d.status = 'failed' OR (d.status = 'sending' AND d.claimed_at < now() - interval '10 minutes')
    ORDER BY d.updated_at DESC LIMIT 50`;
+
+/** Skipped deliveries of recent runs, with why: what `crier status` shows under "skipped". */
+export const SKIPPED_DELIVERIES = `
+  SELECT d.run_id, r.schedule_id, d.email, d.reason
+    FROM deliveries d JOIN runs r ON r.id = d.run_id
+   WHERE d.status = 'skipped' AND d.run_id = ANY($1::bigint[])
+   ORDER BY d.run_id DESC, d.email`;

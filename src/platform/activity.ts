@@ -1,4 +1,4 @@
-import type { Interval } from 'luxon';
+import type { DateTime, Interval } from 'luxon';
 import type { Multiloc } from '../render/multiloc.ts';
 import type { Platform } from './platform.ts';
 import { ACTIVITY_BY_PROJECT, NEW_USERS, PROJECTS } from './queries.ts';
@@ -29,8 +29,8 @@ export interface ProjectActivity extends ActivityCounts {
 const ZERO: ActivityCounts = { inputs: 0, surveyResponses: 0, comments: 0, reactions: 0, votes: 0, participants: 0 };
 
 /** An instant as the platform stores it: UTC, no zone, millisecond precision. */
-export function platformTimestamp(at: { toUTC(): { toFormat(f: string): string } }): string {
-  return at.toUTC().toFormat('yyyy-MM-dd HH:mm:ss.SSS');
+export function platformTimestamp(at: DateTime | Date): string {
+  return (at instanceof Date ? at : at.toJSDate()).toISOString().slice(0, 23).replace('T', ' ');
 }
 
 interface ActivityRow {

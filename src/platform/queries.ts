@@ -79,3 +79,40 @@ export const PROJECTS = `
     LEFT JOIN admin_publications fap ON fap.id = ap.parent_id AND fap.publication_type = 'ProjectFolders::Folder'
     LEFT JOIN project_folders_folders f ON f.id = fap.publication_id
    ORDER BY ap.lft NULLS LAST, p.created_at, p.id`;
+
+/**
+ * Active accounts holding a platform role: registration completed and not blocked at $1.
+ * roles is a jsonb array of {"type": "admin" | "project_moderator" | "project_folder_moderator", …}.
+ */
+export const ROLE_HOLDERS = `
+  SELECT id, lower(email) AS email, first_name, last_name, locale, roles
+    FROM users
+   WHERE roles <> '[]'::jsonb
+     AND email IS NOT NULL
+     AND registration_completed_at IS NOT NULL
+     AND (block_end_at IS NULL OR block_end_at <= $1::timestamp)
+   ORDER BY created_at, id`;
+
+/** Platform accounts for addresses named in the config ($1 lower-cased e-mails), for their locale. */
+export const USERS_BY_EMAIL = `
+  SELECT id, lower(email) AS email, locale FROM users WHERE lower(email) = ANY($1::text[])`;
+
+/** Folders with their slug and publication status. */
+export const FOLDERS = `
+  SELECT f.id, f.slug, f.title_multiloc, ap.publication_status
+    FROM project_folders_folders f
+    LEFT JOIN admin_publications ap ON ap.publication_type = 'ProjectFolders::Folder' AND ap.publication_id = f.id
+   ORDER BY ap.lft NULLS LAST, f.created_at, f.id`;
+
+/** Every project's slug, folder and publication status: what audience scopes are resolved against. */
+export const PROJECT_INDEX = `
+  SELECT p.id, p.slug, p.title_multiloc, ap.publication_status, fap.publication_id AS folder_id
+    FROM projects p
+    LEFT JOIN admin_publications ap ON ap.publication_type = 'Project' AND ap.publication_id = p.id
+    LEFT JOIN admin_publications fap ON fap.id = ap.parent_id AND fap.publication_type = 'ProjectFolders::Folder'
+   ORDER BY ap.lft NULLS LAST, p.created_at, p.id`;
+
+/** Which of the users $2 opted out of the platform's e-mail campaign $1. */
+export const OPTED_OUT = `
+  SELECT user_id::text AS user_id FROM email_campaigns_consents
+   WHERE campaign_type = $1 AND consented = false AND user_id::text = ANY($2::text[])`;

@@ -1,5 +1,5 @@
 import { convert } from 'html-to-text';
-import type { Interval } from 'luxon';
+import type { DateTime, Interval } from 'luxon';
 import type { JobKind, Recipient, ViewContext } from '../job-kind.ts';
 import type { PlatformInfo } from '../platform/platform.ts';
 import { catalogueLocale, fallbackChain, translate } from './catalog.ts';
@@ -24,6 +24,8 @@ export interface RenderInput {
   platform: PlatformInfo;
   period: Interval<true>;
   timezone: string;
+  /** The run: its occurrence, variant and details (default: the period's end, 'default', {}). */
+  run?: { occurrence: DateTime; variant: string; meta: Record<string, unknown> };
   /** Organisation name override from the config (else the platform's). */
   organizationName?: string;
   color: string;
@@ -45,6 +47,9 @@ export function viewContext(input: Omit<RenderInput, 'job' | 'data' | 'color' | 
     platformName: input.organizationName ?? (text(input.platform.organizationName) || input.platform.host),
     period: input.period,
     timezone: input.timezone,
+    occurrence: (input.run?.occurrence ?? input.period.end).setZone(input.timezone),
+    variant: input.run?.variant ?? 'default',
+    meta: input.run?.meta ?? {},
   };
 }
 

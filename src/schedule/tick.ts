@@ -1,7 +1,6 @@
 import { DateTime } from 'luxon';
 import type { Crier } from '../crier.ts';
 import type { RunRow } from '../ledger/ledger.ts';
-import { occurrencesBetween } from './occurrences.ts';
 
 /** An occurrence this close to the tick counts as on time; older ones are catch-up. */
 const ON_TIME_MS = 2 * 60_000;
@@ -22,21 +21,25 @@ export async function tick(crier: Crier, now: Date = crier.now()): Promise<TickR
   for (const s of await crier.schedules()) {
     if (!s.enabled) continue;
     const state = await crier.ledger.scheduleState(s.id, new Date(now.getTime() - s.catchUpMs));
-    const due = occurrencesBetween(s.triggers, DateTime.fromJSDate(state.checked_until), DateTime.fromJSDate(now));
-    for (const occurrence of due) {
-      const lateBy = now.getTime() - occurrence.toMillis();
+    const due = crier.plannedRuns(s, DateTime.fromJSDate(state.checked_until), DateTime.fromJSDate(now));
+    for (const planned of due) {
+      const lateBy = now.getTime() - planned.at.toMillis();
       const run = await crier.ledger.insertRun({
         scheduleId: s.id,
-        occurrence: occurrence.toJSDate(),
+        key: planned.key,
+        occurrence: planned.occurrence.toJSDate(),
         job: s.job,
         timezone: s.timezone,
         origin: lateBy <= ON_TIME_MS ? 'schedule' : 'catch-up',
-        status: lateBy <= s.catchUpMs ? 'due' : 'missed',
+        // An "as soon as seen" send (a moved meeting's invitation) is never too late before its deadline.
+        status: lateBy <= s.catchUpMs || planned.asapUntil ? 'due' : 'missed',
+        variant: planned.variant,
+        meta: planned.meta,
       });
       if (run.created) {
         created.push(run);
         const level = run.status === 'missed' ? 'warn' : 'info';
-        crier.log[level]({ schedule: s.id, occurrence: occurrence.toISO(), run: run.id, status: run.status }, run.status === 'missed' ? 'occurrence missed: later than catchUp allows' : 'occurrence due');
+        crier.log[level]({ schedule: s.id, at: planned.at.toISO(), variant: planned.variant, run: run.id, status: run.status }, run.status === 'missed' ? 'occurrence missed: later than catchUp allows' : 'occurrence due');
       }
     }
     await crier.ledger.advanceSchedule(s.id, now);

@@ -1,0 +1,49 @@
+import { DateTime } from 'luxon';
+import type { JobKind, PlannedRun } from '../job-kind.ts';
+import { occurrenceKey } from '../ledger/ledger.ts';
+import { nextOccurrences, occurrencesBetween, type Triggers } from './occurrences.ts';
+
+/** What a schedule's planning needs: its triggers, zone and job options. */
+export interface PlanInput {
+  triggers: Triggers;
+  timezone: string;
+  options: Record<string, unknown>;
+}
+
+/** How far around a window trigger occurrences are read for job kinds that plan their own sends. */
+const PLAN_HORIZON = { days: 400 };
+
+/** A plain occurrence as a run: keyed by its instant. */
+function plain(at: DateTime): PlannedRun {
+  return { key: occurrenceKey(at.toJSDate()), at, variant: 'default', meta: {}, occurrence: at };
+}
+
+/**
+ * The runs a schedule plans whose time falls in (after, until], plus the "as soon as seen"
+ * ones (a moved meeting's new invitation) whose time has passed but whose deadline has not.
+ * A job kind without `plan` sends once per trigger occurrence.
+ */
+export function plannedRuns(job: JobKind, s: PlanInput, after: DateTime, until: DateTime): PlannedRun[] {
+  if (!job.plan) return occurrencesBetween(s.triggers, after, until).map(plain);
+  const bases = occurrencesBetween(s.triggers, after.minus(PLAN_HORIZON), until.plus(PLAN_HORIZON));
+  return job
+    .plan(bases, { timezone: s.timezone, options: s.options })
+    .filter((r) => (r.at > after && r.at <= until) || (r.asapUntil !== undefined && r.at <= after && until < r.asapUntil))
+    .sort((a, b) => a.at.toMillis() - b.at.toMillis());
+}
+
+/** The next `count` planned runs strictly after `from`. */
+export function nextPlannedRuns(job: JobKind, s: PlanInput, from: DateTime, count: number): PlannedRun[] {
+  if (!job.plan) return nextOccurrences(s.triggers, from, count).map(plain);
+  const bases = [...occurrencesBetween(s.triggers, from.minus(PLAN_HORIZON), from), ...nextOccurrences(s.triggers, from, count + 8)];
+  return job
+    .plan(bases, { timezone: s.timezone, options: s.options })
+    .filter((r) => r.at > from)
+    .sort((a, b) => a.at.toMillis() - b.at.toMillis())
+    .slice(0, count);
+}
+
+/** The runs one trigger occurrence plans (for `crier run` and `preview` with --at). */
+export function runsOfOccurrence(job: JobKind, s: PlanInput, occurrence: DateTime): PlannedRun[] {
+  return job.plan ? job.plan([occurrence], { timezone: s.timezone, options: s.options }) : [plain(occurrence)];
+}
