@@ -1,43 +1,49 @@
 import { Interval } from 'luxon';
-import type { JobKind, ViewContext } from '../src/job-kind.ts';
-import { activityIn, projectActivity, type ProjectActivity, type Totals } from '../src/platform/activity.ts';
-import { statRows, projectRows } from '../src/render/blocks.ts';
+import type { JobKind } from '../src/job-kind.ts';
+import { activityIn, withActivity, type ActivityCounts, type Totals } from '../src/platform/activity.ts';
+import { catalog, type ProjectFact } from '../src/platform/facts.ts';
+import { projectTable, statRows } from '../src/render/blocks.ts';
 
 /** The run's snapshot: the period's activity and the period before it. */
 export interface CouncilData {
   period: { start: string; end: string; timezone: string };
-  previousPeriod: { start: string; end: string };
+  previousPeriod: { start: string; end: string } | null;
+  /** The first report after launch: launch to the occurrence, nothing to compare with. */
+  sinceLaunch: boolean;
   totals: Totals;
-  previous: Totals;
-  projects: ProjectActivity[];
+  previous: Totals | null;
+  projects: (ProjectFact & ActivityCounts)[];
 }
 
-/** Projects shown in the e-mail's table; the rest are counted in "and N more". */
-const TABLE_LIMIT = 12;
-
 /**
- * Policy makers: the previous quarter's activity on the platform, with the quarter before it
- * for comparison ("inform the city council at the start and every three months").
+ * Policy makers: "inform the city council at the start and every three months". Reports the
+ * previous calendar quarter against the one before it; a quarter that began before launch is
+ * counted from launch, and the launch-day report (or any whose quarter ended before launch)
+ * covers launch to the occurrence.
  */
 const councilUpdate: JobKind<CouncilData> = {
   name: 'council-update',
-  description: "the previous quarter's activity for policy makers, compared with the quarter before",
+  description: "the previous quarter's activity for policy makers, against the quarter before; at launch, launch to date",
 
-  period({ occurrence, timezone }) {
+  period({ occurrence, timezone, launch }) {
     const quarter = occurrence.setZone(timezone).startOf('quarter');
-    return Interval.fromDateTimes(quarter.minus({ quarters: 1 }), quarter) as Interval<true>;
+    const start = quarter.minus({ quarters: 1 });
+    if (launch && quarter <= launch) return Interval.fromDateTimes(launch, occurrence) as Interval<true>;
+    return Interval.fromDateTimes(launch && start < launch ? launch : start, quarter) as Interval<true>;
   },
 
-  async collect({ platform, period, timezone }) {
-    const length = period.toDuration(['months']);
-    const previousPeriod = Interval.fromDateTimes(period.start.minus(length), period.start) as Interval<true>;
-    const [current, before] = await Promise.all([activityIn(platform, period), activityIn(platform, previousPeriod)]);
+  async collect({ platform, period, timezone, launch, occurrence }) {
+    const sinceLaunch = launch !== undefined && occurrence.setZone(timezone).startOf('quarter') <= launch;
+    // Before launch there is nothing to compare with, so a period that starts at launch has no "previous".
+    const previousPeriod = launch && period.start <= launch ? null : (Interval.fromDateTimes(period.start.minus({ quarters: 1 }), period.start) as Interval<true>);
+    const [current, before, { projects }] = await Promise.all([activityIn(platform, period), previousPeriod ? activityIn(platform, previousPeriod) : null, catalog(platform)]);
     return {
       period: { start: period.start.toISO()!, end: period.end.toISO()!, timezone },
-      previousPeriod: { start: previousPeriod.start.toISO()!, end: previousPeriod.end.toISO()! },
+      previousPeriod: previousPeriod ? { start: previousPeriod.start.toISO()!, end: previousPeriod.end.toISO()! } : null,
+      sinceLaunch,
       totals: current.totals,
-      previous: before.totals,
-      projects: await projectActivity(platform, current.byProject),
+      previous: before?.totals ?? null,
+      projects: withActivity(projects, current.byProject),
     };
   },
 
@@ -45,21 +51,16 @@ const councilUpdate: JobKind<CouncilData> = {
     const t = ctx.t;
     const periodLabel = ctx.format.period(ctx.period);
     const totals = data.totals;
-    const shown = data.projects.slice(0, TABLE_LIMIT);
+    const key = data.sinceLaunch ? 'council-update.launch' : 'council-update';
     return {
-      periodLabel,
-      subject: t('council-update.subject', { period: periodLabel, count: totals.participants }),
-      preheader: t('council-update.preheader', {
-        count: totals.participants,
-        inputs: ctx.format.number(totals.inputs),
-        comments: ctx.format.number(totals.comments),
-        votes: ctx.format.number(totals.votes),
-      }),
+      subject: t(`${key}.subject`, { period: periodLabel, count: totals.participants, platform: ctx.platformName }),
+      preheader: t('council-update.preheader', { count: totals.participants, inputs: totals.inputs, comments: totals.comments, votes: totals.votes }),
       scheduleName: t('council-update.scheduleName'),
-      intro: t('council-update.intro', { platform: ctx.platformName, period: periodLabel }),
+      title: t(`${key}.title`, { period: periodLabel }),
+      intro: t(`${key}.intro`, { platform: ctx.platformName, period: periodLabel }),
       statRows: statRows(ctx, totals, data.previous, ['participants', 'inputs', 'comments', 'reactions', 'votes', 'surveyResponses', 'newUsers']),
-      projects: projectRows(ctx, shown),
-      moreProjects: data.projects.length > TABLE_LIMIT ? t('common.andMore', { count: data.projects.length - TABLE_LIMIT }) : '',
+      projectTable: projectTable(ctx, t('council-update.projectsHeading'), data.projects),
+      cta: { label: t('common.openPlatform'), url: ctx.platformUrl },
     };
   },
 
@@ -70,9 +71,9 @@ const councilUpdate: JobKind<CouncilData> = {
       previous: data.previous,
       projects: data.projects.map((p) => ({
         id: p.id,
-        title: ctx.text(p.titleMultiloc),
+        title: ctx.text(p.title),
         status: p.status,
-        folder: p.folderMultiloc ? ctx.text(p.folderMultiloc) : null,
+        folder: p.folderTitle ? ctx.text(p.folderTitle) : null,
         inputs: p.inputs,
         surveyResponses: p.surveyResponses,
         comments: p.comments,
@@ -85,4 +86,3 @@ const councilUpdate: JobKind<CouncilData> = {
 };
 
 export default councilUpdate;
-export type { ViewContext };

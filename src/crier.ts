@@ -5,7 +5,7 @@ import type { JobKind, PeriodContext, PlannedRun } from './job-kind.ts';
 import { nextPlannedRuns, plannedRuns, runsOfOccurrence } from './schedule/plan.ts';
 import { Ledger } from './ledger/ledger.ts';
 import { Platform } from './platform/platform.ts';
-import type { Triggers } from './schedule/occurrences.ts';
+import { previousOccurrence, type Triggers } from './schedule/occurrences.ts';
 import { createTransport, type Transport } from './delivery/transport.ts';
 import { createLogger } from './log.ts';
 
@@ -107,7 +107,8 @@ export class Crier {
   /** What a job kind is told about one run of a schedule. */
   runContext(schedule: Schedule, occurrence: DateTime, variant = 'default', meta: Record<string, unknown> = {}): PeriodContext & { variant: string; meta: Record<string, unknown> } {
     const launch = this.config.platform.launch ? DateTime.fromISO(this.config.platform.launch, { zone: schedule.timezone }) : undefined;
-    return { occurrence: occurrence.setZone(schedule.timezone), timezone: schedule.timezone, launch, options: schedule.options, variant, meta };
+    const previous = previousOccurrence(schedule.triggers, occurrence.minus({ milliseconds: 1 }));
+    return { occurrence: occurrence.setZone(schedule.timezone), timezone: schedule.timezone, launch, previous: previous?.setZone(schedule.timezone), options: schedule.options, variant, meta };
   }
 
   /** The reporting period of one run of a schedule. */
@@ -126,7 +127,8 @@ export class Crier {
    */
   pickRun(schedule: Schedule, at: DateTime | undefined, variant?: string): PlannedRun {
     const job = this.job(schedule.job);
-    const candidates = at ? runsOfOccurrence(job, schedule, at) : this.nextRuns(schedule, DateTime.fromJSDate(this.now()), 50);
+    const now = DateTime.fromJSDate(this.now());
+    const candidates = at ? runsOfOccurrence(job, schedule, at, now) : this.nextRuns(schedule, now, 50);
     const found = candidates.find((r) => !variant || r.variant === variant);
     if (!found) {
       const variants = [...new Set(candidates.map((r) => r.variant))];

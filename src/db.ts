@@ -1,5 +1,9 @@
 import os from 'node:os';
-import type pg from 'pg';
+import pg from 'pg';
+
+// The platform's `timestamp without time zone` columns hold UTC; node-postgres would read them
+// as the process's local time. (The ledger uses timestamptz, which is unaffected.)
+pg.types.setTypeParser(pg.types.builtins.TIMESTAMP, (v) => new Date(`${v.replace(' ', 'T')}Z`));
 
 /**
  * node-postgres config for a URL. A URL without a user name means what it means to psql: the

@@ -28,7 +28,7 @@ export interface JobKind<Data = unknown> {
    * The sends of a schedule, from its trigger occurrences (default: one per occurrence). A
    * steering meeting plans an invitation and an agenda before each meeting occurrence.
    */
-  plan?(occurrences: DateTime[], ctx: { timezone: string; options: Record<string, unknown> }): PlannedRun[];
+  plan?(occurrences: DateTime[], ctx: PlanContext): PlannedRun[];
   /** Who gets it when a schedule names no audience (config audience entries). */
   defaultAudience?: unknown[];
   /**
@@ -42,6 +42,14 @@ export interface JobKind<Data = unknown> {
   isEmpty?(data: Data, recipient: Recipient): boolean;
   /** A calendar invitation (or cancellation) to attach, per recipient. */
   calendar?(data: Data, ctx: ViewContext): { method: 'REQUEST' | 'CANCEL'; content: string } | undefined;
+}
+
+export interface PlanContext {
+  scheduleId: string;
+  timezone: string;
+  options: Record<string, unknown>;
+  /** The clock: what is already past decides, e.g., whether a cancellation is owed. */
+  now: DateTime;
 }
 
 /** One send a schedule plans: becomes one run, unique per (schedule, key). */
@@ -72,6 +80,8 @@ export interface PeriodContext {
   timezone: string;
   /** The platform's launch day (start of day, schedule zone), when configured. */
   launch?: DateTime;
+  /** The schedule's trigger occurrence before this one (the previous meeting, check-in …), if any. */
+  previous?: DateTime;
   /** The schedule's job options. */
   options: Record<string, unknown>;
 }
@@ -106,6 +116,8 @@ export interface ViewContext {
   platformUrl: string;
   /** The organisation's name in the recipient's language. */
   platformName: string;
+  /** The sender (mail.from), e.g. the ORGANIZER of a calendar invitation. */
+  sender: { name: string; address: string };
   /** The period of the run, in the schedule's zone. */
   period: Interval<true>;
   timezone: string;

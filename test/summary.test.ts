@@ -110,8 +110,8 @@ describe('council update activity summary (Q4 2026, Europe/Brussels)', () => {
     const { projects } = await councilData('2027-01-04T09:00');
     const byId = Object.fromEntries(projects.map((p) => [p.id, p]));
     expect(projects.map((p) => p.id)).toEqual([ids.A, ids.B, ids.D]); // busiest first; draft C without activity left out
-    expect(byId[ids.A]).toMatchObject({ status: 'published', inputs: 3, surveyResponses: 1, comments: 1, reactions: 2, votes: 0, participants: 5, folderMultiloc: { 'nl-BE': 'Mobiliteit', 'fr-BE': 'Mobilité' } });
-    expect(byId[ids.B]).toMatchObject({ status: 'archived', inputs: 1, surveyResponses: 0, comments: 1, reactions: 1, votes: 5, participants: 3, folderMultiloc: null });
+    expect(byId[ids.A]).toMatchObject({ status: 'published', inputs: 3, surveyResponses: 1, comments: 1, reactions: 2, votes: 0, participants: 5, folderTitle: { 'nl-BE': 'Mobiliteit', 'fr-BE': 'Mobilité' } });
+    expect(byId[ids.B]).toMatchObject({ status: 'archived', inputs: 1, surveyResponses: 0, comments: 1, reactions: 1, votes: 5, participants: 3, folderTitle: null });
     expect(byId[ids.D]).toMatchObject({ status: 'draft', inputs: 1, participants: 1 });
   });
 

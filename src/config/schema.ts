@@ -37,7 +37,7 @@ const cronExpression = z.string().superRefine((s, ctx) => {
   }
 });
 
-const localDateTime = z.string().superRefine((s, ctx) => {
+export const localDateTime = z.string().superRefine((s, ctx) => {
   try {
     parseLocalDateTime(s);
   } catch (e) {

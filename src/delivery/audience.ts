@@ -130,9 +130,3 @@ function union(a: RecipientScope, b: RecipientScope): RecipientScope {
   const projects = [...new Set([...(a.projects ?? []), ...(b.projects ?? [])])];
   return { ...(folders.length ? { folders } : {}), ...(projects.length ? { projects } : {}) };
 }
-
-/** Does a project fall in a recipient's scope? (folders cover their projects) */
-export function inScope(scope: RecipientScope | undefined, project: { id: string; folderId: string | null }): boolean {
-  if (!scope) return true;
-  return (scope.projects?.includes(project.id) ?? false) || (project.folderId !== null && (scope.folders?.includes(project.folderId) ?? false));
-}

@@ -22,6 +22,12 @@ export function addressOf(from: string): string {
   return (/<([^>]+)>\s*$/.exec(from)?.[1] ?? from).trim();
 }
 
+/** The name part of "Name <address>" (the address when there is none). */
+export function senderName(from: string): string {
+  const m = /^\s*"?([^"<]*?)"?\s*<[^>]+>\s*$/.exec(from);
+  return m?.[1]?.trim() || addressOf(from);
+}
+
 /** Renders and addresses one recipient's e-mail. */
 export async function composeMessage(crier: Crier, input: ComposeInput): Promise<{ message: OutgoingMessage; rendered: RenderedMessage }> {
   const platform = await crier.platform();
@@ -35,6 +41,7 @@ export async function composeMessage(crier: Crier, input: ComposeInput): Promise
     period: input.period,
     timezone: input.schedule.timezone,
     run: input.run,
+    sender: { name: senderName(mail.from), address: addressOf(mail.from) },
     organizationName: crier.config.organization.name,
     color: crier.config.organization.color,
     replyTo,
@@ -57,6 +64,8 @@ export async function composeMessage(crier: Crier, input: ComposeInput): Promise
       headers,
       // Known before the send, so a crash after the server accepted still leaves a traceable id.
       messageId: input.deliveryId !== undefined ? `<crier.${input.runId}.${input.deliveryId}@${domain}>` : undefined,
+      // A calendar invitation travels as text/calendar, which mail clients offer to add or update.
+      icalEvent: rendered.calendar ? { method: rendered.calendar.method, content: rendered.calendar.content, filename: 'invite.ics' } : undefined,
       fileStem: input.fileStem,
     },
   };

@@ -1,7 +1,7 @@
 import type { DateTime, Interval } from 'luxon';
-import type { Multiloc } from '../render/multiloc.ts';
 import type { Platform } from './platform.ts';
-import { ACTIVITY_BY_PROJECT, NEW_USERS, PROJECTS } from './queries.ts';
+import { ACTIVITY_BY_PROJECT, NEW_USERS } from './queries.ts';
+import type { ProjectFact } from './facts.ts';
 
 /** The acts counted in an activity summary. */
 export interface ActivityCounts {
@@ -15,15 +15,6 @@ export interface ActivityCounts {
 
 export interface Totals extends ActivityCounts {
   newUsers: number;
-}
-
-/** One project's activity in the period, with its texts still multilingual. */
-export interface ProjectActivity extends ActivityCounts {
-  id: string;
-  slug: string | null;
-  titleMultiloc: Multiloc;
-  status: 'draft' | 'published' | 'archived' | null;
-  folderMultiloc: Multiloc;
 }
 
 const ZERO: ActivityCounts = { inputs: 0, surveyResponses: 0, comments: 0, reactions: 0, votes: 0, participants: 0 };
@@ -68,26 +59,25 @@ export async function activityIn(platform: Platform, period: Interval<true>): Pr
   return { totals: { newUsers: users[0]?.new_users ?? 0, ...totals }, byProject };
 }
 
-interface ProjectRow {
-  id: string;
-  slug: string | null;
-  title_multiloc: Multiloc;
-  publication_status: ProjectActivity['status'];
-  folder_title_multiloc: Multiloc;
+/**
+ * The projects a report lists: every published or archived project and any other with
+ * activity in the period, busiest first (participants, then inputs), the platform's order
+ * breaking ties.
+ */
+export function withActivity(projects: ProjectFact[], byProject: Map<string, ActivityCounts>): (ProjectFact & ActivityCounts)[] {
+  const out = projects
+    .filter((p) => byProject.has(p.id) || p.status === 'published' || p.status === 'archived')
+    .map((p, order) => ({ ...p, ...(byProject.get(p.id) ?? ZERO), order }));
+  out.sort((a, b) => b.participants - a.participants || b.inputs - a.inputs || a.order - b.order);
+  return out.map(({ order: _order, ...rest }) => rest);
 }
 
-/**
- * Projects a report lists: every published or archived project and any other with activity in
- * the period, busiest first (participants, then inputs), the platform's order breaking ties.
- */
-export async function projectActivity(platform: Platform, byProject: Map<string, ActivityCounts>): Promise<ProjectActivity[]> {
-  const rows = await platform.query<ProjectRow & Record<string, unknown>>(PROJECTS);
-  const out: ProjectActivity[] = [];
-  for (const r of rows) {
-    const counts = byProject.get(r.id);
-    if (!counts && r.publication_status !== 'published' && r.publication_status !== 'archived') continue;
-    out.push({ id: r.id, slug: r.slug, titleMultiloc: r.title_multiloc, status: r.publication_status, folderMultiloc: r.folder_title_multiloc, ...(counts ?? ZERO) });
+/** Sums per-project counts over the projects `keep` selects (participants are summed, an upper bound). */
+export function sumCounts(byProject: Map<string, ActivityCounts>, keep: (projectId: string) => boolean): ActivityCounts {
+  const total = { ...ZERO };
+  for (const [id, c] of byProject) {
+    if (!keep(id)) continue;
+    for (const k of Object.keys(total) as (keyof ActivityCounts)[]) total[k] += c[k];
   }
-  const order = new Map(out.map((p, i) => [p.id, i]));
-  return out.sort((a, b) => b.participants - a.participants || b.inputs - a.inputs || order.get(a.id)! - order.get(b.id)!);
+  return total;
 }

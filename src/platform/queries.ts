@@ -70,16 +70,6 @@ export const NEW_USERS = `
     FROM users
    WHERE registration_completed_at >= $1::timestamp AND registration_completed_at < $2::timestamp`;
 
-/** Every project with its publication status and its folder's title, in the platform's order. */
-export const PROJECTS = `
-  SELECT p.id, p.slug, p.title_multiloc, ap.publication_status, ap.first_published_at,
-         f.id AS folder_id, f.title_multiloc AS folder_title_multiloc
-    FROM projects p
-    LEFT JOIN admin_publications ap ON ap.publication_type = 'Project' AND ap.publication_id = p.id
-    LEFT JOIN admin_publications fap ON fap.id = ap.parent_id AND fap.publication_type = 'ProjectFolders::Folder'
-    LEFT JOIN project_folders_folders f ON f.id = fap.publication_id
-   ORDER BY ap.lft NULLS LAST, p.created_at, p.id`;
-
 /**
  * Active accounts holding a platform role: registration completed and not blocked at $1.
  * roles is a jsonb array of {"type": "admin" | "project_moderator" | "project_folder_moderator", …}.
@@ -116,3 +106,62 @@ export const PROJECT_INDEX = `
 export const OPTED_OUT = `
   SELECT user_id::text AS user_id FROM email_campaigns_consents
    WHERE campaign_type = $1 AND consented = false AND user_id::text = ANY($2::text[])`;
+
+/** Every phase with its project and local dates (end_at NULL = open-ended). */
+export const PHASES = `
+  SELECT ph.id, ph.project_id, ph.title_multiloc, ph.participation_method,
+         to_char(ph.start_at, 'YYYY-MM-DD') AS start_at, to_char(ph.end_at, 'YYYY-MM-DD') AS end_at
+    FROM phases ph
+   ORDER BY ph.start_at NULLS LAST, ph.id`;
+
+/** Events starting in [$1, $2). */
+export const EVENTS_BETWEEN = `
+  SELECT e.id, e.project_id, e.title_multiloc, e.location_multiloc, e.address_1, e.online_link, e.start_at, e.end_at
+    FROM events e
+   WHERE e.start_at >= $1::timestamp AND e.start_at < $2::timestamp
+   ORDER BY e.start_at, e.id`;
+
+/** The inputs with most published comments created in [$1, $2), at most $3. */
+export const MOST_DISCUSSED = `
+  SELECT i.id, i.project_id, i.slug, i.title_multiloc, count(c.id)::int AS comments
+    FROM comments c
+    JOIN ideas i ON i.id = c.idea_id
+   WHERE c.publication_status = 'published'
+     AND c.created_at >= $1::timestamp AND c.created_at < $2::timestamp
+     AND i.publication_status = 'published'
+   GROUP BY i.id
+   ORDER BY comments DESC, i.published_at, i.id
+   LIMIT $3`;
+
+/**
+ * Published inputs (not survey responses) published before $1 without any official feedback:
+ * the moderation backlog. Per project: the $2 oldest, and how many there are in all.
+ */
+export const UNANSWERED = `
+  WITH open AS (
+    SELECT i.id, i.project_id, i.slug, i.title_multiloc, i.published_at, i.comments_count,
+           row_number() OVER (PARTITION BY i.project_id ORDER BY i.published_at, i.id) AS nth,
+           count(*) OVER (PARTITION BY i.project_id) AS in_project
+      FROM ideas i
+      LEFT JOIN phases ph ON ph.id = i.creation_phase_id
+     WHERE i.publication_status = 'published' AND i.published_at < $1::timestamp
+       AND ph.participation_method IS DISTINCT FROM 'native_survey'
+       AND NOT EXISTS (SELECT 1 FROM official_feedbacks f WHERE f.idea_id = i.id)
+  )
+  SELECT id, project_id, slug, title_multiloc, published_at, comments_count, in_project::int
+    FROM open WHERE nth <= $2
+   ORDER BY published_at, id`;
+
+/** Inputs (not survey responses) published in [$1, $2), newest first, at most $3 per project. */
+export const NEW_INPUTS = `
+  WITH fresh AS (
+    SELECT i.id, i.project_id, i.slug, i.title_multiloc, i.published_at, i.comments_count,
+           row_number() OVER (PARTITION BY i.project_id ORDER BY i.published_at DESC, i.id) AS nth
+      FROM ideas i
+      LEFT JOIN phases ph ON ph.id = i.creation_phase_id
+     WHERE i.publication_status = 'published'
+       AND i.published_at >= $1::timestamp AND i.published_at < $2::timestamp
+       AND ph.participation_method IS DISTINCT FROM 'native_survey'
+  )
+  SELECT id, project_id, slug, title_multiloc, published_at, comments_count FROM fresh WHERE nth <= $3
+   ORDER BY published_at DESC, id`;

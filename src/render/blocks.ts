@@ -1,5 +1,14 @@
-import type { ViewContext } from '../job-kind.ts';
-import type { ActivityCounts, ProjectActivity } from '../platform/activity.ts';
+import { DateTime } from 'luxon';
+import type { Recipient, ViewContext } from '../job-kind.ts';
+import type { ActivityCounts } from '../platform/activity.ts';
+import type { EventFact, InputFact, PhaseFact, ProjectFact } from '../platform/facts.ts';
+import type { Multiloc } from './multiloc.ts';
+
+/*
+ * The view side of the recurring blocks of every e-mail (email-templates/partials/): job kinds
+ * build these, the partials lay them out. Platform text is truncated here and escaped by
+ * Handlebars when filled.
+ */
 
 /** A stat tile: the figure, its label and its change against the previous period. */
 export interface StatTile {
@@ -9,13 +18,13 @@ export interface StatTile {
 }
 
 /** Stat tiles, three to a row (what fits a phone at 375 px). */
-export function statRows<K extends string>(ctx: ViewContext, current: Record<K, number>, previous: Record<K, number>, keys: K[]): StatTile[][] {
+export function statRows<K extends string>(ctx: ViewContext, current: Record<K, number>, previous: Record<K, number> | null, keys: K[]): StatTile[][] {
   const tiles = keys.map((k) => {
-    const change = ctx.format.change(current[k], previous[k]);
+    const change = previous ? ctx.format.change(current[k], previous[k]) : null;
     return {
       value: ctx.format.number(current[k]),
       label: ctx.t(`common.${k}`),
-      change: change ? ctx.t('common.changeVsPrevious', { change }) : current[k] > 0 ? ctx.t('common.newThisPeriod') : '',
+      change: change ? ctx.t('common.changeVsPrevious', { change }) : previous && current[k] > 0 ? ctx.t('common.newThisPeriod') : '',
     };
   });
   const rows: StatTile[][] = [];
@@ -23,20 +32,100 @@ export function statRows<K extends string>(ctx: ViewContext, current: Record<K, 
   return rows;
 }
 
-/** Rows of a project table with a bar scaled to the busiest project's participants. */
-export function projectRows(ctx: ViewContext, projects: (ProjectActivity & ActivityCounts)[]) {
-  const max = Math.max(1, ...projects.map((p) => p.participants));
-  return projects.map((p) => {
-    const folder = p.folderMultiloc ? ctx.text(p.folderMultiloc) : '';
-    const status = p.status ? ctx.t(`common.status.${p.status}`) : '';
+/** A platform text for a heading or a list: never empty, at most `max` characters. */
+export function title(ctx: ViewContext, m: Multiloc, max = 120): string {
+  const s = ctx.text(m).replace(/\s+/g, ' ').trim();
+  if (!s) return ctx.t('common.untitled');
+  return s.length > max ? `${s.slice(0, max - 1).trimEnd()}…` : s;
+}
+
+export const projectUrl = (ctx: ViewContext, p: { slug: string | null }) => (p.slug ? `${ctx.platformUrl}/projects/${encodeURIComponent(p.slug)}` : ctx.platformUrl);
+export const inputUrl = (ctx: ViewContext, i: { slug: string | null }) => (i.slug ? `${ctx.platformUrl}/ideas/${encodeURIComponent(i.slug)}` : ctx.platformUrl);
+
+/** A list block (partials/list.mjml): at most `limit` items, then "and N more" with a link. */
+export interface ListBlock {
+  heading: string;
+  intro?: string;
+  items: { title: string; url: string; meta: string }[];
+  more: string;
+  moreUrl: string;
+  /** Shown instead of the list when it is empty (no block at all when this is empty too). */
+  empty: string;
+}
+
+export function list(ctx: ViewContext, heading: string, items: ListBlock['items'], opts: { limit?: number; total?: number; empty?: string; intro?: string; moreUrl?: string } = {}): ListBlock {
+  const limit = opts.limit ?? 5;
+  const total = opts.total ?? items.length;
+  return {
+    heading,
+    intro: opts.intro,
+    items: items.slice(0, limit),
+    more: total > Math.min(limit, items.length) ? ctx.t('common.andMoreItems', { count: total - Math.min(limit, items.length) }) : '',
+    moreUrl: opts.moreUrl ?? ctx.platformUrl,
+    empty: opts.empty ?? '',
+  };
+}
+
+export function inputItems(ctx: ViewContext, inputs: InputFact[], projects: Map<string, ProjectFact>) {
+  return inputs.map((i) => {
+    const project = projects.get(i.projectId);
+    const bits = [project ? title(ctx, project.title, 60) : '', ctx.t('common.commentCount', { count: i.comments })];
+    if (i.publishedAt) bits.push(ctx.format.date(i.publishedAt));
+    return { title: title(ctx, i.title), url: inputUrl(ctx, i), meta: bits.filter(Boolean).join(' · ') };
+  });
+}
+
+/** Participation methods with their own name in the catalogues; others read "participation". */
+const KNOWN_METHODS = new Set(['ideation', 'voting', 'native_survey', 'survey', 'poll', 'information', 'volunteering', 'document_annotation', 'proposals']);
+
+export function phaseItems(ctx: ViewContext, list: PhaseFact[], projects: Map<string, ProjectFact>, when: 'start' | 'end') {
+  return list.map((p) => {
+    const project = projects.get(p.projectId);
+    const day = p[when] ? ctx.format.date(DateTime.fromISO(p[when]!, { zone: ctx.timezone })) : '';
     return {
-      title: ctx.text(p.titleMultiloc),
-      url: p.slug ? `${ctx.platformUrl}/projects/${encodeURIComponent(p.slug)}` : ctx.platformUrl,
-      meta: [folder, status].filter(Boolean).join(' · '),
-      participants: ctx.format.number(p.participants),
-      inputs: ctx.format.number(p.inputs + p.surveyResponses),
-      comments: ctx.format.number(p.comments),
-      bar: Math.round((p.participants / max) * 100),
+      title: `${project ? title(ctx, project.title, 60) : ''}: ${title(ctx, p.title, 60)}`,
+      url: project ? projectUrl(ctx, project) : ctx.platformUrl,
+      meta: [ctx.t(`common.method.${KNOWN_METHODS.has(p.method) ? p.method : 'other'}`), ctx.t(when === 'start' ? 'common.startsOn' : 'common.endsOn', { date: day })].join(' · '),
     };
   });
+}
+
+export function eventItems(ctx: ViewContext, events: EventFact[], projects: Map<string, ProjectFact>) {
+  return events.map((e) => {
+    const project = e.projectId ? projects.get(e.projectId) : undefined;
+    const where = ctx.text(e.location) || e.address || (e.onlineLink ? ctx.t('common.online') : '');
+    return { title: title(ctx, e.title), url: project ? projectUrl(ctx, project) : ctx.platformUrl, meta: [ctx.format.dateTime(e.start), where].filter(Boolean).join(' · ') };
+  });
+}
+
+/** A project table (partials/project-table.mjml) with a bar scaled to the busiest row. */
+export function projectTable(ctx: ViewContext, heading: string, rows: (ProjectFact & ActivityCounts)[], limit = 12) {
+  const shown = rows.slice(0, limit);
+  const max = Math.max(1, ...shown.map((r) => r.participants));
+  return {
+    heading,
+    rows: shown.map((r) => ({
+      title: title(ctx, r.title, 80),
+      url: projectUrl(ctx, r),
+      meta: [r.folderTitle ? title(ctx, r.folderTitle, 40) : '', r.status ? ctx.t(`common.status.${r.status}`) : ''].filter(Boolean).join(' · '),
+      participants: ctx.format.number(r.participants),
+      inputs: ctx.format.number(r.inputs + r.surveyResponses),
+      comments: ctx.format.number(r.comments),
+      bar: Math.round((r.participants / max) * 100),
+    })),
+    more: rows.length > limit ? ctx.t('common.andMore', { count: rows.length - limit }) : '',
+  };
+}
+
+/** Projects by id, for lookups while building lists. */
+export function byId<T extends { id: string }>(list: T[]): Map<string, T> {
+  return new Map(list.map((x) => [x.id, x]));
+}
+
+/** Does a project fall in a recipient's scope? Folders cover their projects; no scope is everything. */
+export function inRecipientScope(recipient: Recipient, project: { id: string; folderId: string | null } | undefined): boolean {
+  if (!project) return false;
+  const scope = recipient.scope;
+  if (!scope) return true;
+  return (scope.projects?.includes(project.id) ?? false) || (project.folderId !== null && (scope.folders?.includes(project.folderId) ?? false));
 }

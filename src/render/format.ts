@@ -57,9 +57,9 @@ export class Formatter {
     return this.range.formatRange(start.toJSDate(), last.toJSDate());
   }
 
-  /** Short month name ("okt.") for chart labels. */
+  /** A month and its year: "oktober 2026", "October 2026". */
   month(at: DateTime): string {
-    return at.setZone(this.timezone).setLocale(this.locale).toLocaleString({ month: 'short' });
+    return at.setZone(this.timezone).setLocale(this.locale).toLocaleString({ month: 'long', year: 'numeric' });
   }
 
   private inZone(at: DateTime | string): DateTime {

@@ -31,10 +31,13 @@ export interface RenderInput {
   color: string;
   /** Address shown in the footer for "take me off the list". */
   replyTo: string;
+  /** mail.from, parsed. */
+  sender?: { name: string; address: string };
 }
 
 /** The context a job kind's view gets for one recipient. */
 export function viewContext(input: Omit<RenderInput, 'job' | 'data' | 'color' | 'replyTo'>): ViewContext & { chain: string[] } {
+  const platformName = input.organizationName ?? (resolveMultiloc(input.platform.organizationName, input.recipient.locale, input.platform.locales) || input.platform.host);
   const chain = fallbackChain(input.recipient.locale, input.platform.locales);
   const text = (m: Record<string, string> | null | undefined) => resolveMultiloc(m, input.recipient.locale, input.platform.locales);
   return {
@@ -44,7 +47,8 @@ export function viewContext(input: Omit<RenderInput, 'job' | 'data' | 'color' | 
     text,
     t: (key, vars) => translate(chain, key, vars),
     platformUrl: input.platform.url,
-    platformName: input.organizationName ?? (text(input.platform.organizationName) || input.platform.host),
+    platformName,
+    sender: input.sender ?? { name: platformName, address: `noreply@${input.platform.host}` },
     period: input.period,
     timezone: input.timezone,
     occurrence: (input.run?.occurrence ?? input.period.end).setZone(input.timezone),
@@ -53,7 +57,7 @@ export function viewContext(input: Omit<RenderInput, 'job' | 'data' | 'color' | 
   };
 }
 
-export async function renderMessage(input: RenderInput): Promise<RenderedMessage> {
+export async function renderMessage(input: RenderInput): Promise<RenderedMessage & { calendar?: { method: 'REQUEST' | 'CANCEL'; content: string } }> {
   const ctx = viewContext(input);
   const locale = catalogueLocale(input.recipient.locale, input.platform.locales);
   const view = input.job.view(input.data, ctx) as { subject?: string; preheader?: string } & Record<string, unknown>;
@@ -68,7 +72,8 @@ export async function renderMessage(input: RenderInput): Promise<RenderedMessage
     color: input.color,
     replyTo: input.replyTo,
   });
-  return { subject: view.subject, html, text: htmlToText(html), preheader: view.preheader ?? '', locale };
+  const calendar = input.job.calendar?.(input.data, ctx);
+  return { subject: view.subject, html, text: htmlToText(html), preheader: view.preheader ?? '', locale, calendar };
 }
 
 /** The text/plain part: the HTML read as text, links kept, the hidden preheader left out. */

@@ -5,10 +5,13 @@ import { nextOccurrences, occurrencesBetween, type Triggers } from './occurrence
 
 /** What a schedule's planning needs: its triggers, zone and job options. */
 export interface PlanInput {
+  id: string;
   triggers: Triggers;
   timezone: string;
   options: Record<string, unknown>;
 }
+
+const ctxOf = (s: PlanInput, now: DateTime) => ({ scheduleId: s.id, timezone: s.timezone, options: s.options, now });
 
 /** How far around a window trigger occurrences are read for job kinds that plan their own sends. */
 const PLAN_HORIZON = { days: 400 };
@@ -27,7 +30,7 @@ export function plannedRuns(job: JobKind, s: PlanInput, after: DateTime, until: 
   if (!job.plan) return occurrencesBetween(s.triggers, after, until).map(plain);
   const bases = occurrencesBetween(s.triggers, after.minus(PLAN_HORIZON), until.plus(PLAN_HORIZON));
   return job
-    .plan(bases, { timezone: s.timezone, options: s.options })
+    .plan(bases, ctxOf(s, until))
     .filter((r) => (r.at > after && r.at <= until) || (r.asapUntil !== undefined && r.at <= after && until < r.asapUntil))
     .sort((a, b) => a.at.toMillis() - b.at.toMillis());
 }
@@ -37,13 +40,13 @@ export function nextPlannedRuns(job: JobKind, s: PlanInput, from: DateTime, coun
   if (!job.plan) return nextOccurrences(s.triggers, from, count).map(plain);
   const bases = [...occurrencesBetween(s.triggers, from.minus(PLAN_HORIZON), from), ...nextOccurrences(s.triggers, from, count + 8)];
   return job
-    .plan(bases, { timezone: s.timezone, options: s.options })
+    .plan(bases, ctxOf(s, from))
     .filter((r) => r.at > from)
     .sort((a, b) => a.at.toMillis() - b.at.toMillis())
     .slice(0, count);
 }
 
 /** The runs one trigger occurrence plans (for `crier run` and `preview` with --at). */
-export function runsOfOccurrence(job: JobKind, s: PlanInput, occurrence: DateTime): PlannedRun[] {
-  return job.plan ? job.plan([occurrence], { timezone: s.timezone, options: s.options }) : [plain(occurrence)];
+export function runsOfOccurrence(job: JobKind, s: PlanInput, occurrence: DateTime, now: DateTime): PlannedRun[] {
+  return job.plan ? job.plan([occurrence], ctxOf(s, now)) : [plain(occurrence)];
 }

@@ -1,0 +1,72 @@
+import { Interval } from 'luxon';
+import type { JobKind } from '../src/job-kind.ts';
+import { activityIn, withActivity, type ActivityCounts } from '../src/platform/activity.ts';
+import { catalog, eventsBetween, mostDiscussed, phases, phasesStartingOrEnding, type EventFact, type InputFact, type PhaseFact, type ProjectFact } from '../src/platform/facts.ts';
+import { byId, eventItems, inputItems, list, phaseItems, projectUrl, title } from '../src/render/blocks.ts';
+
+export interface CommunicationData {
+  starting: PhaseFact[];
+  ending: PhaseFact[];
+  events: EventFact[];
+  busiest: (ProjectFact & ActivityCounts)[];
+  mostDiscussed: InputFact[];
+  projects: ProjectFact[];
+}
+
+/**
+ * The communication team, monthly: what to promote in the coming month (phases opening or
+ * closing, events) and last month's highlights (busiest projects, most discussed inputs), each
+ * with its link. This job kind is one file, one template and its catalogue entries; it adds
+ * nothing to src/ (see README, "Adding a job kind").
+ */
+const communicationBrief: JobKind<CommunicationData> = {
+  name: 'communication-brief',
+  description: "the coming month's phases and events to promote, and last month's highlights, for the communication team",
+
+  period({ occurrence, timezone }) {
+    const month = occurrence.setZone(timezone).startOf('month');
+    return Interval.fromDateTimes(month.minus({ months: 1 }), month) as Interval<true>;
+  },
+
+  async collect({ platform, period }) {
+    const coming = Interval.fromDateTimes(period.end, period.end.plus({ months: 1 })) as Interval<true>;
+    const [activity, { projects }, discussed, allPhases, events] = await Promise.all([activityIn(platform, period), catalog(platform), mostDiscussed(platform, period, 10), phases(platform), eventsBetween(platform, coming)]);
+    const visible = projects.filter((p) => p.status === 'published');
+    const open = new Set(visible.map((p) => p.id));
+    const { starting, ending } = phasesStartingOrEnding(allPhases.filter((p) => open.has(p.projectId)), coming.start.toISODate()!, coming.end.toISODate()!);
+    return {
+      starting,
+      ending,
+      events: events.filter((e) => !e.projectId || open.has(e.projectId)),
+      busiest: withActivity(visible, activity.byProject).filter((p) => p.participants > 0).slice(0, 5),
+      mostDiscussed: discussed.filter((i) => open.has(i.projectId)).slice(0, 5),
+      projects: visible,
+    };
+  },
+
+  view(data, ctx) {
+    const t = ctx.t;
+    const projects = byId(data.projects);
+    const coming = ctx.format.month(ctx.period.end);
+    const last = ctx.format.month(ctx.period.start);
+    return {
+      subject: t('communication-brief.subject', { month: coming, count: data.starting.length + data.events.length }),
+      preheader: t('communication-brief.preheader', { phases: data.starting.length, events: data.events.length }),
+      scheduleName: t('communication-brief.scheduleName'),
+      title: t('communication-brief.title', { month: coming }),
+      intro: t('communication-brief.intro', { platform: ctx.platformName }),
+      starting: list(ctx, t('communication-brief.starting', { month: coming }), phaseItems(ctx, data.starting, projects, 'start'), { limit: 10, empty: t('communication-brief.nothingStarting') }),
+      events: list(ctx, t('communication-brief.events', { month: coming }), eventItems(ctx, data.events, projects), { limit: 10 }),
+      ending: list(ctx, t('communication-brief.ending', { month: coming }), phaseItems(ctx, data.ending, projects, 'end'), { limit: 10 }),
+      busiest: list(ctx, t('communication-brief.busiest', { month: last }), data.busiest.map((p) => ({ title: title(ctx, p.title), url: projectUrl(ctx, p), meta: t('communication-brief.busiestMeta', { participants: p.participants, inputs: p.inputs + p.surveyResponses }) })), { limit: 5 }),
+      mostDiscussed: list(ctx, t('common.mostDiscussed'), inputItems(ctx, data.mostDiscussed, projects), { limit: 5 }),
+      cta: { label: t('common.openPlatform'), url: ctx.platformUrl },
+    };
+  },
+
+  summary(data) {
+    return { starting: data.starting.length, ending: data.ending.length, events: data.events.length, busiest: data.busiest.map((p) => p.id), mostDiscussed: data.mostDiscussed.map((i) => i.id) };
+  },
+};
+
+export default communicationBrief;

@@ -1,0 +1,173 @@
+import ical, { ICalCalendarMethod, ICalEventStatus } from 'ical-generator';
+import { DateTime, Duration, Interval } from 'luxon';
+import { z } from 'zod';
+import type { JobKind, PlannedRun } from '../src/job-kind.ts';
+import { isoDuration, localDateTime } from '../src/config/schema.ts';
+import { activityIn, type Totals } from '../src/platform/activity.ts';
+import { catalog, unanswered, type InputFact, type ProjectFact } from '../src/platform/facts.ts';
+import { parseLocalDateTime } from '../src/schedule/occurrences.ts';
+import { wallTimeToInstant } from '../src/schedule/wallclock.ts';
+import { byId, inputItems, list, projectUrl, statRows, title } from '../src/render/blocks.ts';
+
+/** One meeting, as every send about it carries it (PlannedRun.meta). */
+interface Meeting {
+  /** Stable across moves: the calendar entry's UID. */
+  uid: string;
+  /** Times the meeting was moved; the calendar SEQUENCE. */
+  sequence: number;
+  start: string;
+  end: string;
+  location: string | null;
+}
+
+export interface SteeringData {
+  meeting: Meeting;
+  /** Agenda only: activity since the previous meeting, what waits for a decision, the backlog. */
+  agenda: {
+    totals: Totals;
+    since: string;
+    drafts: ProjectFact[];
+    backlog: InputFact[];
+    backlogCount: number;
+    projects: ProjectFact[];
+    /** Answers to the latest project call (filled once answers are collected by e-mail). */
+    projectCallAnswers: { department: string; answer: string }[];
+  } | null;
+}
+
+const localKey = (dt: DateTime, zone: string) => dt.setZone(zone).toFormat('yyyy-MM-dd HH:mm');
+
+/**
+ * The participation steering committee / work group, at least four times a year. Each meeting
+ * (from `dates` or a `cron` rule) gets an invitation `invite` before it with a calendar
+ * invitation (.ics), and an agenda `agenda` before it. A meeting listed under `moved` keeps its
+ * calendar entry (same UID, higher SEQUENCE) and gets a new invitation at once; one listed
+ * under `cancelled` gets a METHOD:CANCEL, if its invitation had gone out.
+ */
+const steeringMeeting: JobKind<SteeringData> = {
+  name: 'steering-meeting',
+  description: 'invitations with a calendar entry, then an agenda with the facts, for the steering committee',
+  options: {
+    /** How long before a meeting the invitation goes out (default P14D). */
+    invite: isoDuration.default('P14D'),
+    /** How long before a meeting the agenda goes out (default P2D). */
+    agenda: isoDuration.default('P2D'),
+    /** Meeting length, for the calendar entry (default PT2H). */
+    duration: isoDuration.default('PT2H'),
+    /** Where it is held. */
+    location: z.string().min(1).optional(),
+    /** Meetings moved: original local time → new local time (or the list of moves, last one current). */
+    moved: z.record(localDateTime, z.union([localDateTime, z.array(localDateTime).min(1)])).default({}),
+    /** Meetings cancelled, by original local time. */
+    cancelled: z.array(localDateTime).default([]),
+  },
+
+  plan(occurrences, { scheduleId, timezone, options, now }) {
+    const invite = Duration.fromISO(String(options.invite));
+    const agenda = Duration.fromISO(String(options.agenda));
+    const duration = Duration.fromISO(String(options.duration));
+    const moved = options.moved as Record<string, string | string[]>;
+    const cancelled = new Set((options.cancelled as string[]).map((c) => localKey(wallTimeToInstant(parseLocalDateTime(c), timezone), timezone)));
+    const out: PlannedRun[] = [];
+    for (const original of occurrences) {
+      const key = localKey(original, timezone);
+      const moves = ([] as string[]).concat(Object.entries(moved).find(([k]) => localKey(wallTimeToInstant(parseLocalDateTime(k), timezone), timezone) === key)?.[1] ?? []);
+      const start = moves.length ? wallTimeToInstant(parseLocalDateTime(moves[moves.length - 1]), timezone) : original;
+      const meeting: Meeting = {
+        uid: `${scheduleId}-${original.toUTC().toFormat("yyyyMMdd'T'HHmm'Z'")}`,
+        sequence: moves.length,
+        start: start.toISO()!,
+        end: start.plus(duration).toISO()!,
+        location: (options.location as string | undefined) ?? null,
+      };
+      const meta = { ...meeting } as unknown as Record<string, unknown>;
+      if (cancelled.has(key)) {
+        // Only a meeting whose invitation has gone out needs cancelling.
+        if (start.minus(invite) <= now) out.push({ key: `cancellation:${meeting.uid}`, at: start.minus(invite), asapUntil: start, variant: 'cancellation', meta: { ...meta, sequence: moves.length + 1 }, occurrence: start });
+        continue;
+      }
+      out.push({ key: `invitation:${meeting.uid}:${meeting.sequence}`, at: start.minus(invite), asapUntil: start, variant: 'invitation', meta, occurrence: start });
+      out.push({ key: `agenda:${meeting.uid}:${start.toUTC().toISO()}`, at: start.minus(agenda), asapUntil: start, variant: 'agenda', meta, occurrence: start });
+    }
+    return out;
+  },
+
+  period({ occurrence, previous, launch, options }) {
+    const until = occurrence.minus(Duration.fromISO(String(options.agenda ?? 'P2D')));
+    const since = previous ?? (launch && launch < until ? launch : until.minus({ months: 3 }));
+    return Interval.fromDateTimes(since < until ? since : until.minus({ months: 3 }), until) as Interval<true>;
+  },
+
+  async collect({ platform, period, variant, meta }) {
+    const meeting = meta as unknown as Meeting;
+    if (variant !== 'agenda') return { meeting, agenda: null };
+    const [activity, { projects }, backlog] = await Promise.all([activityIn(platform, period), catalog(platform), unanswered(platform, period.end, 10)]);
+    const oldest = [...backlog.inputs].sort((a, b) => (a.publishedAt ?? '').localeCompare(b.publishedAt ?? '')).slice(0, 10);
+    return {
+      meeting,
+      agenda: {
+        totals: activity.totals,
+        since: period.start.toISO()!,
+        drafts: projects.filter((p) => p.status === 'draft'),
+        backlog: oldest,
+        backlogCount: Object.values(backlog.countByProject).reduce((a, b) => a + b, 0),
+        projects,
+        projectCallAnswers: [],
+      },
+    };
+  },
+
+  view(data, ctx) {
+    const t = ctx.t;
+    const m = data.meeting;
+    const when = ctx.format.dateTime(m.start);
+    const variant = ctx.variant;
+    const kind = variant === 'cancellation' ? 'cancellation' : variant === 'agenda' ? 'agenda' : m.sequence > 0 ? 'moved' : 'invitation';
+    const base = {
+      subject: t(`steering-meeting.${kind}.subject`, { when }),
+      preheader: t(`steering-meeting.${kind}.preheader`, { when, location: m.location ?? '' }),
+      scheduleName: t('steering-meeting.scheduleName'),
+      title: t(`steering-meeting.${kind}.title`, { when }),
+      intro: t(`steering-meeting.${kind}.intro`, { when, location: m.location ?? t('steering-meeting.noLocation') }),
+      cta: { label: t('common.openPlatform'), url: ctx.platformUrl },
+    };
+    if (!data.agenda) return base;
+    const a = data.agenda;
+    const projects = byId(a.projects);
+    return {
+      ...base,
+      statRows: statRows(ctx, a.totals, null, ['participants', 'inputs', 'comments', 'reactions', 'votes', 'newUsers']),
+      activityHeading: t('steering-meeting.agenda.activity', { since: ctx.format.date(a.since) }),
+      answers: list(ctx, t('steering-meeting.agenda.answers'), a.projectCallAnswers.map((x) => ({ title: x.department, url: '', meta: x.answer })), { limit: 20, empty: t('steering-meeting.agenda.noAnswers') }),
+      drafts: list(ctx, t('steering-meeting.agenda.drafts'), a.drafts.map((p) => ({ title: title(ctx, p.title), url: projectUrl(ctx, p), meta: p.folderTitle ? title(ctx, p.folderTitle, 40) : '' })), { limit: 10, empty: t('steering-meeting.agenda.noDrafts') }),
+      backlog: list(ctx, t('steering-meeting.agenda.backlog'), inputItems(ctx, a.backlog, projects), { limit: 10, total: a.backlogCount, intro: t('common.waitingIntro'), empty: t('steering-meeting.agenda.noBacklog') }),
+    };
+  },
+
+  calendar(data, ctx) {
+    if (ctx.variant === 'agenda') return undefined;
+    const m = data.meeting;
+    const cancel = ctx.variant === 'cancellation';
+    const cal = ical({ prodId: { company: 'Crier', product: 'steering-meeting', language: 'EN' }, method: cancel ? ICalCalendarMethod.CANCEL : ICalCalendarMethod.REQUEST });
+    cal.createEvent({
+      id: `${m.uid}@${ctx.sender.address.split('@')[1] ?? 'crier'}`,
+      sequence: m.sequence,
+      start: new Date(m.start),
+      end: new Date(m.end),
+      timezone: ctx.timezone,
+      summary: ctx.t('steering-meeting.calendarSummary', { organization: ctx.platformName }),
+      location: m.location ?? undefined,
+      organizer: { name: ctx.sender.name, email: ctx.sender.address },
+      attendees: [{ name: ctx.recipient.name, email: ctx.recipient.email, rsvp: !cancel }],
+      status: cancel ? ICalEventStatus.CANCELLED : ICalEventStatus.CONFIRMED,
+      stamp: new Date(),
+    });
+    return { method: cancel ? 'CANCEL' : 'REQUEST', content: cal.toString() };
+  },
+
+  summary(data) {
+    return { meeting: data.meeting, agenda: data.agenda ? { totals: data.agenda.totals, since: data.agenda.since, drafts: data.agenda.drafts.length, backlog: data.agenda.backlogCount } : null };
+  },
+};
+
+export default steeringMeeting;
