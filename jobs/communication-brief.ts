@@ -1,4 +1,4 @@
-import { Interval } from 'luxon';
+import { DateTime, Interval } from 'luxon';
 import type { JobKind } from '../src/job-kind.ts';
 import { activityIn, withActivity, type ActivityCounts } from '../src/platform/activity.ts';
 import { catalog, eventsBetween, mostDiscussed, phases, phasesStartingOrEnding, type EventFact, type InputFact, type PhaseFact, type ProjectFact } from '../src/platform/facts.ts';
@@ -11,6 +11,8 @@ export interface CommunicationData {
   busiest: (ProjectFact & ActivityCounts)[];
   mostDiscussed: InputFact[];
   projects: ProjectFact[];
+  /** First day of the month to promote. */
+  coming: { start: string };
 }
 
 /**
@@ -21,15 +23,18 @@ export interface CommunicationData {
  */
 const communicationBrief: JobKind<CommunicationData> = {
   name: 'communication-brief',
-  description: "the coming month's phases and events to promote, and last month's highlights, for the communication team",
+  description: "next month's phases and events to promote, and the past month's highlights, for the communication team",
 
+  // Highlights: the month up to the brief. To promote: the calendar month after the brief's,
+  // so a brief late in November prepares December.
   period({ occurrence, timezone }) {
-    const month = occurrence.setZone(timezone).startOf('month');
-    return Interval.fromDateTimes(month.minus({ months: 1 }), month) as Interval<true>;
+    const at = occurrence.setZone(timezone);
+    return Interval.fromDateTimes(at.minus({ months: 1 }), at) as Interval<true>;
   },
 
   async collect({ platform, period }) {
-    const coming = Interval.fromDateTimes(period.end, period.end.plus({ months: 1 })) as Interval<true>;
+    const next = period.end.startOf('month').plus({ months: 1 });
+    const coming = Interval.fromDateTimes(next, next.plus({ months: 1 })) as Interval<true>;
     const [activity, { projects }, discussed, allPhases, events] = await Promise.all([activityIn(platform, period), catalog(platform), mostDiscussed(platform, period, 10), phases(platform), eventsBetween(platform, coming)]);
     const visible = projects.filter((p) => p.status === 'published');
     const open = new Set(visible.map((p) => p.id));
@@ -41,14 +46,14 @@ const communicationBrief: JobKind<CommunicationData> = {
       busiest: withActivity(visible, activity.byProject).filter((p) => p.participants > 0).slice(0, 5),
       mostDiscussed: discussed.filter((i) => open.has(i.projectId)).slice(0, 5),
       projects: visible,
+      coming: { start: coming.start.toISO()! },
     };
   },
 
   view(data, ctx) {
     const t = ctx.t;
     const projects = byId(data.projects);
-    const coming = ctx.format.month(ctx.period.end);
-    const last = ctx.format.month(ctx.period.start);
+    const coming = ctx.format.month(DateTime.fromISO(data.coming.start));
     return {
       subject: t('communication-brief.subject', { month: coming, count: data.starting.length + data.events.length }),
       preheader: t('communication-brief.preheader', { phases: data.starting.length, events: data.events.length }),
@@ -58,7 +63,7 @@ const communicationBrief: JobKind<CommunicationData> = {
       starting: list(ctx, t('communication-brief.starting', { month: coming }), phaseItems(ctx, data.starting, projects, 'start'), { limit: 10, empty: t('communication-brief.nothingStarting') }),
       events: list(ctx, t('communication-brief.events', { month: coming }), eventItems(ctx, data.events, projects), { limit: 10 }),
       ending: list(ctx, t('communication-brief.ending', { month: coming }), phaseItems(ctx, data.ending, projects, 'end'), { limit: 10 }),
-      busiest: list(ctx, t('communication-brief.busiest', { month: last }), data.busiest.map((p) => ({ title: title(ctx, p.title), url: projectUrl(ctx, p), meta: t('communication-brief.busiestMeta', { participants: p.participants, inputs: p.inputs + p.surveyResponses }) })), { limit: 5 }),
+      busiest: list(ctx, t('communication-brief.busiest', { period: ctx.format.period(ctx.period) }), data.busiest.map((p) => ({ title: title(ctx, p.title), url: projectUrl(ctx, p), meta: t('communication-brief.busiestMeta', { participants: p.participants, inputs: p.inputs + p.surveyResponses }) })), { limit: 5 }),
       mostDiscussed: list(ctx, t('common.mostDiscussed'), inputItems(ctx, data.mostDiscussed, projects), { limit: 5 }),
       cta: { label: t('common.openPlatform'), url: ctx.platformUrl },
     };

@@ -189,7 +189,7 @@ export async function createDemoTenant(opts: DemoOptions): Promise<DemoReport> {
   };
   const makeProject = (spec: ProjectSpec, parentPublication: string | null) => {
     const id = rnd.uuid();
-    const slug = `project-${++counter}-${(spec.title.en ?? spec.title['nl-BE']).toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')}`;
+    const slug = (spec.title.en ?? spec.title['nl-BE']).normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
     add('projects', { id, title_multiloc: spec.title, description_multiloc: { 'nl-BE': `<p>${spec.title['nl-BE']}</p>` }, slug, preview_token: rnd.uuid(), visible_to: 'public', ...stamp(launchMs - 86_400_000) });
     publish('Project', id, spec.status, parentPublication, 0);
     left += 1;
@@ -229,7 +229,7 @@ export async function createDemoTenant(opts: DemoOptions): Promise<DemoReport> {
     const [first, ...rest] = f.manager.split(' ');
     const roles: Row[] = [{ type: 'project_folder_moderator', project_folder_id: folder.id }];
     for (const p of projects.filter((x) => x.spec.folder === f.key)) roles.push({ type: 'project_moderator', project_id: p.id });
-    staff(first, rest.join(''), roles);
+    staff(first, rest.join(' '), roles);
   }
   const moderatorOf = (i: number) => ({ type: 'project_moderator', project_id: projects[i % projects.length].id });
   staff('Lies', 'Baert', [moderatorOf(0), moderatorOf(1)]);

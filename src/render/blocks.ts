@@ -85,7 +85,7 @@ export function phaseItems(ctx: ViewContext, list: PhaseFact[], projects: Map<st
     return {
       title: `${project ? title(ctx, project.title, 60) : ''}: ${title(ctx, p.title, 60)}`,
       url: project ? projectUrl(ctx, project) : ctx.platformUrl,
-      meta: [ctx.t(`common.method.${KNOWN_METHODS.has(p.method) ? p.method : 'other'}`), ctx.t(when === 'start' ? 'common.startsOn' : 'common.endsOn', { date: day })].join(' · '),
+      meta: [ctx.t(`common.method.${KNOWN_METHODS.has(p.method) ? p.method : 'generic'}`), ctx.t(when === 'start' ? 'common.startsOn' : 'common.endsOn', { date: day })].join(' · '),
     };
   });
 }

@@ -45,7 +45,7 @@ export function templatePath(name: string): string {
 export async function compileFresh(name: string, opts: CompileOptions): Promise<FilledTemplate> {
   const layout = readFileSync(path.join(TEMPLATES_DIR, 'layout.mjml'), 'utf8');
   const body = readFileSync(templatePath(name), 'utf8');
-  const source = fillCompileTokens(layout.replace('<crier-body />', body), opts);
+  const source = fillCompileTokens(expandIncludes(layout.replace('<crier-body />', body)), opts);
   const { html } = await mjml2html(source, {
     validationLevel: 'strict',
     filePath: path.join(TEMPLATES_DIR, 'layout.mjml'),
@@ -54,6 +54,20 @@ export async function compileFresh(name: string, opts: CompileOptions): Promise<
   });
   const template = hbs.compile(html, { strict: false, noEscape: false });
   return (view) => template(view);
+}
+
+/**
+ * Inlines `<mj-include path="./partials/x.mjml" />` before MJML sees the source, so the
+ * partials get the compile tokens too (MJML 5 also ignores includes by default). Paths stay
+ * inside email-templates/.
+ */
+function expandIncludes(source: string, depth = 0): string {
+  if (depth > 5) throw new Error('mj-include nested more than 5 deep in email-templates/');
+  return source.replace(/<mj-include\s+path="([^"]+)"\s*\/>/g, (_whole, file: string) => {
+    const full = path.resolve(TEMPLATES_DIR, file);
+    if (!full.startsWith(TEMPLATES_DIR)) throw new Error(`mj-include outside email-templates/: ${file}`);
+    return expandIncludes(readFileSync(full, 'utf8'), depth + 1);
+  });
 }
 
 /** `[[locale]]` and `[[color]]` tokens are replaced before MJML sees the source. */
