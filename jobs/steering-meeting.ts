@@ -154,7 +154,7 @@ const steeringMeeting: JobKind<SteeringData> = {
       sequence: m.sequence,
       start: new Date(m.start),
       end: new Date(m.end),
-      timezone: ctx.timezone,
+      // In UTC: a TZID would need a VTIMEZONE block that some calendars reject when missing.
       summary: ctx.t('steering-meeting.calendarSummary', { organization: ctx.platformName }),
       location: m.location ?? undefined,
       organizer: { name: ctx.sender.name, email: ctx.sender.address },

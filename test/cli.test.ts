@@ -75,9 +75,9 @@ describe('crier preview', () => {
       occurrence: '2026-10-05T09:00:00.000+02:00',
       period: { start: '2026-07-01T00:00:00.000+02:00', end: '2026-10-01T00:00:00.000+02:00' },
       recipients: [
+        { email: 'anna@example.org', name: 'Anna Schmidt', locale: 'de-DE' },
         { email: 'burgemeester@example.org', name: 'Mathias De Clercq', locale: 'nl-BE' },
         { email: 'claire@example.org', name: 'Claire Dubois', locale: 'fr-BE' },
-        { email: 'anna@example.org', name: 'Anna Schmidt', locale: 'de-DE' },
       ],
       summary: {
         period: { start: '2026-07-01T00:00:00.000+02:00', end: '2026-10-01T00:00:00.000+02:00', timezone: 'Europe/Brussels' },
@@ -86,7 +86,8 @@ describe('crier preview', () => {
         projects: [{ title: 'Parken', status: 'published', folder: 'Groen', inputs: 1, surveyResponses: 0, comments: 0, reactions: 0, votes: 0, participants: 1 }],
       },
     });
-    expect(json.subject.replace(/\s/g, ' ')).toBe('Participatie in 1 jul – 30 sep 2026: 1 deelnemer');
+    // The subject shown is the first recipient's (in address order): Anna's, in German.
+    expect(json.subject.replace(/\s/g, ' ')).toBe('Beteiligung 1. Juli – 30. Sept. 2026: 1 Person hat teilgenommen');
     expect(json.files).toHaveLength(9);
     for (const f of json.files) expect(existsSync(f)).toBe(true);
     const eml = readFileSync(json.files.find((f: string) => f.endsWith('.eml') && f.includes('claire')), 'utf8');

@@ -20,7 +20,7 @@ export async function resolveAudience(config: CrierConfig, schedule: ScheduleCon
   const resolveScope = scopeResolver(directory);
   const defaultLocale = platform.info.locales[0];
 
-  const found: Recipient[] = [];
+  const found: Found[] = [];
   const people: { entry: PersonEntry; scope?: RecipientScope }[] = [];
   for (const entry of entries) {
     if ('platformRole' in entry) found.push(...roleRecipients(entry, directory, config, resolveScope, defaultLocale, people));
@@ -36,9 +36,13 @@ export async function resolveAudience(config: CrierConfig, schedule: ScheduleCon
       userId: account?.id,
       scope,
       variant: entry.copy,
+      ...(scope ? {} : { unscoped: true }),
     });
   }
-  return mergeByEmail(found);
+  // In address order, so runs, previews and logs list recipients the same way every time.
+  return mergeByEmail(found)
+    .map(({ unscoped: _u, ...r }) => r)
+    .sort((a, b) => a.email.localeCompare(b.email));
 }
 
 type ScopeResolver = (entry: { folders?: string[]; projects?: string[] }) => RecipientScope | undefined;
@@ -109,9 +113,17 @@ function isEmptyScope(s: RecipientScope): boolean {
   return (s.folders?.length ?? 0) === 0 && (s.projects?.length ?? 0) === 0;
 }
 
-/** One recipient per address; scopes are united, the first name, locale and copy win. */
-function mergeByEmail(list: Recipient[]): Recipient[] {
-  const byEmail = new Map<string, Recipient>();
+/** A config person named without folders/projects: their scope is whatever else they are reached as. */
+type Found = Recipient & { unscoped?: boolean };
+
+/**
+ * One recipient per address; scopes are united, the first name, locale and copy win. A person
+ * listed by name without a scope who also holds a platform role keeps the role's scope (a
+ * moderator named in the config does not get the whole platform); otherwise no scope is
+ * the whole platform.
+ */
+function mergeByEmail(list: Found[]): Found[] {
+  const byEmail = new Map<string, Found>();
   for (const r of list) {
     const seen = byEmail.get(r.email);
     if (!seen) {
@@ -120,6 +132,12 @@ function mergeByEmail(list: Recipient[]): Recipient[] {
     }
     seen.userId ??= r.userId;
     seen.variant ??= r.variant;
+    if (r.unscoped && seen.scope) continue;
+    if (seen.unscoped && r.scope) {
+      seen.scope = r.scope;
+      seen.unscoped = false;
+      continue;
+    }
     seen.scope = !seen.scope || !r.scope ? undefined : union(seen.scope, r.scope);
   }
   return [...byEmail.values()];

@@ -82,8 +82,10 @@ export function phaseItems(ctx: ViewContext, list: PhaseFact[], projects: Map<st
   return list.map((p) => {
     const project = projects.get(p.projectId);
     const day = p[when] ? ctx.format.date(DateTime.fromISO(p[when]!, { zone: ctx.timezone })) : '';
+    const projectTitle = project ? title(ctx, project.title, 60) : '';
+    const phaseTitle = ctx.text(p.title).trim() ? title(ctx, p.title, 60) : '';
     return {
-      title: `${project ? title(ctx, project.title, 60) : ''}: ${title(ctx, p.title, 60)}`,
+      title: [projectTitle, phaseTitle].filter(Boolean).join(': ') || ctx.t('common.untitled'),
       url: project ? projectUrl(ctx, project) : ctx.platformUrl,
       meta: [ctx.t(`common.method.${KNOWN_METHODS.has(p.method) ? p.method : 'generic'}`), ctx.t(when === 'start' ? 'common.startsOn' : 'common.endsOn', { date: day })].join(' · '),
     };

@@ -38,13 +38,13 @@ export async function createTenant(host: string, settings: Record<string, unknow
     insert,
     user: (row: Record<string, unknown> = {}) =>
       insert('users', { email: `user${++seq}@example.org`, slug: `user-${seq}`, registration_completed_at: '2025-01-01 00:00:00', locale: 'nl-BE', ...row }),
-    project: async (title: Record<string, string>, status: 'draft' | 'published' | 'archived', folderPublicationId?: string) => {
-      const id = await insert('projects', { title_multiloc: title, slug: `project-${++seq}`, preview_token: `t${seq}` });
+    project: async (title: Record<string, string>, status: 'draft' | 'published' | 'archived', folderPublicationId?: string, slug?: string) => {
+      const id = await insert('projects', { title_multiloc: title, slug: slug ?? `project-${++seq}`, preview_token: `t${++seq}` });
       await insert('admin_publications', { publication_type: 'Project', publication_id: id, publication_status: status, parent_id: folderPublicationId ?? null, lft: seq * 2, rgt: seq * 2 + 1 });
       return id;
     },
-    folder: async (title: Record<string, string>) => {
-      const id = await insert('project_folders_folders', { title_multiloc: title, slug: `folder-${++seq}` });
+    folder: async (title: Record<string, string>, slug?: string) => {
+      const id = await insert('project_folders_folders', { title_multiloc: title, slug: slug ?? `folder-${++seq}` });
       const publication = await insert('admin_publications', { publication_type: 'ProjectFolders::Folder', publication_id: id, publication_status: 'published', lft: seq * 2, rgt: seq * 2 + 1 });
       return { id, publication };
     },
