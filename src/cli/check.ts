@@ -1,6 +1,7 @@
 import { DateTime } from 'luxon';
 import { nextOccurrences } from '../schedule/occurrences.ts';
 import { openCrier, parseInstant, type GlobalOptions } from './context.ts';
+import { ensureDemoTenant } from './demo.ts';
 
 export interface CheckOptions extends GlobalOptions {
   /** List occurrences strictly after this instant (default now). */
@@ -13,6 +14,8 @@ export interface CheckOptions extends GlobalOptions {
 export async function check(opts: CheckOptions): Promise<number> {
   const crier = await openCrier(opts);
   try {
+    // Schedules without a timezone read the tenant's; a demo config creates its tenant first.
+    if (crier.config.platform.demo) await ensureDemoTenant(crier);
     const count = Number(opts.count ?? 5);
     const schedules = [];
     for (const s of await crier.schedules()) {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
 import pg from 'pg';
 import { pgConfig } from '../db.ts';
@@ -59,6 +60,12 @@ function prng(seed: number) {
     return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
   };
   return { next, int, pick, uuid, chance: (p: number) => next() < p };
+}
+
+/** A stable uuid for a host, so two demo tenants never share a public.tenants id. */
+function hostUuid(host: string): string {
+  const h = createHash('sha1').update(host).digest('hex');
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
 
 /** The platform stores UTC without a zone. */
@@ -379,7 +386,8 @@ export async function createDemoTenant(opts: DemoOptions): Promise<DemoReport> {
   }
 
   add('app_configurations', {
-    id: rnd.uuid(),
+    // One per host (it is also the tenant's id in public.tenants, shared by every tenant).
+    id: hostUuid(opts.host),
     name: 'Stad Gent',
     host: opts.host,
     settings: { core: { timezone: ZONE, locales: LOCALES, organization_name: { 'nl-BE': 'Stad Gent', 'fr-BE': 'Ville de Gand', en: 'City of Ghent' }, lifecycle_stage: 'active', from_email: 'participatie@gent.be' } },

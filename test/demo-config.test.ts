@@ -1,0 +1,61 @@
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import pg from 'pg';
+import { afterAll, describe, expect, it } from 'vitest';
+import { Redis } from 'ioredis';
+import { pgConfig } from '../src/db.ts';
+import { crier } from './helpers/cli.ts';
+import { PG_URL, REDIS_URL, uniqueName } from './helpers/services.ts';
+
+/*
+ * The shipped demo config, as `npm start` uses it, runs every job kind against the generated
+ * demo tenant (on its own tenant, ledger schema and Redis prefix here, so nothing is shared).
+ */
+const name = uniqueName('crier_democfg');
+const host = `${name.replace(/_/g, '-')}.crier.test`;
+const dir = mkdtempSync(path.join(tmpdir(), 'crier-democfg-'));
+const file = path.join(dir, 'crier.yaml');
+writeFileSync(
+  file,
+  readFileSync('config/crier.yaml', 'utf8')
+    .replace('tenant: demo.crier.local', `tenant: ${host}`)
+    .replace('  redis: ${REDIS_URL', `  schema: ${name}\n  prefix: ${name}\n  redis: \${REDIS_URL`),
+);
+
+afterAll(async () => {
+  const client = new pg.Client(pgConfig(PG_URL));
+  await client.connect();
+  await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(host.replace(/\./g, '_'))} CASCADE`);
+  await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(name)} CASCADE`);
+  await client.end();
+  const redis = new Redis(REDIS_URL);
+  const keys = await redis.keys(`${name}:*`);
+  if (keys.length) await redis.del(...keys);
+  redis.disconnect();
+});
+
+describe('config/crier.yaml', () => {
+  it('runs every job kind against the demo tenant into the outbox', async () => {
+    const check = await crier(['check', '--json', '--config', file], {}, dir);
+    expect(check.code, check.stdout + check.stderr).toBe(0);
+    const schedules: { id: string; job: string }[] = JSON.parse(check.stdout).schedules;
+    expect(new Set(schedules.map((s) => s.job))).toEqual(new Set(['council-update', 'launch-check-in', 'steering-meeting', 'project-call', 'department-digest', 'moderator-digest', 'communication-brief']));
+
+    // The first command creates the demo tenant (platform.demo: true); the rest run side by side.
+    const at: Record<string, string[]> = { 'launch-check-ins': ['--at', '2025-09-04T10:00'], 'council-quarterly': ['--at', '2025-08-04T09:00'] };
+    const first = await crier(['run', 'council-quarterly', ...at['council-quarterly'], '--wait', '--json', '--config', file], {}, dir);
+    expect(first.stderr).toBe('');
+    const results = await Promise.all(schedules.filter((s) => s.id !== 'council-quarterly').map((s) => crier(['run', s.id, ...(at[s.id] ?? []), '--wait', '--json', '--config', file], {}, dir)));
+    for (const r of [first, ...results]) {
+      expect(r.stderr).toBe('');
+      expect(r.code).toBe(0);
+      const out = JSON.parse(r.stdout);
+      expect(out.run.status).toBe('done');
+      expect(out.deliveries.failed).toBe(0);
+      expect(out.deliveries.sent + out.deliveries.skipped).toBeGreaterThan(0);
+    }
+    const emls = readdirSync(path.join(dir, 'outbox')).filter((f) => f.endsWith('.eml'));
+    for (const s of schedules) expect(emls.some((f) => f.includes(`-${s.id}-`)), s.id).toBe(true);
+  }, 120_000);
+});
