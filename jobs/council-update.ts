@@ -1,8 +1,8 @@
 import { Interval } from 'luxon';
 import type { JobKind } from '../src/job-kind.ts';
 import { activityIn, withActivity, type ActivityCounts, type Totals } from '../src/platform/activity.ts';
-import { catalog, type ProjectFact } from '../src/platform/facts.ts';
-import { projectTable, statRows } from '../src/render/blocks.ts';
+import { catalog, monthlyActivity, type MonthFact, type ProjectFact } from '../src/platform/facts.ts';
+import { barChart, projectTable, statRows } from '../src/render/blocks.ts';
 
 /** The run's snapshot: the period's activity and the period before it. */
 export interface CouncilData {
@@ -13,6 +13,8 @@ export interface CouncilData {
   totals: Totals;
   previous: Totals | null;
   projects: (ProjectFact & ActivityCounts)[];
+  /** Participants per month over the year up to the period's end (from launch at most). */
+  months: MonthFact[];
 }
 
 /**
@@ -36,7 +38,14 @@ const councilUpdate: JobKind<CouncilData> = {
     const sinceLaunch = launch !== undefined && occurrence.setZone(timezone).startOf('quarter') <= launch;
     // Before launch there is nothing to compare with, so a period that starts at launch has no "previous".
     const previousPeriod = launch && period.start <= launch ? null : (Interval.fromDateTimes(period.start.minus({ quarters: 1 }), period.start) as Interval<true>);
-    const [current, before, { projects }] = await Promise.all([activityIn(platform, period), previousPeriod ? activityIn(platform, previousPeriod) : null, catalog(platform)]);
+    const yearStart = period.end.minus({ months: 12 }).startOf('month');
+    const trend = Interval.fromDateTimes(launch && launch > yearStart ? launch : yearStart, period.end) as Interval<true>;
+    const [current, before, { projects }, months] = await Promise.all([
+      activityIn(platform, period),
+      previousPeriod ? activityIn(platform, previousPeriod) : null,
+      catalog(platform),
+      monthlyActivity(platform, trend, timezone),
+    ]);
     return {
       period: { start: period.start.toISO()!, end: period.end.toISO()!, timezone },
       previousPeriod: previousPeriod ? { start: previousPeriod.start.toISO()!, end: previousPeriod.end.toISO()! } : null,
@@ -44,6 +53,7 @@ const councilUpdate: JobKind<CouncilData> = {
       totals: current.totals,
       previous: before?.totals ?? null,
       projects: withActivity(projects, current.byProject),
+      months,
     };
   },
 
@@ -59,6 +69,7 @@ const councilUpdate: JobKind<CouncilData> = {
       title: t(`${key}.title`, { period: periodLabel }),
       intro: t(`${key}.intro`, { platform: ctx.platformName, period: periodLabel }),
       statRows: statRows(ctx, totals, data.previous, ['participants', 'inputs', 'comments', 'reactions', 'votes', 'surveyResponses', 'newUsers']),
+      chart: data.months.length > 1 ? barChart(ctx, t('council-update.chartHeading'), data.months.map((m) => ({ label: ctx.format.monthShort(`${m.month}-01`), value: m.participants }))) : null,
       projectTable: projectTable(ctx, t('council-update.projectsHeading'), data.projects),
       cta: { label: t('common.openPlatform'), url: ctx.platformUrl },
     };

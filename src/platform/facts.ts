@@ -2,7 +2,7 @@ import type { DateTime, Interval } from 'luxon';
 import type { Multiloc } from '../render/multiloc.ts';
 import { platformTimestamp } from './activity.ts';
 import type { Platform } from './platform.ts';
-import { EVENTS_BETWEEN, FOLDERS, MOST_DISCUSSED, NEW_INPUTS, PHASES, PROJECT_INDEX, UNANSWERED } from './queries.ts';
+import { EVENTS_BETWEEN, FOLDERS, MONTHLY_ACTIVITY, MOST_DISCUSSED, NEW_INPUTS, PHASES, PROJECT_INDEX, UNANSWERED } from './queries.ts';
 
 /*
  * Platform facts the job kinds share, each from one named query, shaped as JSON for a run's
@@ -105,4 +105,24 @@ export async function catalog(platform: Platform): Promise<{ projects: ProjectFa
     projects: projects.map((p) => ({ id: p.id, slug: p.slug, title: p.title_multiloc, status: p.publication_status, folderId: p.folder_id, folderTitle: p.folder_id ? (folderTitle.get(p.folder_id) ?? null) : null })),
     folders: folders.map((f) => ({ id: f.id, slug: f.slug, title: f.title_multiloc })),
   };
+}
+
+/** One local calendar month of activity, for trend charts. */
+export interface MonthFact {
+  /** YYYY-MM, local. */
+  month: string;
+  participants: number;
+  inputs: number;
+}
+
+/** Activity per local month over `period` (month-aligned in `zone`), months without any included. */
+export async function monthlyActivity(platform: Platform, period: Interval<true>, zone: string): Promise<MonthFact[]> {
+  const rows = await platform.query<{ month: string; participants: number; inputs: number }>(MONTHLY_ACTIVITY, [platformTimestamp(period.start), platformTimestamp(period.end), zone]);
+  const found = new Map(rows.map((r) => [r.month, r]));
+  const out: MonthFact[] = [];
+  for (let m = period.start.setZone(zone).startOf('month'); m < period.end; m = m.plus({ months: 1 })) {
+    const key = m.toFormat('yyyy-MM');
+    out.push({ month: key, participants: found.get(key)?.participants ?? 0, inputs: found.get(key)?.inputs ?? 0 });
+  }
+  return out;
 }

@@ -165,3 +165,32 @@ export const NEW_INPUTS = `
   )
   SELECT id, project_id, slug, title_multiloc, published_at, comments_count FROM fresh WHERE nth <= $3
    ORDER BY published_at DESC, id`;
+
+/**
+ * Distinct participants and inputs per local calendar month ($3 is the IANA zone) in [$1, $2):
+ * the trend charts. Same acts as ACTIVITY_BY_PROJECT.
+ */
+export const MONTHLY_ACTIVITY = `
+  WITH events AS (
+    SELECT i.published_at AS at, COALESCE(i.author_id::text, 'anonymous:' || i.author_hash) AS actor, 'input' AS kind
+      FROM ideas i
+     WHERE i.publication_status = 'published' AND i.published_at >= $1::timestamp AND i.published_at < $2::timestamp
+    UNION ALL
+    SELECT c.created_at, COALESCE(c.author_id::text, 'anonymous:' || c.author_hash), 'comment'
+      FROM comments c
+     WHERE c.publication_status = 'published' AND c.created_at >= $1::timestamp AND c.created_at < $2::timestamp
+    UNION ALL
+    SELECT r.created_at, r.user_id::text, 'reaction'
+      FROM reactions r
+     WHERE r.created_at >= $1::timestamp AND r.created_at < $2::timestamp
+    UNION ALL
+    SELECT b.submitted_at, b.user_id::text, 'vote'
+      FROM baskets b
+     WHERE b.submitted_at >= $1::timestamp AND b.submitted_at < $2::timestamp
+  )
+  SELECT to_char(date_trunc('month', (at AT TIME ZONE 'UTC') AT TIME ZONE $3), 'YYYY-MM') AS month,
+         count(DISTINCT actor)::int AS participants,
+         count(*) FILTER (WHERE kind = 'input')::int AS inputs
+    FROM events
+   GROUP BY 1
+   ORDER BY 1`;

@@ -131,3 +131,9 @@ export function inRecipientScope(recipient: Recipient, project: { id: string; fo
   if (!scope) return true;
   return (scope.projects?.includes(project.id) ?? false) || (project.folderId !== null && (scope.folders?.includes(project.folderId) ?? false));
 }
+
+/** A horizontal bar chart (partials/bar-chart.mjml): table cells, no images, scaled to the largest value. */
+export function barChart(ctx: ViewContext, heading: string, rows: { label: string; value: number }[]) {
+  const max = Math.max(1, ...rows.map((r) => r.value));
+  return { heading, rows: rows.map((r) => ({ label: r.label, value: ctx.format.number(r.value), raw: r.value, width: Math.max(1, Math.round((r.value / max) * 100)) })) };
+}

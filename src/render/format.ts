@@ -57,6 +57,11 @@ export class Formatter {
     return this.range.formatRange(start.toJSDate(), last.toJSDate());
   }
 
+  /** A short month label for charts: "okt 2026", "Oct 2026". */
+  monthShort(at: DateTime | string): string {
+    return this.inZone(at).setLocale(this.locale).toLocaleString({ month: 'short', year: 'numeric' });
+  }
+
   /** A month and its year: "oktober 2026", "October 2026". */
   month(at: DateTime): string {
     return at.setZone(this.timezone).setLocale(this.locale).toLocaleString({ month: 'long', year: 'numeric' });

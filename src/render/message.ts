@@ -1,11 +1,10 @@
-import { convert } from 'html-to-text';
 import type { DateTime, Interval } from 'luxon';
 import type { JobKind, Recipient, ViewContext } from '../job-kind.ts';
 import type { PlatformInfo } from '../platform/platform.ts';
 import { catalogueLocale, fallbackChain, translate } from './catalog.ts';
 import { Formatter } from './format.ts';
 import { resolveMultiloc } from './multiloc.ts';
-import { compileTemplate } from './template.ts';
+import { compileTemplate, compileText } from './template.ts';
 
 /** A rendered e-mail for one recipient. */
 export interface RenderedMessage {
@@ -63,7 +62,7 @@ export async function renderMessage(input: RenderInput): Promise<RenderedMessage
   const view = input.job.view(input.data, ctx) as { subject?: string; preheader?: string } & Record<string, unknown>;
   if (!view.subject) throw new Error(`job kind ${input.job.name} gave no subject`);
   const template = await compileTemplate(input.job.name, { locale: input.recipient.locale, color: input.color });
-  const html = template({
+  const full = {
     ...view,
     _chain: ctx.chain,
     recipient: input.recipient,
@@ -71,21 +70,9 @@ export async function renderMessage(input: RenderInput): Promise<RenderedMessage
     platformUrl: input.platform.url,
     color: input.color,
     replyTo: input.replyTo,
-  });
+  };
+  const html = template(full);
+  const text = compileText(input.job.name)(full);
   const calendar = input.job.calendar?.(input.data, ctx);
-  return { subject: view.subject, html, text: htmlToText(html), preheader: view.preheader ?? '', locale, calendar };
-}
-
-/** The text/plain part: the HTML read as text, links kept, the hidden preheader left out. */
-export function htmlToText(html: string): string {
-  return convert(html, {
-    wordwrap: 78,
-    selectors: [
-      { selector: 'head', format: 'skip' },
-      { selector: 'div[style*="display:none"]', format: 'skip' },
-      { selector: 'a', options: { hideLinkHrefIfSameAsText: true } },
-      { selector: 'table.data', format: 'dataTable', options: { uppercaseHeaderCells: false } },
-      { selector: 'img', format: 'skip' },
-    ],
-  }).replace(/\n{3,}/g, '\n\n').trim() + '\n';
+  return { subject: view.subject, html, text, preheader: view.preheader ?? '', locale, calendar };
 }

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 import mjml2html from 'mjml';
@@ -16,7 +16,10 @@ export interface CompileOptions {
 export type FilledTemplate = (view: Record<string, unknown>) => string;
 
 const hbs = Handlebars.create();
-registerHelpers(hbs);
+registerHelpers(hbs, false);
+const hbsText = Handlebars.create();
+registerHelpers(hbsText, true);
+registerTextHelpers(hbsText);
 
 const cache = new Map<string, Promise<FilledTemplate>>();
 
@@ -79,13 +82,81 @@ function fillCompileTokens(source: string, opts: CompileOptions): string {
   });
 }
 
-function registerHelpers(h: typeof Handlebars): void {
-  /** {{t "key" name=value}}: the recipient's catalogue message, placeholders escaped. */
+function registerHelpers(h: typeof Handlebars, text: boolean): void {
+  /** {{t "key" name=value}}: the recipient's catalogue message, placeholders escaped in HTML. */
   h.registerHelper('t', function (this: unknown, key: string, options: Handlebars.HelperOptions) {
     const root = options.data.root as { _chain: string[] };
-    const vars: Record<string, string> = {};
-    for (const [k, v] of Object.entries(options.hash ?? {})) vars[k] = h.escapeExpression(String(v));
-    return new h.SafeString(translate(root._chain, key, vars));
+    const vars: Record<string, unknown> = {};
+    for (const [k, v] of Object.entries(options.hash ?? {})) vars[k] = text || typeof v === 'number' ? v : h.escapeExpression(String(v));
+    const message = translate(root._chain, key, vars);
+    return text ? message : new h.SafeString(message);
   });
-  h.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+}
+
+const TEXT_PARTIALS_DIR = path.join(TEMPLATES_DIR, 'text');
+const textCache = new Map<string, FilledTemplate>();
+
+/**
+ * The text/plain part, derived from the same template: each `<mj-include>` of a partial
+ * becomes its text twin in email-templates/text/, MJML and HTML tags are dropped, and the
+ * Handlebars between them is kept, so a job kind has one template for both parts.
+ */
+export function compileText(name: string): FilledTemplate {
+  let hit = textCache.get(name);
+  if (!hit) {
+    for (const file of readdirSync(TEXT_PARTIALS_DIR).filter((f) => f.endsWith('.hbs'))) {
+      hbsText.registerPartial(file.slice(0, -4), readFileSync(path.join(TEXT_PARTIALS_DIR, file), 'utf8'));
+    }
+    const body = readFileSync(templatePath(name), 'utf8')
+      .replace(/<mj-include\s+path="\.\/partials\/([\w-]+)\.mjml"\s*\/>/g, '{{> $1}}')
+      .replace(/<[^>]+>/g, '')
+      .replace(/&nbsp;/g, ' ');
+    const template = hbsText.compile(`{{> header}}${body}\n{{> footer}}`, { noEscape: true, strict: false });
+    hit = (view) => tidyText(template(view));
+    textCache.set(name, hit);
+  }
+  return hit;
+}
+
+/** Blank lines at most one at a time, no trailing spaces, one final newline. */
+function tidyText(s: string): string {
+  return `${s
+    .split('\n')
+    .map((l) => l.replace(/\s+$/, ''))
+    .join('\n')
+    .replace(/\n{3,}/g, '\n\n')
+    .trim()}\n`;
+}
+
+type Tile = { value: string; label: string; change: string };
+type ProjectRow = { title: string; url: string; meta: string; participants: string; inputs: string; comments: string };
+type BarRow = { label: string; value: string; width: number };
+
+/** Text tables: aligned columns read well in any mail client's plain-text view. */
+function registerTextHelpers(h: typeof Handlebars): void {
+  h.registerHelper('rule', () => '─'.repeat(60));
+  h.registerHelper('statLines', (rows: Tile[][]) => {
+    const tiles = rows.flat();
+    const w = Math.max(...tiles.map((t) => t.label.length));
+    const vw = Math.max(...tiles.map((t) => t.value.length));
+    return tiles.map((t) => `${t.label.padEnd(w)}  ${t.value.padStart(vw)}${t.change ? `  (${t.change})` : ''}`).join('\n');
+  });
+  h.registerHelper('projectLines', function (this: unknown, rows: ProjectRow[], options: Handlebars.HelperOptions) {
+    const chain = (options.data.root as { _chain: string[] })._chain;
+    const heads = ['common.project', 'common.participants', 'common.inputs', 'common.comments'].map((k) => translate(chain, k));
+    const cut = (s: string) => (s.length > 38 ? `${s.slice(0, 37)}…` : s);
+    const cols = [Math.max(heads[0].length, ...rows.map((r) => cut(r.title).length)), ...[1, 2, 3].map((i) => Math.max(heads[i].length, ...rows.map((r) => [r.participants, r.inputs, r.comments][i - 1].length)))];
+    const line = (cells: string[]) => cells.map((c, i) => (i === 0 ? c.padEnd(cols[0]) : c.padStart(cols[i]))).join('  ');
+    const out = [line(heads)];
+    for (const r of rows) {
+      out.push(line([cut(r.title), r.participants, r.inputs, r.comments]));
+      out.push(`  ${[r.meta, r.url].filter(Boolean).join(' · ')}`);
+    }
+    return out.join('\n');
+  });
+  h.registerHelper('barLines', (rows: BarRow[]) => {
+    const w = Math.max(...rows.map((r) => r.label.length));
+    const vw = Math.max(...rows.map((r) => r.value.length));
+    return rows.map((r) => `${r.label.padEnd(w)}  ${r.value.padStart(vw)}  ${'█'.repeat(Math.max(1, Math.round(r.width / 4)))}`).join('\n');
+  });
 }
