@@ -59,7 +59,10 @@ const councilUpdate: JobKind<CouncilData> = {
 
   view(data, ctx) {
     const t = ctx.t;
-    const periodLabel = ctx.format.period(ctx.period);
+    const range = ctx.format.period(ctx.period);
+    // "Q4 2026" (or "T4 2026" where the language says so) for a whole quarter, else the dates.
+    const quarter = ctx.format.quarterOf(ctx.period);
+    const periodLabel = quarter ? t('common.quarter', { quarter: quarter.quarter, year: String(quarter.year) }) : range;
     const totals = data.totals;
     const key = data.sinceLaunch ? 'council-update.launch' : 'council-update';
     return {
@@ -67,7 +70,7 @@ const councilUpdate: JobKind<CouncilData> = {
       preheader: t('council-update.preheader', { count: totals.participants, inputs: totals.inputs, comments: totals.comments, votes: totals.votes }),
       scheduleName: t('council-update.scheduleName'),
       title: t(`${key}.title`, { period: periodLabel }),
-      intro: t(`${key}.intro`, { platform: ctx.platformName, period: periodLabel }),
+      intro: t(`${key}.intro`, { platform: ctx.platformName, period: range }),
       statRows: statRows(ctx, totals, data.previous, ['participants', 'inputs', 'comments', 'reactions', 'votes', 'surveyResponses', 'newUsers']),
       chart: data.months.length > 1 ? barChart(ctx, t('council-update.chartHeading'), data.months.map((m) => ({ label: ctx.format.monthShort(`${m.month}-01`), value: m.participants }))) : null,
       projectTable: projectTable(ctx, t('council-update.projectsHeading'), data.projects),

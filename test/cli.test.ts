@@ -87,7 +87,7 @@ describe('crier preview', () => {
       },
     });
     // The subject shown is the first recipient's (in address order): Anna's, in German.
-    expect(json.subject.replace(/\s/g, ' ')).toBe('Beteiligung 1. Juli – 30. Sept. 2026: 1 Person hat teilgenommen');
+    expect(json.subject.replace(/\s/g, ' ')).toBe('Beteiligung Q3 2026: 1 Person hat teilgenommen');
     expect(json.files).toHaveLength(9);
     for (const f of json.files) expect(existsSync(f)).toBe(true);
     const eml = readFileSync(json.files.find((f: string) => f.endsWith('.eml') && f.includes('claire')), 'utf8');

@@ -88,7 +88,7 @@ describe('delivery on real Redis, Postgres and SMTP', () => {
     expect(got.map((m) => m.envelopeTo[0]).sort()).toEqual([...COUNCIL].sort());
 
     const nl = got.find((m) => m.envelopeTo[0] === 'burgemeester@example.org')!.parsed;
-    expect(nl.subject?.replace(/\s/g, ' ')).toBe('Participatie in 1 okt – 31 dec 2026: 1 deelnemer');
+    expect(nl.subject?.replace(/\s/g, ' ')).toBe('Participatie in Q4 2026: 1 deelnemer');
     expect(nl.from?.address).toBe('participatie@example.org');
     expect(nl.messageId).toMatch(/^<crier\.\d+\.\d+@example\.org>$/);
     expect(nl.html).toContain('lang="nl-BE"');
@@ -96,7 +96,7 @@ describe('delivery on real Redis, Postgres and SMTP', () => {
     expect(nl.html).not.toContain('<script>alert');
     expect(nl.text).toContain('Beste Mathias De Clercq,');
     const fr = got.find((m) => m.envelopeTo[0] === 'claire@example.org')!.parsed;
-    expect(fr.subject?.replace(/\s/g, ' ')).toBe('Participation du 1 oct. – 31 déc. 2026 : 1 participant');
+    expect(fr.subject?.replace(/\s/g, ' ')).toBe('Participation, T4 2026 : 1 participant');
     expect(fr.html).toContain('Plaines de jeux');
 
     const again = await cli(['run', 'council-quarterly', '--at', '2027-01-04T09:00', '--wait', '--json', '--config', configFile]);

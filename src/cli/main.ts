@@ -3,7 +3,8 @@ import { ConfigError } from '../config/errors.ts';
 import { check } from './check.ts';
 import { CommandError, openCrier, reportConfigError, type GlobalOptions } from './context.ts';
 import { demo } from './demo.ts';
-import { preview } from './preview.ts';
+import { gallery } from './gallery.ts';
+import { preview, type PreviewOptions } from './preview.ts';
 import { run } from './run.ts';
 import { start } from './start.ts';
 import { status } from './status.ts';
@@ -30,11 +31,18 @@ export async function main(argv: string[]): Promise<number> {
     .option('--from <iso>', 'list occurrences strictly after this instant (default now)')
     .option('--count <n>', 'occurrences per schedule', '5')
     .action(action(check));
-  withGlobal(program.command('preview <schedule>').description('render an occurrence with live platform data into files; sends nothing'))
+  withGlobal(program.command('preview [schedule]').description('render an occurrence with live platform data into files; sends nothing'))
+    .option('--all', 'every schedule in every language, with an index.html gallery (subject, recipients, size, spam score)')
     .option('--at <iso>', 'the occurrence (default: the next one); without an offset, in the schedule’s time zone')
     .option('--variant <name>', 'which send of the occurrence, where a job kind plans several (e.g. invitation, agenda)')
     .option('--out <dir>', 'folder for the .html, .txt and .eml files', 'preview')
-    .action(action(preview));
+    .action(
+      action(async (schedule: string | undefined, opts: PreviewOptions & { all?: boolean }) => {
+        if (opts.all) return gallery(opts);
+        if (!schedule) throw new CommandError('name a schedule to preview, or pass --all for every schedule', 2);
+        return preview(schedule, opts);
+      }),
+    );
   withGlobal(program.command('run <schedule>').description('make an occurrence due now, through the same ledger and queue as the schedule'))
     .option('--at <iso>', 'the occurrence (default: the next one); without an offset, in the schedule’s time zone')
     .option('--variant <name>', 'which send of the occurrence, where a job kind plans several (e.g. invitation, agenda)')

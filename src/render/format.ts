@@ -57,6 +57,13 @@ export class Formatter {
     return this.range.formatRange(start.toJSDate(), last.toJSDate());
   }
 
+  /** The calendar quarter a period is, if it is exactly one: {quarter: 4, year: 2026}. */
+  quarterOf(period: Interval<true>): { quarter: number; year: number } | null {
+    const start = period.start.setZone(this.timezone);
+    const isQuarter = start.equals(start.startOf('quarter')) && period.end.setZone(this.timezone).equals(start.plus({ quarters: 1 }));
+    return isQuarter ? { quarter: start.quarter, year: start.year } : null;
+  }
+
   /** A short month label for charts: "okt 2026", "Oct 2026". */
   monthShort(at: DateTime | string): string {
     return this.inZone(at).setLocale(this.locale).toLocaleString({ month: 'short', year: 'numeric' });
