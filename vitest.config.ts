@@ -7,5 +7,7 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Files run in parallel; each uses its own tenant, ledger schema and Redis prefix.
     pool: 'forks',
+    // In-process workers log through pino; tests that read logs set their own level.
+    env: { LOG_LEVEL: 'error' },
   },
 });

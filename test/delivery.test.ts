@@ -3,7 +3,6 @@ import path from 'node:path';
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
 import { loadConfig } from '../src/config/load.ts';
 import { Crier } from '../src/crier.ts';
 import { loadJobKinds } from '../src/job-registry.ts';
@@ -11,7 +10,7 @@ import { CrierQueues, startWorkers } from '../src/queue/queues.ts';
 import { tick } from '../src/schedule/tick.ts';
 import { crier as cli } from './helpers/cli.ts';
 import { writeTestConfig } from './helpers/config.ts';
-import { REDIS_URL, uniqueName } from './helpers/services.ts';
+import { dropRedisPrefix, uniqueName } from './helpers/services.ts';
 import { startSmtpServer } from './helpers/smtp.ts';
 import { createTenant } from './helpers/tenant.ts';
 
@@ -51,10 +50,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await smtp?.close();
   await tenant?.drop();
-  const redis = new Redis(REDIS_URL);
-  const keys = await redis.keys(`${name}:*`);
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
+  await dropRedisPrefix(name);
 });
 
 const receivedFor = (schedule: string) => smtp.received.filter((m) => m.parsed.headers.find((h) => h.key === 'x-crier-schedule')?.value === schedule);
@@ -231,9 +227,6 @@ describe('`crier start` with the outbox transport', () => {
     expect(code).toBe(0);
     expect(log).toMatch(/crier started/);
     expect(log).toMatch(/stopping/);
-    const redis = new Redis(REDIS_URL);
-    const keys = await redis.keys(`${startName}:*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
+    await dropRedisPrefix(startName);
   }, 60_000);
 });

@@ -3,10 +3,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
 import { pgConfig } from '../src/db.ts';
 import { crier } from './helpers/cli.ts';
-import { PG_URL, REDIS_URL, uniqueName } from './helpers/services.ts';
+import { PG_URL, dropRedisPrefix, uniqueName } from './helpers/services.ts';
 
 /*
  * The shipped demo config, as `npm start` uses it, runs every job kind against the generated
@@ -29,10 +28,7 @@ afterAll(async () => {
   await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(host.replace(/\./g, '_'))} CASCADE`);
   await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(name)} CASCADE`);
   await client.end();
-  const redis = new Redis(REDIS_URL);
-  const keys = await redis.keys(`${name}:*`);
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
+  await dropRedisPrefix(name);
 });
 
 describe('config/crier.yaml', () => {

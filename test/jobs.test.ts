@@ -2,10 +2,9 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Redis } from 'ioredis';
 import { crier } from './helpers/cli.ts';
 import { writeTestConfig } from './helpers/config.ts';
-import { REDIS_URL, uniqueName } from './helpers/services.ts';
+import { dropRedisPrefix, uniqueName } from './helpers/services.ts';
 import { startSmtpServer, type Received } from './helpers/smtp.ts';
 import { createTenant } from './helpers/tenant.ts';
 
@@ -100,10 +99,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await smtp?.close();
   await tenant?.drop();
-  const redis = new Redis(REDIS_URL);
-  const keys = await redis.keys(`${name}:*`);
-  if (keys.length) await redis.del(...keys);
-  redis.disconnect();
+  await dropRedisPrefix(name);
 });
 
 const mails = (schedule: string): Received[] => smtp.received.filter((m) => m.parsed.headers.find((h) => h.key === 'x-crier-schedule')?.value === schedule);
@@ -315,9 +311,6 @@ describe('steering-meeting: a moved meeting updates the calendar entry, a cancel
       { subject: 'Moved: participation steering committee now on 9 December 2026 at 10:00', method: 'REQUEST', uid: 'steering-moves-20261208T1300Z@example.org', sequence: 1, start: '20261209T090000Z', status: 'CONFIRMED' },
       { subject: 'Cancelled: participation steering committee of 9 December 2026 at 10:00', method: 'CANCEL', uid: 'steering-moves-20261208T1300Z@example.org', sequence: 2, start: '20261209T090000Z', status: 'CANCELLED' },
     ]);
-    const redis = new Redis(REDIS_URL);
-    const keys = await redis.keys(`${movesName}:*`);
-    if (keys.length) await redis.del(...keys);
-    redis.disconnect();
+    await dropRedisPrefix(movesName);
   });
 });
