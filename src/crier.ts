@@ -3,7 +3,7 @@ import type { Logger } from 'pino';
 import type { CrierConfig, ScheduleConfig } from './config/load.ts';
 import type { JobKind, PeriodContext, PlannedRun } from './job-kind.ts';
 import { nextPlannedRuns, plannedRuns, runsOfOccurrence } from './schedule/plan.ts';
-import { Ledger } from './ledger/ledger.ts';
+import { Ledger, type RunRow } from './ledger/ledger.ts';
 import { Platform } from './platform/platform.ts';
 import { previousOccurrence, type Triggers } from './schedule/occurrences.ts';
 import { createTransport, type Transport } from './delivery/transport.ts';
@@ -36,6 +36,8 @@ export class Crier {
   private platformPromise?: Promise<Platform>;
   private transportInstance?: Transport;
   private schedulesCache?: Schedule[];
+  /** Fanned-out runs' snapshots never change: keep the last few instead of re-reading them per recipient. */
+  private readonly settledRuns = new Map<number, RunRow>();
 
   constructor(
     readonly config: CrierConfig,
@@ -96,6 +98,18 @@ export class Crier {
     const found = all.find((s) => s.id === id);
     if (!found) throw new Error(`there is no schedule '${id}' in ${this.config.file}; schedules: ${all.map((s) => s.id).join(', ') || 'none'}`);
     return found;
+  }
+
+  /** A run whose snapshot is taken (fanned out or later), read once per process. */
+  async snapshotRun(id: number): Promise<RunRow | undefined> {
+    const hit = this.settledRuns.get(id);
+    if (hit) return hit;
+    const run = await this.ledger.run(id);
+    if (run && run.data !== null) {
+      this.settledRuns.set(id, run);
+      if (this.settledRuns.size > 20) this.settledRuns.delete(this.settledRuns.keys().next().value!);
+    }
+    return run;
   }
 
   job(name: string): JobKind {

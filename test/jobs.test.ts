@@ -314,3 +314,22 @@ describe('steering-meeting: a moved meeting updates the calendar entry, a cancel
     await dropRedisPrefix(movesName);
   });
 });
+
+describe('crier check against the platform', () => {
+  it('refuses an audience naming a project the platform does not have, with the place in the file', async () => {
+    const file = writeTestConfig({
+      tenant: host,
+      name: uniqueName('crier_badslug'),
+      audiences: { moderators: [{ name: 'Jan Peeters', email: 'jan@jeugdraad.example.org', projects: ['school-streetz'] }] },
+      schedules: { moderators: { job: 'moderator-digest', audience: 'moderators', cron: '0 8 * * 1' } },
+    });
+    const res = await crier(['check', '--json', '--config', file]);
+    expect(res.code).toBe(2);
+    expect(JSON.parse(res.stdout)).toEqual({
+      ok: false,
+      errors: [expect.objectContaining({ path: 'schedules.moderators.audience', line: expect.any(Number), message: expect.stringMatching(/no project 'school-streetz'; projects: .*school-streets/) })],
+    });
+    const ok = JSON.parse((await crier(['check', '--json', '--config', config])).stdout);
+    expect(ok.schedules.find((s: { id: string }) => s.id === 'departments').recipients).toBe(3); // fm1, fm2 (opted out, still an addressee) and the departments: head
+  });
+});

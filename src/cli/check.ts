@@ -2,6 +2,9 @@ import { DateTime } from 'luxon';
 import { nextOccurrences } from '../schedule/occurrences.ts';
 import { openCrier, parseInstant, type GlobalOptions } from './context.ts';
 import { ensureDemoTenant } from './demo.ts';
+import path from 'node:path';
+import { ConfigError, formatPath, type ConfigIssue } from '../config/errors.ts';
+import { resolveAudience } from '../delivery/audience.ts';
 
 export interface CheckOptions extends GlobalOptions {
   /** List occurrences strictly after this instant (default now). */
@@ -25,12 +28,29 @@ export async function check(opts: CheckOptions): Promise<number> {
       const sends = crier.job(s.job).plan ? crier.nextRuns(s, from, count).map((r) => ({ at: r.at.setZone(s.timezone).toISO()!, variant: r.variant, occurrence: r.occurrence.setZone(s.timezone).toISO()! })) : undefined;
       schedules.push({ id: s.id, job: s.job, timezone: s.timezone, enabled: s.enabled, audience: s.audience, occurrences, ...(sends ? { sends } : {}) });
     }
+    // Audiences name platform folders and projects: check them against the platform, if it answers.
+    const issues: ConfigIssue[] = [];
+    const recipients = new Map<string, number>();
+    const platform = await crier.platform().catch(() => undefined);
+    if (platform) {
+      for (const s of await crier.schedules()) {
+        try {
+          recipients.set(s.id, (await resolveAudience(crier.config, s, crier.job(s.job), platform, crier.now())).length);
+        } catch (e) {
+          const p = ['schedules', s.id, 'audience'];
+          issues.push({ file: path.relative(process.cwd(), crier.config.file), ...(crier.config.locate?.(p) ?? { line: 0, column: 0 }), path: formatPath(p), message: (e as Error).message });
+        }
+      }
+    }
+    if (issues.length) throw new ConfigError(issues);
+    for (const s of schedules) Object.assign(s, recipients.has(s.id) ? { recipients: recipients.get(s.id) } : {});
     if (opts.json) {
       process.stdout.write(`${JSON.stringify({ ok: true, schedules }, null, 2)}\n`);
     } else {
       process.stdout.write(`${crier.config.file}: OK, ${schedules.length} schedule${schedules.length === 1 ? '' : 's'}\n`);
       for (const s of schedules) {
-        process.stdout.write(`\n${s.id} (${s.job}, ${s.timezone}${s.enabled ? '' : ', disabled'}) → ${s.audience.join(', ') || 'its default audience'}\n`);
+        const count = recipients.has(s.id) ? ` (${recipients.get(s.id)} recipients now)` : '';
+        process.stdout.write(`\n${s.id} (${s.job}, ${s.timezone}${s.enabled ? '' : ', disabled'}) → ${s.audience.join(', ') || 'its default audience'}${count}\n`);
         if (!s.occurrences.length) process.stdout.write('  no further occurrences\n');
         const fmt = (iso: string) => DateTime.fromISO(iso, { setZone: true }).toFormat('ccc d LLL yyyy HH:mm ZZ');
         for (const o of s.occurrences) process.stdout.write(`  ${fmt(o)}\n`);

@@ -33,6 +33,8 @@ export interface CrierConfig extends Omit<TopLevel, 'schedules'> {
   /** Absolute path of the file this came from. */
   file: string;
   schedules: ScheduleConfig[];
+  /** Where a field is in the file, for problems found after loading (e.g. against the platform). */
+  locate?: (path: (string | number)[]) => { line: number; column: number };
 }
 
 export interface LoadOptions {
@@ -138,7 +140,11 @@ export function parseConfig(text: string, file: string, opts: LoadOptions, absol
     issues.sort((a, b) => a.line - b.line || a.column - b.column);
     throw new ConfigError(issues);
   }
-  return { ...top.data, file: absolute, schedules };
+  const locate = (p: (string | number)[]) => {
+    const { line, col } = lines.linePos(offsetOf(doc, p));
+    return { line, column: col };
+  };
+  return { ...top.data, file: absolute, schedules, locate };
 }
 
 type At = (offset: number, p: (string | number)[], message: string) => void;

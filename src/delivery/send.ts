@@ -18,7 +18,7 @@ export class RetryLater extends Error {}
 export async function deliver(crier: Crier, deliveryId: number, opts: { lastAttempt: boolean }): Promise<DeliverOutcome> {
   const delivery = await crier.ledger.claimDelivery(deliveryId);
   if (!delivery) return 'not-claimed';
-  const run = (await crier.ledger.run(delivery.run_id))!;
+  const run = (await crier.snapshotRun(delivery.run_id))!;
   try {
     const schedule = await crier.schedule(run.schedule_id);
     const occurrence = DateTime.fromJSDate(run.occurrence, { zone: run.timezone });
