@@ -2,7 +2,7 @@ import { Interval } from 'luxon';
 import type { JobKind, Recipient } from '../src/job-kind.ts';
 import { activityIn, sumCounts, withActivity, type ActivityCounts } from '../src/platform/activity.ts';
 import { catalog, mostDiscussed, phases, phasesStartingOrEnding, unanswered, type InputFact, type PhaseFact, type ProjectFact } from '../src/platform/facts.ts';
-import { byId, inRecipientScope, inputItems, list, phaseItems, projectTable, statRows } from '../src/render/blocks.ts';
+import { byId, inputItems, list, phaseItems, projectTable, recipientProjects, statRows } from '../src/render/blocks.ts';
 
 export interface DepartmentData {
   projects: ProjectFact[];
@@ -18,17 +18,15 @@ export interface DepartmentData {
 
 /** The part of the snapshot one department head's e-mail covers. */
 function scoped(data: DepartmentData, r: Recipient) {
-  const projects = new Map(data.projects.filter((p) => inRecipientScope(r, p)).map((p) => [p.id, p]));
-  const mine = (id: string) => projects.has(id);
-  const byProject = new Map(Object.entries(data.byProject).filter(([id]) => mine(id)));
+  const mine = recipientProjects(r, data.projects);
   return {
-    projects,
-    byProject,
-    mostDiscussed: data.mostDiscussed.filter((i) => mine(i.projectId)),
-    unanswered: data.unanswered.filter((i) => mine(i.projectId)),
-    unansweredCount: Object.entries(data.unansweredCount).reduce((n, [id, c]) => n + (mine(id) ? c : 0), 0),
-    starting: data.starting.filter((p) => mine(p.projectId)),
-    ending: data.ending.filter((p) => mine(p.projectId)),
+    projects: new Map(mine.projects.map((p) => [p.id, p])),
+    byProject: mine.counts(data.byProject),
+    mostDiscussed: mine.about(data.mostDiscussed),
+    unanswered: mine.about(data.unanswered),
+    unansweredCount: mine.total(data.unansweredCount),
+    starting: mine.about(data.starting),
+    ending: mine.about(data.ending),
   };
 }
 

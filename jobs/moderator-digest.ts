@@ -2,7 +2,7 @@ import { Interval } from 'luxon';
 import type { JobKind, Recipient } from '../src/job-kind.ts';
 import { activityIn, sumCounts, type ActivityCounts } from '../src/platform/activity.ts';
 import { catalog, newInputs, phases, phasesStartingOrEnding, unanswered, type InputFact, type PhaseFact, type ProjectFact } from '../src/platform/facts.ts';
-import { byId, inRecipientScope, inputItems, list, phaseItems, projectUrl, statRows, title } from '../src/render/blocks.ts';
+import { byId, inputItems, list, phaseItems, projectUrl, recipientProjects, statRows, title } from '../src/render/blocks.ts';
 
 export interface ModeratorData {
   projects: ProjectFact[];
@@ -15,16 +15,15 @@ export interface ModeratorData {
 }
 
 function scoped(data: ModeratorData, r: Recipient) {
-  const projects = data.projects.filter((p) => inRecipientScope(r, p));
-  const ids = new Set(projects.map((p) => p.id));
+  const mine = recipientProjects(r, data.projects);
   return {
-    projects,
-    byProject: new Map(Object.entries(data.byProject).filter(([id]) => ids.has(id))),
-    newInputs: data.newInputs.filter((i) => ids.has(i.projectId)),
-    unanswered: data.unanswered.filter((i) => ids.has(i.projectId)),
-    unansweredCount: Object.entries(data.unansweredCount).reduce((n, [id, c]) => n + (ids.has(id) ? c : 0), 0),
-    ending: data.ending.filter((p) => ids.has(p.projectId)),
-    drafts: projects.filter((p) => p.status === 'draft'),
+    projects: mine.projects,
+    byProject: mine.counts(data.byProject),
+    newInputs: mine.about(data.newInputs),
+    unanswered: mine.about(data.unanswered),
+    unansweredCount: mine.total(data.unansweredCount),
+    ending: mine.about(data.ending),
+    drafts: mine.projects.filter((p) => p.status === 'draft'),
   };
 }
 

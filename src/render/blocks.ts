@@ -137,3 +137,21 @@ export function barChart(ctx: ViewContext, heading: string, rows: { label: strin
   const max = Math.max(1, ...rows.map((r) => r.value));
   return { heading, rows: rows.map((r) => ({ label: r.label, value: ctx.format.number(r.value), raw: r.value, width: Math.max(1, Math.round((r.value / max) * 100)) })) };
 }
+
+/**
+ * The projects one recipient's e-mail covers, with filters over a snapshot's per-project facts,
+ * so every scoped job kind narrows its data the same way.
+ */
+export function recipientProjects(recipient: Recipient, projects: ProjectFact[]) {
+  const mine = projects.filter((p) => inRecipientScope(recipient, p));
+  const ids = new Set(mine.map((p) => p.id));
+  return {
+    projects: mine,
+    /** Facts (inputs, phases …) about the recipient's projects. */
+    about: <T extends { projectId: string }>(facts: T[]) => facts.filter((f) => ids.has(f.projectId)),
+    /** Per-project activity of the recipient's projects. */
+    counts: (byProject: Record<string, ActivityCounts>) => new Map(Object.entries(byProject).filter(([id]) => ids.has(id))),
+    /** A per-project count summed over the recipient's projects. */
+    total: (byProject: Record<string, number>) => Object.entries(byProject).reduce((n, [id, c]) => n + (ids.has(id) ? c : 0), 0),
+  };
+}
