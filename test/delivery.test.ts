@@ -181,6 +181,11 @@ describe('delivery on real Redis, Postgres and SMTP', () => {
     }
     const status = JSON.parse((await cli(['status', '--json', '--config', configFile])).stdout);
     expect(status.missed).toContainEqual(expect.objectContaining({ schedule: 'council-late', occurrence: '2027-05-01T07:00:00.000Z', status: 'missed' }));
+
+    // The superadmin decides to send the missed one after all: `crier run` on it sends it, once.
+    const revived = await cli(['run', 'council-late', '--at', '2027-05-01T09:00', '--wait', '--json', '--config', configFile]);
+    expect(JSON.parse(revived.stdout)).toMatchObject({ run: { status: 'done', created: false }, deliveries: { sent: 1 } });
+    expect(receivedFor('council-late')).toHaveLength(2);
   });
 
   it('leaves a delivery claimed by a worker that died before marking it, and reports it instead of resending', async () => {

@@ -39,6 +39,8 @@ export async function run(scheduleId: string, opts: RunOptions): Promise<number>
       variant: planned.variant,
       meta: planned.meta,
     });
+    // A superadmin running an occurrence that was recorded as missed means: send it now.
+    if (created.status === 'missed' && (await crier.ledger.setRunStatus(created.id, 'due', ['missed']))) crier.log.info({ run: created.id }, 'missed occurrence sent on request');
     await queues.enqueueRun(created.id);
     let current = created;
     if (opts.wait) {

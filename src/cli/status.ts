@@ -49,7 +49,7 @@ export async function status(opts: GlobalOptions & { limit?: string }): Promise<
     if (!runs.length) w('  none yet\n');
     for (const r of runs) {
       const d = r.deliveries;
-      w(`  #${String(r.id).padEnd(5)} ${r.schedule.padEnd(28)} ${r.occurrence.slice(0, 16).replace('T', ' ')}Z ${r.status.padEnd(10)} ${r.origin.padEnd(8)} sent ${d.sent}, skipped ${d.skipped}, failed ${d.failed}${d.pending + d.sending ? `, open ${d.pending + d.sending}` : ''}${r.error ? `  ${r.error}` : ''}\n`);
+      w(`  #${String(r.id).padEnd(5)} ${`${r.schedule}${r.variant === 'default' ? '' : ` (${r.variant})`}`.padEnd(28)} ${r.occurrence.slice(0, 16).replace('T', ' ')}Z ${r.status.padEnd(10)} ${r.origin.padEnd(8)} sent ${d.sent}, skipped ${d.skipped}, failed ${d.failed}${d.pending + d.sending ? `, open ${d.pending + d.sending}` : ''}${r.error ? `  ${r.error}` : ''}\n`);
     }
     w(`\nDeliveries: ${Object.entries(deliveries).map(([k, v]) => `${v} ${k}`).join(', ')}\n`);
     if (missed.length) w(`\n${missed.length} occurrence(s) missed (later than catchUp when found): ${missed.map((m) => `${m.schedule} ${m.occurrence}`).join('; ')}\n`);
