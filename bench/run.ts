@@ -8,6 +8,7 @@ import { viewContext } from '../src/render/message.ts';
 import { compileFresh, compileTemplate } from '../src/render/template.ts';
 import type { PlatformInfo } from '../src/platform/platform.ts';
 import { fallbackChain } from '../src/render/catalog.ts';
+import type { CouncilData } from '../jobs/council-update.ts';
 
 const RECIPIENTS = Number(process.env.BENCH_RECIPIENTS ?? 200);
 const jobs = await loadJobKinds();
@@ -15,13 +16,16 @@ const job = jobs.get('council-update')!;
 const platform: PlatformInfo = { host: 'bench.local', schema: 'bench_local', timezone: 'Europe/Brussels', locales: ['nl-BE', 'fr-BE'], organizationName: { 'nl-BE': 'Stad Gent' }, url: 'https://bench.local' };
 const occurrence = DateTime.fromISO('2027-01-04T09:00', { zone: 'Europe/Brussels' });
 const period = job.period({ occurrence, timezone: 'Europe/Brussels', options: {} });
-const totals = { newUsers: 120, inputs: 840, surveyResponses: 310, comments: 2210, reactions: 6400, votes: 1900, participants: 2428 };
-const data = {
-  period: {},
-  previousPeriod: {},
+const totals: CouncilData['totals'] = { newUsers: 120, inputs: 840, surveyResponses: 310, comments: 2210, reactions: 6400, votes: 1900, participants: 2428 };
+// Typed as the job kind's snapshot, so the type check keeps the benchmark in step with it.
+const data: CouncilData = {
+  period: { start: period.start.toISO()!, end: period.end.toISO()!, timezone: 'Europe/Brussels' },
+  previousPeriod: null,
+  sinceLaunch: false,
   totals,
   previous: { ...totals, inputs: 700 },
-  projects: Array.from({ length: 12 }, (_, i) => ({ id: `p${i}`, slug: `p${i}`, titleMultiloc: { 'nl-BE': `Project ${i}` }, status: 'published', folderMultiloc: { 'nl-BE': 'Mobiliteit' }, ...totals })),
+  projects: Array.from({ length: 14 }, (_, i) => ({ id: `p${i}`, slug: `p${i}`, title: { 'nl-BE': `Project ${i}` }, status: 'published' as const, folderId: null, folderTitle: { 'nl-BE': 'Mobiliteit' }, ...totals })),
+  months: Array.from({ length: 12 }, (_, i) => ({ month: `2026-${String(i + 1).padStart(2, '0')}`, participants: 100 * i, inputs: 10 * i })),
 };
 const recipient = (i: number) => ({ email: `r${i}@example.org`, name: `Recipient ${i}`, locale: 'nl-BE' });
 const viewFor = (i: number) => {
@@ -38,7 +42,7 @@ async function time(label: string, fn: () => Promise<void>): Promise<number> {
   return ms;
 }
 
-console.log(`Rendering the council update for ${RECIPIENTS} recipients (nl-BE, 12 projects)\n`);
+console.log(`Rendering the council update for ${RECIPIENTS} recipients (nl-BE, 14 projects, a 12-month chart)\n`);
 const perRecipient = await time('MJML compiled for every recipient', async () => {
   for (let i = 0; i < RECIPIENTS; i++) (await compileFresh('council-update', { locale: 'nl-BE', color: '#0f4c81' }))(viewFor(i));
 });
