@@ -43,19 +43,24 @@ export class CrierQueues {
     await this.runs.add('run', { runId }, { jobId: `run-${runId}`, attempts: 5, backoff: { type: 'exponential', delay: 10_000 }, removeOnComplete: true, removeOnFail: { age: 7 * 86400 } });
   }
 
-  async enqueueDelivery(deliveryId: number): Promise<void> {
+  /** One job per delivery, added in one round trip (a run can have thousands of recipients). */
+  async enqueueDeliveries(ids: number[]): Promise<void> {
+    if (!ids.length) return;
     const retry = this.crier.config.crier.retry;
-    await this.deliveries.add(
-      'delivery',
-      { deliveryId },
-      { jobId: `delivery-${deliveryId}`, attempts: retry.attempts, backoff: { type: 'exponential', delay: Duration.fromISO(retry.backoff).toMillis() }, removeOnComplete: true, removeOnFail: { age: 7 * 86400 } },
+    const backoff = { type: 'exponential', delay: Duration.fromISO(retry.backoff).toMillis() };
+    await this.deliveries.addBulk(
+      ids.map((deliveryId) => ({
+        name: 'delivery',
+        data: { deliveryId },
+        opts: { jobId: `delivery-${deliveryId}`, attempts: retry.attempts, backoff, removeOnComplete: true, removeOnFail: { age: 7 * 86400 } },
+      })),
     );
   }
 
   /** Puts every due run and pending delivery of the ledger (back) on the queues. */
   async enqueueOpenWork(): Promise<void> {
     for (const id of await this.crier.ledger.dueRunIds()) await this.enqueueRun(id);
-    for (const id of await this.crier.ledger.pendingDeliveryIds()) await this.enqueueDelivery(id);
+    await this.enqueueDeliveries(await this.crier.ledger.pendingDeliveryIds());
   }
 
   async close(): Promise<void> {
@@ -94,7 +99,7 @@ export function startWorkers(crier: Crier, queues: CrierQueues, opts: { tick?: b
       'runs',
       async (job: Job<{ runId: number }>) => {
         try {
-          for (const id of await fanOut(crier, job.data.runId)) await queues.enqueueDelivery(id);
+          await queues.enqueueDeliveries(await fanOut(crier, job.data.runId));
         } catch (e) {
           if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
             await crier.ledger.setRunStatus(job.data.runId, 'failed', ['due'], (e as Error).message);
