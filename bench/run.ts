@@ -24,7 +24,8 @@ const data: CouncilData = {
   sinceLaunch: false,
   totals,
   previous: { ...totals, inputs: 700 },
-  projects: Array.from({ length: 14 }, (_, i) => ({ id: `p${i}`, slug: `p${i}`, title: { 'nl-BE': `Project ${i}` }, status: 'published' as const, folderId: null, folderTitle: { 'nl-BE': 'Mobiliteit' }, ...totals })),
+  projects: Array.from({ length: 14 }, (_, i) => ({ id: `p${i}`, slug: `p${i}`, title: { 'nl-BE': `Project ${i}` }, status: 'published' as const, folderId: null, folderTitle: { 'nl-BE': 'Mobiliteit' }, firstPublishedAt: null, ...totals })),
+  newProjects: [],
   months: Array.from({ length: 12 }, (_, i) => ({ month: `2026-${String(i + 1).padStart(2, '0')}`, participants: 100 * i, inputs: 10 * i })),
 };
 const recipient = (i: number) => ({ email: `r${i}@example.org`, name: `Recipient ${i}`, locale: 'nl-BE' });

@@ -2,7 +2,7 @@ import { Interval } from 'luxon';
 import type { JobKind } from '../src/job-kind.ts';
 import { activityIn, withActivity, type ActivityCounts, type Totals } from '../src/platform/activity.ts';
 import { catalog, monthlyActivity, type MonthFact, type ProjectFact } from '../src/platform/facts.ts';
-import { barChart, projectTable, statRows } from '../src/render/blocks.ts';
+import { barChart, list, projectTable, projectUrl, statRows, title } from '../src/render/blocks.ts';
 
 /** The run's snapshot: the period's activity and the period before it. */
 export interface CouncilData {
@@ -15,6 +15,8 @@ export interface CouncilData {
   projects: (ProjectFact & ActivityCounts)[];
   /** Participants per month over the year up to the period's end (from launch at most). */
   months: MonthFact[];
+  /** Projects that went public in the period. */
+  newProjects: ProjectFact[];
 }
 
 /**
@@ -54,6 +56,7 @@ const councilUpdate: JobKind<CouncilData> = {
       previous: before?.totals ?? null,
       projects: withActivity(projects, current.byProject),
       months,
+      newProjects: projects.filter((p) => p.firstPublishedAt && p.status !== 'draft' && p.firstPublishedAt >= period.start.toUTC().toISO()! && p.firstPublishedAt < period.end.toUTC().toISO()!),
     };
   },
 
@@ -73,6 +76,7 @@ const councilUpdate: JobKind<CouncilData> = {
       intro: t(`${key}.intro`, { platform: ctx.platformName, period: range }),
       statRows: statRows(ctx, totals, data.previous, ['participants', 'inputs', 'comments', 'reactions', 'votes', 'surveyResponses', 'newUsers']),
       chart: data.months.length > 1 ? barChart(ctx, t('council-update.chartHeading'), data.months.map((m) => ({ label: ctx.format.monthShort(`${m.month}-01`), value: m.participants }))) : null,
+      newProjects: list(ctx, t('council-update.newProjects', { count: data.newProjects.length }), data.newProjects.map((p) => ({ title: title(ctx, p.title), url: projectUrl(ctx, p), meta: [p.folderTitle ? title(ctx, p.folderTitle, 40) : '', p.firstPublishedAt ? ctx.format.date(p.firstPublishedAt) : ''].filter(Boolean).join(' · ') })), { limit: 8 }),
       projectTable: projectTable(ctx, t('council-update.projectsHeading'), data.projects),
       cta: { label: t('common.openPlatform'), url: ctx.platformUrl },
     };
@@ -83,6 +87,7 @@ const councilUpdate: JobKind<CouncilData> = {
       period: data.period,
       totals: data.totals,
       previous: data.previous,
+      newProjects: data.newProjects.map((p) => p.id),
       projects: data.projects.map((p) => ({
         id: p.id,
         title: ctx.text(p.title),

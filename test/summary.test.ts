@@ -66,6 +66,9 @@ beforeAll(async () => {
   const b3 = await t.insert('baskets', { user_id: ids.u1, phase_id: voting, submitted_at: '2026-09-01 08:00:00' }); // Q3
   await t.insert('baskets_ideas', { basket_id: b3, idea_id: ids.i8, votes: 1 });
 
+  // A went public on 2 Oct (in Q4); B in June (before it).
+  await t.client.query(`UPDATE admin_publications SET first_published_at = '2026-10-02 08:00:00' WHERE publication_id = $1`, [ids.A]);
+  await t.client.query(`UPDATE admin_publications SET first_published_at = '2026-06-02 08:00:00' WHERE publication_id = $1`, [ids.B]);
   platform = await Platform.connect({ database: PG_URL, tenant: host });
 });
 
@@ -113,6 +116,11 @@ describe('council update activity summary (Q4 2026, Europe/Brussels)', () => {
     expect(byId[ids.A]).toMatchObject({ status: 'published', inputs: 3, surveyResponses: 1, comments: 1, reactions: 2, votes: 0, participants: 5, folderTitle: { 'nl-BE': 'Mobiliteit', 'fr-BE': 'Mobilité' } });
     expect(byId[ids.B]).toMatchObject({ status: 'archived', inputs: 1, surveyResponses: 0, comments: 1, reactions: 1, votes: 5, participants: 3, folderTitle: null });
     expect(byId[ids.D]).toMatchObject({ status: 'draft', inputs: 1, participants: 1 });
+  });
+
+  it('names the projects that went public in the period', async () => {
+    expect((await councilData('2027-01-04T09:00')).newProjects.map((p) => p.id)).toEqual([ids.A]);
+    expect((await councilData('2026-07-06T09:00')).newProjects.map((p) => p.id)).toEqual([ids.B]);
   });
 
   it('puts an input published at 2026-09-30 22:30 UTC in Q4 and one at 21:30 UTC in Q3', async () => {

@@ -86,6 +86,8 @@ export interface ProjectFact {
   status: 'draft' | 'published' | 'archived' | null;
   folderId: string | null;
   folderTitle: Multiloc;
+  /** When it first went public (ISO), if it did. */
+  firstPublishedAt: string | null;
 }
 
 export interface FolderFact {
@@ -97,12 +99,20 @@ export interface FolderFact {
 /** Every project with its folder, and every folder, in the platform's order. */
 export async function catalog(platform: Platform): Promise<{ projects: ProjectFact[]; folders: FolderFact[] }> {
   const [projects, folders] = await Promise.all([
-    platform.query<{ id: string; slug: string | null; title_multiloc: Multiloc; publication_status: ProjectFact['status']; folder_id: string | null }>(PROJECT_INDEX),
+    platform.query<{ id: string; slug: string | null; title_multiloc: Multiloc; publication_status: ProjectFact['status']; folder_id: string | null; first_published_at: Date | null }>(PROJECT_INDEX),
     platform.query<{ id: string; slug: string | null; title_multiloc: Multiloc }>(FOLDERS),
   ]);
   const folderTitle = new Map(folders.map((f) => [f.id, f.title_multiloc]));
   return {
-    projects: projects.map((p) => ({ id: p.id, slug: p.slug, title: p.title_multiloc, status: p.publication_status, folderId: p.folder_id, folderTitle: p.folder_id ? (folderTitle.get(p.folder_id) ?? null) : null })),
+    projects: projects.map((p) => ({
+      id: p.id,
+      slug: p.slug,
+      title: p.title_multiloc,
+      status: p.publication_status,
+      folderId: p.folder_id,
+      folderTitle: p.folder_id ? (folderTitle.get(p.folder_id) ?? null) : null,
+      firstPublishedAt: iso(p.first_published_at),
+    })),
     folders: folders.map((f) => ({ id: f.id, slug: f.slug, title: f.title_multiloc })),
   };
 }

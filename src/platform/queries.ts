@@ -96,7 +96,7 @@ export const FOLDERS = `
 
 /** Every project's slug, folder and publication status: what audience scopes are resolved against. */
 export const PROJECT_INDEX = `
-  SELECT p.id, p.slug, p.title_multiloc, ap.publication_status, fap.publication_id AS folder_id
+  SELECT p.id, p.slug, p.title_multiloc, ap.publication_status, ap.first_published_at, fap.publication_id AS folder_id
     FROM projects p
     LEFT JOIN admin_publications ap ON ap.publication_type = 'Project' AND ap.publication_id = p.id
     LEFT JOIN admin_publications fap ON fap.id = ap.parent_id AND fap.publication_type = 'ProjectFolders::Folder'
