@@ -87,6 +87,8 @@ describe('delivery on real Redis, Postgres and SMTP', () => {
     expect(nl.subject?.replace(/\s/g, ' ')).toBe('Participatie in Q4 2026: 1 deelnemer');
     expect(nl.from?.address).toBe('participatie@example.org');
     expect(nl.messageId).toMatch(/^<crier\.\d+\.\d+@example\.org>$/);
+    expect(nl.headers.find((h) => h.key === 'list-unsubscribe')?.value).toBe('<mailto:participatie@example.org?subject=Unsubscribe%20burgemeester%40example.org%20from%20council-quarterly>');
+    expect(nl.headers.find((h) => h.key === 'auto-submitted')?.value).toBe('auto-generated');
     expect(nl.html).toContain('lang="nl-BE"');
     expect(nl.html).toContain('Speelpleinen &lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;');
     expect(nl.html).not.toContain('<script>alert');

@@ -63,6 +63,9 @@ export async function composeMessage(crier: Crier, input: ComposeInput): Promise
       text: rendered.text,
       headers,
       // Known before the send, so a crash after the server accepted still leaves a traceable id.
+      // Mail clients show an "unsubscribe" button for it; a reply reaches the superadmin, who
+      // takes the person off the audience (there is no web endpoint for one-click yet).
+      list: { unsubscribe: `mailto:${replyTo}?subject=${encodeURIComponent(`Unsubscribe ${input.recipient.email} from ${input.schedule.id}`)}` },
       messageId: input.deliveryId !== undefined ? `<crier.${input.runId}.${input.deliveryId}@${domain}>` : undefined,
       // A calendar invitation travels as text/calendar, which mail clients offer to add or update.
       icalEvent: rendered.calendar ? { method: rendered.calendar.method, content: rendered.calendar.content, filename: 'invite.ics' } : undefined,
