@@ -230,6 +230,16 @@ describe('project-call', () => {
 });
 
 describe('department-digest', () => {
+  it('counts November for the head’s folders only', async () => {
+    const p = await preview('departments', '--at', '2026-12-01T08:00');
+    expect(p.period).toEqual({ start: '2026-11-01T00:00:00.000+01:00', end: '2026-12-01T00:00:00.000+01:00' });
+    expect(p.recipients.map((r: { email: string }) => r.email)).toEqual(['fm1@example.org', 'wijken@example.org']);
+    expect(p.skipped).toEqual([{ email: 'fm2@example.org', name: 'fm2 Test', reason: "opted out of the platform's ModeratorDigest e-mails" }]);
+    // fm1's folder (p1, p2): i1 and i2 published in November, one survey response, two comments;
+    // i1 waits for an answer; p1's ideation phase ends in December (p3's start is another folder's).
+    expect(p.summary).toMatchObject({ projects: 2, totals: { inputs: 2, surveyResponses: 1, comments: 2, reactions: 0, votes: 0 }, waiting: 1, starting: 0, ending: 1 });
+  });
+
   it('covers all of a head’s folders in one e-mail and skips the one who opted out of the platform’s digest', async () => {
     const r = await run('departments', '--at', '2026-12-01T08:00');
     expect(r.deliveries).toMatchObject({ sent: 2, skipped: 1 });
@@ -247,6 +257,13 @@ describe('department-digest', () => {
 });
 
 describe('moderator-digest', () => {
+  it('counts the week before the digest for the moderator’s projects', async () => {
+    const p = await preview('moderators', '--at', '2026-11-23T08:00');
+    expect(p.period).toEqual({ start: '2026-11-16T08:00:00.000+01:00', end: '2026-11-23T08:00:00.000+01:00' });
+    // fm1 moderates p1 and p2: i1 (18 Nov) is new and unanswered; p2's survey ends on 27 Nov; no drafts.
+    expect(p.summary).toEqual({ projects: [ids.p1, ids.p2], newInputs: 1, waiting: 1, ending: 1, drafts: 0 });
+  });
+
   it('goes to internal and external moderators for their projects and skips those with nothing to report', async () => {
     const r = await run('moderators', '--at', '2026-11-23T08:00');
     // pm1 (listed twice), fm1 (moderates p1, p2), pm2 (a draft), Jan (external, p2's survey ends in 4 days);

@@ -1,13 +1,16 @@
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/errors.ts';
-import { check } from './check.ts';
 import { CommandError, openCrier, reportConfigError, type GlobalOptions } from './context.ts';
-import { demo } from './demo.ts';
-import { gallery } from './gallery.ts';
-import { preview, type PreviewOptions } from './preview.ts';
-import { run } from './run.ts';
-import { start } from './start.ts';
-import { status } from './status.ts';
+import type { PreviewOptions } from './preview.ts';
+
+// Each command loads its modules when it runs: `crier --help` need not load BullMQ or MJML.
+const check = async (...a: Parameters<typeof import('./check.ts').check>) => (await import('./check.ts')).check(...a);
+const demo = async (...a: Parameters<typeof import('./demo.ts').demo>) => (await import('./demo.ts')).demo(...a);
+const gallery = async (...a: Parameters<typeof import('./gallery.ts').gallery>) => (await import('./gallery.ts')).gallery(...a);
+const preview = async (...a: Parameters<typeof import('./preview.ts').preview>) => (await import('./preview.ts')).preview(...a);
+const run = async (...a: Parameters<typeof import('./run.ts').run>) => (await import('./run.ts')).run(...a);
+const start = async (...a: Parameters<typeof import('./start.ts').start>) => (await import('./start.ts')).start(...a);
+const status = async (...a: Parameters<typeof import('./status.ts').status>) => (await import('./status.ts')).status(...a);
 
 /** Runs the `crier` command line; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
