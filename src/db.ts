@@ -23,3 +23,15 @@ export function pgOptions(settings: Record<string, string>): string {
     .map(([k, v]) => `-c ${k}=${v.replace(/([\\ ])/g, '\\$1')}`)
     .join(' ');
 }
+
+/**
+ * A connection failure as a superadmin can act on: which database, at which address (no
+ * password), and what to check. Other errors pass through unchanged.
+ */
+export function explainConnectionError(e: unknown, what: string, url: string, setting: string): Error {
+  const err = e as NodeJS.ErrnoException & { errors?: NodeJS.ErrnoException[] };
+  const code = err.code ?? err.errors?.[0]?.code;
+  if (!code || !['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN', 'ECONNRESET', '28P01', '28000', '3D000'].includes(code)) return err;
+  const where = url.replace(/\/\/([^:/@]+):([^@/]+)@/, '//$1:***@');
+  return new Error(`cannot reach ${what} at ${where} (${code}: ${err.message || err.errors?.[0]?.message}); check that it runs and that ${setting} is right`);
+}

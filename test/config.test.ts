@@ -139,3 +139,18 @@ describe('the shipped configs', () => {
     expect(readFileSync('src/platform/govocal-schema.sql', 'utf8')).toBe(readFileSync(shared, 'utf8'));
   });
 });
+
+describe('crier when a service is away', () => {
+  it('says which one, where (without the password) and what to check, instead of hanging', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'crier-away-'));
+    const file = path.join(dir, 'crier.yaml');
+    writeFileSync(file, VALID);
+    const deadDb = await crier(['status', '--config', file], { CRIER_DATABASE_URL: 'postgres://crier:s3cret@127.0.0.1:1/crier' });
+    expect(deadDb.code).toBe(1);
+    expect(deadDb.stderr).toMatch(/cannot reach Crier's database at postgres:\/\/crier:\*\*\*@127\.0\.0\.1:1\/crier \(ECONNREFUSED.*check that it runs and that crier\.database is right/);
+    expect(deadDb.stderr).not.toContain('s3cret');
+    const deadRedis = await crier(['start', '--config', file], { REDIS_URL: 'redis://127.0.0.1:1' });
+    expect(deadRedis.code).toBe(1);
+    expect(deadRedis.stderr).toMatch(/Redis at redis:\/\/127\.0\.0\.1:1 did not answer within 5 s; check that it runs and that crier\.redis is right/);
+  });
+});

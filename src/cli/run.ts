@@ -24,6 +24,7 @@ export async function run(scheduleId: string, opts: RunOptions): Promise<number>
   const queues = new CrierQueues(crier);
   let workers: { close(): Promise<void> } | undefined;
   try {
+    await queues.ready();
     await crier.ledger.migrate();
     await ensureDemoTenant(crier);
     const schedule = await crier.schedule(scheduleId);

@@ -12,9 +12,16 @@ import { ensureDemoTenant } from './demo.ts';
  */
 export async function start(opts: GlobalOptions): Promise<number> {
   const crier = await openCrier(opts);
-  await crier.ledger.migrate();
-  await ensureDemoTenant(crier);
   const queues = new CrierQueues(crier);
+  try {
+    await queues.ready();
+    await crier.ledger.migrate();
+    await ensureDemoTenant(crier);
+  } catch (e) {
+    await queues.close();
+    await crier.close();
+    throw e;
+  }
   await queues.scheduleTick();
   const workers = startWorkers(crier, queues);
   const now = DateTime.fromJSDate(crier.now());

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { pgConfig, pgOptions } from '../db.ts';
+import { explainConnectionError, pgConfig, pgOptions } from '../db.ts';
 import { migrate } from './migrate.ts';
 import * as Q from './queries.ts';
 
@@ -89,6 +89,7 @@ export class Ledger {
   constructor(
     readonly pool: pg.Pool,
     readonly schema: string,
+    private readonly database = '',
   ) {}
 
   static connect(database: string, schema: string): Ledger {
@@ -96,11 +97,13 @@ export class Ledger {
     pool.on('error', () => {
       /* idle clients dropped by the server are replaced on the next query */
     });
-    return new Ledger(pool, schema);
+    return new Ledger(pool, schema, database);
   }
 
   async migrate(): Promise<string[]> {
-    const client = await this.pool.connect();
+    const client = await this.pool.connect().catch((e) => {
+      throw explainConnectionError(e, "Crier's database", this.database, 'crier.database');
+    });
     try {
       return await migrate(client, this.schema);
     } finally {

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { z } from 'zod';
-import { pgConfig, pgOptions } from '../db.ts';
+import { explainConnectionError, pgConfig, pgOptions } from '../db.ts';
 import { APP_CONFIGURATION, TENANT_SCHEMA_EXISTS } from './queries.ts';
 
 /** What Crier needs to know about the tenant, read from its app_configurations row. */
@@ -74,7 +74,9 @@ export class Platform {
       /* an idle client dropped by the server is replaced on the next query */
     });
     try {
-      const exists = await pool.query(TENANT_SCHEMA_EXISTS, [schema]);
+      const exists = await pool.query(TENANT_SCHEMA_EXISTS, [schema]).catch((e) => {
+        throw explainConnectionError(e, 'the platform database', opts.database, 'platform.database');
+      });
       if (!exists.rows[0]?.exists) throw new TenantMissingError(opts.tenant, schema);
       const rows = await pool.query(APP_CONFIGURATION);
       if (!rows.rows.length) throw new Error(`tenant ${opts.tenant} has no app_configurations row`);

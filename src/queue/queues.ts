@@ -32,6 +32,31 @@ export class CrierQueues {
     this.tick = new Queue('tick', opts);
     this.runs = new Queue('runs', opts);
     this.deliveries = new Queue('deliveries', opts);
+    // ioredis reconnects by itself; say once that Redis is away instead of a stack trace per retry.
+    let reported = '';
+    const onError = (err: Error & { code?: string }) => {
+      if (reported === (err.code ?? err.message)) return;
+      reported = err.code ?? err.message;
+      crier.log.warn({ err: err.message }, 'redis connection problem; retrying');
+    };
+    this.connection.on('error', onError);
+    for (const q of [this.tick, this.runs, this.deliveries]) q.on('error', onError);
+  }
+
+  /** Fails fast, and says what to do, when Redis does not answer (BullMQ would wait forever). */
+  async ready(timeoutMs = 5000): Promise<void> {
+    const where = this.redisUrl.replace(/\/\/([^:/@]*):([^@/]+)@/, '//$1:***@');
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        this.connection.ping(),
+        new Promise((_, reject) => {
+          timer = setTimeout(() => reject(new Error(`Redis at ${where} did not answer within ${timeoutMs / 1000} s; check that it runs and that crier.redis is right`)), timeoutMs);
+        }),
+      ]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   /** The minute tick as a BullMQ job scheduler: one per deployment, however many workers upsert it. */
@@ -78,6 +103,9 @@ export function startWorkers(crier: Crier, queues: CrierQueues, opts: { tick?: b
   const connections: Redis[] = [];
   const workerOpts = (concurrency: number) => {
     const connection = new Redis(queues.redisUrl, { maxRetriesPerRequest: null });
+    connection.on('error', () => {
+      /* reported once by the queues' connection */
+    });
     connections.push(connection);
     return { connection, prefix: queues.prefix, concurrency };
   };
