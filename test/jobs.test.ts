@@ -45,6 +45,8 @@ beforeAll(async () => {
   ids.pm2 = await staff('pm2@example.org', [{ type: 'project_moderator', project_id: ids.p4 }]);
   ids.pm3 = await staff('pm3@example.org', [{ type: 'project_moderator', project_id: ids.p5 }]);
   ids.unregistered = await staff('invited@example.org', [{ type: 'project_moderator', project_id: ids.p1 }], { registration_completed_at: null });
+  // Roles Crier does not know, or malformed, are ignored rather than fatal.
+  await staff('odd@example.org', [{ type: 'project_reviewer', project_id: ids.p1 }, { type: 'project_moderator' }, 'admin']);
   await t.insert('email_campaigns_consents', { campaign_type: MODERATOR_DIGEST, user_id: ids.fm2, consented: false });
   await t.insert('email_campaigns_consents', { campaign_type: MODERATOR_DIGEST, user_id: ids.pm1, consented: true });
 

@@ -1,3 +1,4 @@
+import { z } from 'zod';
 import type { Multiloc } from '../render/multiloc.ts';
 import type { Platform } from './platform.ts';
 import { FOLDERS, OPTED_OUT, PROJECT_INDEX, ROLE_HOLDERS, USERS_BY_EMAIL } from './queries.ts';
@@ -40,12 +41,27 @@ export interface Directory {
   projects: ProjectEntry[];
 }
 
+/**
+ * users.roles is free-form jsonb on the platform: keep the three roles Crier knows, with the
+ * ids they need, and drop anything else (a newer role type, a malformed entry) rather than fail.
+ */
+const roleSchema = z.union([
+  z.object({ type: z.literal('admin') }),
+  z.object({ type: z.literal('project_moderator'), project_id: z.string() }),
+  z.object({ type: z.literal('project_folder_moderator'), project_folder_id: z.string() }),
+]);
+const rolesSchema = z.array(z.unknown()).catch([]).transform((list) => list.flatMap((r) => {
+  const parsed = roleSchema.safeParse(r);
+  return parsed.success ? [parsed.data as PlatformRole] : [];
+}));
+
 export async function readDirectory(platform: Platform, at: Date): Promise<Directory> {
-  const [roleHolders, folders, projects] = await Promise.all([
+  const [holders, folders, projects] = await Promise.all([
     platform.query<RoleHolder & Record<string, unknown>>(ROLE_HOLDERS, [platformTimestamp(at)]),
     platform.query<FolderEntry & Record<string, unknown>>(FOLDERS),
     platform.query<ProjectEntry & Record<string, unknown>>(PROJECT_INDEX),
   ]);
+  const roleHolders = holders.map((u) => ({ ...u, roles: rolesSchema.parse(u.roles) }));
   return { roleHolders, folders, projects };
 }
 
