@@ -40,8 +40,11 @@ export async function run(scheduleId: string, opts: RunOptions): Promise<number>
       variant: planned.variant,
       meta: planned.meta,
     });
-    // A superadmin running an occurrence that was recorded as missed means: send it now.
-    if (created.status === 'missed' && (await crier.ledger.setRunStatus(created.id, 'due', ['missed']))) crier.log.info({ run: created.id }, 'missed occurrence sent on request');
+    // Running an occurrence recorded as missed, or one that could not be prepared (platform
+    // down, an audience naming a folder that is gone), means: try it now. Sent deliveries stay sent.
+    if ((created.status === 'missed' || created.status === 'failed') && (await crier.ledger.setRunStatus(created.id, 'due', ['missed', 'failed']))) {
+      crier.log.info({ run: created.id, was: created.status }, 'run retried on request');
+    }
     await queues.enqueueRun(created.id);
     let current = created;
     if (opts.wait) {
