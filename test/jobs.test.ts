@@ -352,3 +352,25 @@ describe('crier check against the platform', () => {
     expect(ok.schedules.find((s: { id: string }) => s.id === 'departments').recipients).toBe(3); // fm1, fm2 (opted out, still an addressee) and the departments: head
   });
 });
+
+describe('a run that cannot be prepared', () => {
+  it('fails at once with the reason, and `crier run` tries it again once the config is fixed', async () => {
+    const failName = uniqueName('crier_fail');
+    const file = (project: string) =>
+      writeTestConfig({
+        tenant: host,
+        name: failName,
+        smtp: smtp.url,
+        audiences: { external: [{ name: 'Jan Peeters', email: 'jan.fail@example.org', locale: 'nl-BE', projects: [project] }] },
+        schedules: { 'fail-once': { job: 'moderator-digest', audience: 'external', cron: '0 8 * * 1', skipWhenEmpty: false } },
+      });
+    const broken = await crier(['run', 'fail-once', '--at', '2026-11-23T08:00', '--wait', '--json', '--config', file('school-streetz')]);
+    expect(broken.code).toBe(1);
+    expect(JSON.parse(broken.stdout).run).toMatchObject({ status: 'failed', error: expect.stringMatching(/no project 'school-streetz'/) });
+    const fixed = await crier(['run', 'fail-once', '--at', '2026-11-23T08:00', '--wait', '--json', '--config', file('school-streets')]);
+    expect(fixed.code).toBe(0);
+    expect(JSON.parse(fixed.stdout)).toMatchObject({ run: { status: 'done', created: false }, deliveries: { sent: 1 } });
+    expect(mails('fail-once').map((m) => m.envelopeTo[0])).toEqual(['jan.fail@example.org']);
+    await dropRedisPrefix(failName);
+  });
+});

@@ -45,18 +45,21 @@ export async function resolveAudience(config: CrierConfig, schedule: ScheduleCon
     .sort((a, b) => a.email.localeCompare(b.email));
 }
 
+/** An audience the platform cannot satisfy (a folder or project that is not there): retrying will not help. */
+export class AudienceError extends Error {}
+
 type ScopeResolver = (entry: { folders?: string[]; projects?: string[] }) => RecipientScope | undefined;
 
 /** Folder and project slugs (or ids) of the config → ids, refusing names the platform lacks. */
 function scopeResolver(d: Directory): ScopeResolver {
   const folder = (name: string) => {
     const f = d.folders.find((x) => x.slug === name || x.id === name);
-    if (!f) throw new Error(`audience scope: the platform has no folder '${name}'; folders: ${d.folders.map((x) => x.slug).join(', ')}`);
+    if (!f) throw new AudienceError(`audience scope: the platform has no folder '${name}'; folders: ${d.folders.map((x) => x.slug).join(', ')}`);
     return f.id;
   };
   const project = (name: string) => {
     const p = d.projects.find((x) => x.slug === name || x.id === name);
-    if (!p) throw new Error(`audience scope: the platform has no project '${name}'; projects: ${d.projects.map((x) => x.slug).join(', ')}`);
+    if (!p) throw new AudienceError(`audience scope: the platform has no project '${name}'; projects: ${d.projects.map((x) => x.slug).join(', ')}`);
     return p.id;
   };
   return (entry) => {
@@ -89,7 +92,7 @@ function roleRecipients(entry: RoleEntry, d: Directory, config: CrierConfig, res
     const managed = new Set(d.roleHolders.flatMap((u) => u.roles.flatMap((r) => (r.type === 'project_folder_moderator' ? [r.project_folder_id] : []))));
     for (const [slug, person] of Object.entries(config.departments)) {
       const folder = d.folders.find((f) => f.slug === slug || f.id === slug);
-      if (!folder) throw new Error(`departments.${slug}: the platform has no folder '${slug}'; folders: ${d.folders.map((f) => f.slug).join(', ')}`);
+      if (!folder) throw new AudienceError(`departments.${slug}: the platform has no folder '${slug}'; folders: ${d.folders.map((f) => f.slug).join(', ')}`);
       if (managed.has(folder.id)) continue;
       const scope = intersect({ folders: [folder.id] }, narrow, d);
       if (scope && isEmptyScope(scope)) continue;

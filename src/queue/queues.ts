@@ -1,7 +1,8 @@
-import { Queue, Worker, type Job } from 'bullmq';
+import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Duration } from 'luxon';
 import type { Crier } from '../crier.ts';
+import { AudienceError } from '../delivery/audience.ts';
 import { fanOut } from '../delivery/fan-out.ts';
 import { deliver } from '../delivery/send.ts';
 import { tick } from '../schedule/tick.ts';
@@ -65,6 +66,10 @@ export class CrierQueues {
   }
 
   async enqueueRun(runId: number): Promise<void> {
+    // A run tried again (`crier run` on a failed one) would otherwise meet its old failed job,
+    // kept for inspection under the same id, and never be worked.
+    const previous = await this.runs.getJob(`run-${runId}`);
+    if (previous && (await previous.isFailed())) await previous.remove();
     await this.runs.add('run', { runId }, { jobId: `run-${runId}`, attempts: 5, backoff: { type: 'exponential', delay: 10_000 }, removeOnComplete: true, removeOnFail: { age: 7 * 86400 } });
   }
 
@@ -129,11 +134,11 @@ export function startWorkers(crier: Crier, queues: CrierQueues, opts: { tick?: b
         try {
           await queues.enqueueDeliveries(await fanOut(crier, job.data.runId));
         } catch (e) {
-          if (job.attemptsMade + 1 >= (job.opts.attempts ?? 1)) {
-            await crier.ledger.setRunStatus(job.data.runId, 'failed', ['due'], (e as Error).message);
-          }
+          // A platform that is down may come back; an audience naming a missing folder will not.
+          const final = e instanceof AudienceError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+          if (final) await crier.ledger.setRunStatus(job.data.runId, 'failed', ['due'], (e as Error).message);
           crier.log.error({ run: job.data.runId, err: (e as Error).message }, 'run could not be prepared');
-          throw e;
+          throw e instanceof AudienceError ? new UnrecoverableError((e as Error).message) : e;
         }
       },
       workerOpts(2),
