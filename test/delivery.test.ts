@@ -208,6 +208,55 @@ describe('delivery on real Redis, Postgres and SMTP', () => {
   });
 });
 
+describe('an SMTP server that takes the message and hangs up before answering', () => {
+  it('leaves the delivery as sending, reports it, and never sends it again', async () => {
+    const net = await import('node:net');
+    let bodies = 0;
+    const dropper = net.createServer((sock) => {
+      sock.write('220 dropper ESMTP\r\n');
+      let inData = false;
+      let buf = '';
+      sock.on('data', (chunk) => {
+        buf += chunk.toString();
+        if (inData) {
+          if (buf.includes('\r\n.\r\n')) {
+            bodies++;
+            sock.destroy(); // the body arrived; the answer never leaves
+          }
+          return;
+        }
+        const lines = buf.split('\r\n');
+        buf = lines.pop()!;
+        for (const line of lines) {
+          if (/^(EHLO|HELO|MAIL|RCPT|RSET|NOOP)/i.test(line)) sock.write('250 ok\r\n');
+          else if (/^DATA/i.test(line)) {
+            inData = true;
+            sock.write('354 go ahead\r\n');
+          } else if (/^QUIT/i.test(line)) sock.end('221 bye\r\n');
+        }
+      });
+      sock.on('error', () => undefined);
+    });
+    await new Promise<void>((resolve) => dropper.listen(0, '127.0.0.1', resolve));
+    const port = (dropper.address() as import('node:net').AddressInfo).port;
+    const dropName = uniqueName('crier_drop');
+    const file = writeTestConfig({ tenant: host, name: dropName, smtp: `smtp://127.0.0.1:${port}`, schedules: { dropped: { job: 'council-update', audience: 'steering', dates: ['2027-07-01 09:00'], timezone: 'Europe/Brussels' } } });
+    try {
+      const first = await cli(['run', 'dropped', '--at', '2027-07-01T09:00', '--wait', '--json', '--config', file]);
+      expect(first.code).toBe(1);
+      expect(JSON.parse(first.stdout)).toMatchObject({ run: { status: 'fanned-out' }, deliveries: { sent: 0, failed: 0, pending: 0, sending: 1 } });
+      const again = await cli(['run', 'dropped', '--at', '2027-07-01T09:00', '--wait', '--json', '--config', file]);
+      expect(JSON.parse(again.stdout).deliveries).toMatchObject({ sending: 1 });
+      expect(bodies).toBe(1); // not resent
+      const status = JSON.parse((await cli(['status', '--json', '--config', file])).stdout);
+      expect(status.problems).toContainEqual(expect.objectContaining({ schedule: 'dropped', status: 'sending', error: expect.stringMatching(/no answer after the message was sent/) }));
+    } finally {
+      dropper.close();
+      await dropRedisPrefix(dropName);
+    }
+  });
+});
+
 describe('`crier start` with the outbox transport', () => {
   it('ticks at start, writes the due e-mail into the outbox and stops cleanly on SIGTERM', async () => {
     const startName = uniqueName('crier_start');

@@ -55,6 +55,8 @@ export async function run(scheduleId: string, opts: RunOptions): Promise<number>
       for (;;) {
         current = { ...(await crier.ledger.run(created.id))!, created: created.created };
         if (current.status === 'done' || current.status === 'failed' || current.status === 'missed') break;
+        // Fanned out and nothing left to work: what is still `sending` waits for a person.
+        if (current.status === 'fanned-out' && (await crier.ledger.inFlight(created.id)) === 0) break;
         if (Date.now() > deadline) throw new CommandError(`run ${created.id} is still ${current.status} after ${opts.timeout ?? 300} s; see \`crier status\``);
         await new Promise((r) => setTimeout(r, 100));
       }
@@ -78,8 +80,10 @@ export async function run(scheduleId: string, opts: RunOptions): Promise<number>
       process.stdout.write(`run ${result.run.id} of ${schedule.id} at ${result.run.occurrence}: ${result.run.status}${created.created ? '' : ' (already recorded; nothing new is sent)'}\n`);
       process.stdout.write(`deliveries: ${counts.sent} sent, ${counts.skipped} skipped, ${counts.failed} failed, ${counts.pending + counts.sending} open\n`);
       if (current.error) process.stdout.write(`error: ${current.error}\n`);
+      if (counts.sending) process.stdout.write(`${counts.sending} delivery(ies) may or may not have reached the SMTP server and are not resent; see \`crier status\`\n`);
     }
-    return current.status === 'failed' ? 1 : 0;
+    // Failed to prepare, or a delivery whose outcome is unknown: a person should look.
+    return current.status === 'failed' || counts.sending > 0 ? 1 : 0;
   } finally {
     await workers?.close();
     await queues.close();

@@ -2,7 +2,7 @@ import { DateTime } from 'luxon';
 import type { Crier } from '../crier.ts';
 import { composeMessage } from './compose.ts';
 import { runPeriod } from './fan-out.ts';
-import { SendError } from './transport.ts';
+import { SendError, type SendResult } from './transport.ts';
 
 export type DeliverOutcome = 'sent' | 'retry' | 'failed' | 'not-claimed';
 
@@ -14,13 +14,22 @@ export class RetryLater extends Error {}
  * then marks it sent with its Message-ID. A row another worker holds, or that is settled, is
  * left alone. A temporary failure goes back to pending with its error (and throws RetryLater
  * unless this was the last attempt, which marks it failed); a permanent one is failed at once.
+ * Once the SMTP server may have the message, nothing marks it failed or pending again: an error
+ * there (the connection lost during DATA, the ledger unreachable) leaves it `sending`, which
+ * `crier status` reports for a person to check.
  */
 export async function deliver(crier: Crier, deliveryId: number, opts: { lastAttempt: boolean }): Promise<DeliverOutcome> {
+  // Everything that can fail for reasons of its own is read before the claim, so a claimed row
+  // never waits for a retry that will find it claimed.
+  const peek = await crier.ledger.deliveryRunId(deliveryId);
+  if (!peek || peek.status !== 'pending') return 'not-claimed';
+  const run = (await crier.snapshotRun(peek.runId))!;
+  const schedule = await crier.schedule(run.schedule_id);
   const delivery = await crier.ledger.claimDelivery(deliveryId);
   if (!delivery) return 'not-claimed';
-  const run = (await crier.snapshotRun(delivery.run_id))!;
+
+  let result: SendResult;
   try {
-    const schedule = await crier.schedule(run.schedule_id);
     const occurrence = DateTime.fromJSDate(run.occurrence, { zone: run.timezone });
     const { message } = await composeMessage(crier, {
       schedule,
@@ -32,13 +41,14 @@ export async function deliver(crier: Crier, deliveryId: number, opts: { lastAtte
       deliveryId: delivery.id,
       fileStem: `${occurrence.toFormat('yyyy-MM-dd')}-${run.schedule_id}-${run.id}-${delivery.id}-${delivery.email}`,
     });
-    const result = await crier.transport.send(message);
-    await crier.ledger.markSent(delivery.id, result.messageId);
-    crier.log.info({ delivery: delivery.id, run: run.id, to: delivery.email, messageId: result.messageId }, 'sent');
-    await crier.ledger.completeRunIfSettled(run.id);
-    return 'sent';
+    result = await crier.transport.send(message);
   } catch (e) {
     const error = e as Error;
+    if (error instanceof SendError && error.uncertain) {
+      await crier.ledger.markUncertain(delivery.id, error.message);
+      crier.log.error({ delivery: delivery.id, run: run.id, to: delivery.email, err: error.message }, 'delivery outcome unknown: left as sending, not resent');
+      return 'failed';
+    }
     const permanent = !(error instanceof SendError) || error.permanent;
     if (permanent || opts.lastAttempt) {
       await crier.ledger.markFailed(delivery.id, error.message);
@@ -50,4 +60,9 @@ export async function deliver(crier: Crier, deliveryId: number, opts: { lastAtte
     crier.log.warn({ delivery: delivery.id, run: run.id, to: delivery.email, err: error.message }, 'delivery will be retried');
     throw new RetryLater(error.message);
   }
+  // Sent: from here an error propagates and leaves the row `sending`, never `failed`.
+  await crier.ledger.markSent(delivery.id, result.messageId);
+  crier.log.info({ delivery: delivery.id, run: run.id, to: delivery.email, messageId: result.messageId }, 'sent');
+  await crier.ledger.completeRunIfSettled(run.id);
+  return 'sent';
 }

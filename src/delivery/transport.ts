@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { Readable } from 'node:stream';
 import nodemailer from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer/index.js';
 
@@ -22,6 +23,8 @@ export class SendError extends Error {
     message: string,
     readonly permanent: boolean,
     readonly responseCode?: number,
+    /** The message may have been accepted (the connection was lost after DATA): not to be resent. */
+    readonly uncertain = false,
   ) {
     super(message);
   }
@@ -82,23 +85,36 @@ function smtpTransport(opts: TransportOptions): Transport {
     // A local test server or relay without a certificate for its name still gets STARTTLS when offered.
     tls: { rejectUnauthorized: url.searchParams.get('tlsRejectUnauthorized') !== 'false' },
   });
+  // The message is built first, then sent as a stream Crier watches: once the server has read
+  // the whole body, a lost connection means it may have the message (not to be sent again);
+  // before that, nothing was delivered and a retry is safe.
+  const builder = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
   return {
     kind: 'smtp',
     async send(message) {
       const { fileStem: _stem, ...mail } = message;
+      const built = await builder.sendMail(mail);
+      let bodyRead = false;
+      const raw = Readable.from(
+        (async function* () {
+          yield built.message as Buffer;
+          bodyRead = true;
+        })(),
+      );
       let info;
       try {
-        info = await transporter.sendMail(mail);
+        info = await transporter.sendMail({ envelope: built.envelope, raw });
       } catch (e) {
         const err = e as Error & { responseCode?: number; code?: string };
         const code = err.responseCode;
+        if (code === undefined && bodyRead) throw new SendError(`no answer after the message was sent (${err.code ?? err.message})`, false, undefined, true);
         // 5xx is final except 503 (bad sequence, a server-side state problem worth a retry).
         const permanent = code !== undefined && code >= 500 && code !== 503;
         throw new SendError(`${code ? `SMTP ${code}: ` : ''}${err.message}`, permanent, code);
       }
       const rejected = (info.rejected ?? []).map(String);
       if (rejected.length) throw new SendError(`the SMTP server rejected ${rejected.join(', ')}`, true);
-      return { messageId: info.messageId };
+      return { messageId: built.messageId };
     },
     async close() {
       transporter.close();

@@ -171,6 +171,25 @@ export class Ledger {
     return (await this.pool.query(Q.PENDING_DELIVERIES)).rows.map((r) => r.id);
   }
 
+  /** A delivery's run and status, read without claiming it. */
+  async deliveryRunId(id: number): Promise<{ runId: number; status: DeliveryStatus } | undefined> {
+    const row = (await this.pool.query(Q.DELIVERY_RUN, [id])).rows[0];
+    return row ? { runId: row.run_id, status: row.status } : undefined;
+  }
+
+  /** How many deliveries of a run are still being worked (not settled, not awaiting a person). */
+  async inFlight(runId: number): Promise<number> {
+    return (await this.pool.query(Q.IN_FLIGHT, [runId])).rows[0].n;
+  }
+
+  async markUncertain(id: number, error: string): Promise<void> {
+    await this.pool.query(Q.MARK_UNCERTAIN, [id, error]);
+  }
+
+  async completeSettledRuns(): Promise<number> {
+    return (await this.pool.query(Q.COMPLETE_SETTLED_RUNS)).rowCount ?? 0;
+  }
+
   async claimDelivery(id: number): Promise<DeliveryRow | undefined> {
     return (await this.pool.query(Q.CLAIM_DELIVERY, [id])).rows[0];
   }

@@ -44,7 +44,28 @@ export const INSERT_DELIVERIES = `
 
 export const DELIVERIES_OF_RUN = `SELECT * FROM deliveries WHERE run_id = $1 ORDER BY id`;
 
-export const PENDING_DELIVERIES = `SELECT id FROM deliveries WHERE status = 'pending' ORDER BY id`;
+export const DELIVERY_RUN = `SELECT run_id, status FROM deliveries WHERE id = $1`;
+
+/** Deliveries of a run still being worked: pending, or sending with no known trouble. */
+export const IN_FLIGHT = `
+  SELECT count(*)::int AS n FROM deliveries
+   WHERE run_id = $1 AND (status = 'pending' OR (status = 'sending' AND last_error IS NULL))`;
+
+/** The send's outcome is unknown: stays `sending` (never resent), with why. */
+export const MARK_UNCERTAIN = `
+  UPDATE deliveries SET last_error = $2, updated_at = now() WHERE id = $1 AND status = 'sending'`;
+
+/** Completes every fanned-out run none of whose deliveries is open (the tick's sweep). */
+export const COMPLETE_SETTLED_RUNS = `
+  UPDATE runs r SET status = 'done', updated_at = now()
+   WHERE r.status = 'fanned-out'
+     AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.run_id = r.id AND d.status IN ('pending', 'sending'))`;
+
+/** Deliveries to (re)queue: pending ones of runs whose fan-out finished. */
+export const PENDING_DELIVERIES = `
+  SELECT d.id FROM deliveries d JOIN runs r ON r.id = d.run_id
+   WHERE d.status = 'pending' AND r.status = 'fanned-out'
+   ORDER BY d.id`;
 
 /** Claims a delivery for sending; no row back means another worker has it or it is settled. */
 export const CLAIM_DELIVERY = `
@@ -95,7 +116,8 @@ export const DELIVERY_TOTALS = `SELECT status, count(*)::int AS n FROM deliverie
 export const PROBLEM_DELIVERIES = `
   SELECT d.id, d.run_id, r.schedule_id, r.occurrence, d.email, d.status, d.attempts, d.last_error, d.updated_at
     FROM deliveries d JOIN runs r ON r.id = d.run_id
-   WHERE d.status = 'failed' OR (d.status = 'sending' AND d.claimed_at < now() - interval '10 minutes')
+   WHERE d.status = 'failed'
+      OR (d.status = 'sending' AND (d.last_error IS NOT NULL OR d.claimed_at < now() - interval '10 minutes'))
    ORDER BY d.updated_at DESC LIMIT 50`;
 
 /** Skipped deliveries of recent runs, with why: what `crier status` shows under "skipped". */

@@ -82,13 +82,16 @@ export class CrierQueues {
       ids.map((deliveryId) => ({
         name: 'delivery',
         data: { deliveryId },
-        opts: { jobId: `delivery-${deliveryId}`, attempts: retry.attempts, backoff, removeOnComplete: true, removeOnFail: { age: 7 * 86400 } },
+        // A failed job is removed: the ledger keeps the error, and the tick may queue the delivery
+        // again (a kept failed job would block its id for as long as it is kept).
+        opts: { jobId: `delivery-${deliveryId}`, attempts: retry.attempts, backoff, removeOnComplete: true, removeOnFail: true },
       })),
     );
   }
 
-  /** Puts every due run and pending delivery of the ledger (back) on the queues. */
+  /** Puts every due run and pending delivery of the ledger (back) on the queues, and closes settled runs. */
   async enqueueOpenWork(): Promise<void> {
+    await this.crier.ledger.completeSettledRuns();
     for (const id of await this.crier.ledger.dueRunIds()) await this.enqueueRun(id);
     await this.enqueueDeliveries(await this.crier.ledger.pendingDeliveryIds());
   }
@@ -154,7 +157,10 @@ export function startWorkers(crier: Crier, queues: CrierQueues, opts: { tick?: b
       workerOpts(crier.config.crier.concurrency),
     ),
   );
-  for (const w of workers) w.on('error', (err) => crier.log.error({ err: err.message, queue: w.name }, 'worker error'));
+  for (const w of workers) {
+    w.on('error', (err) => crier.log.error({ err: err.message, queue: w.name }, 'worker error'));
+    w.on('failed', (job, err) => crier.log.warn({ queue: w.name, job: job?.id, attempt: job?.attemptsMade, err: err.message }, 'job failed'));
+  }
   return {
     async close() {
       await Promise.race([

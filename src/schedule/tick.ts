@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import type { Crier } from '../crier.ts';
+import type { Crier, Schedule } from '../crier.ts';
 import type { RunRow } from '../ledger/ledger.ts';
 
 /** An occurrence this close to the tick counts as on time; older ones are catch-up. */
@@ -13,36 +13,49 @@ export interface TickResult {
 /**
  * Records every occurrence that has come due since each schedule was last checked: as a `due`
  * run while it is within the schedule's catchUp, as `missed` beyond it. Idempotent: the
- * (schedule, occurrence) key makes concurrent ticks create each run once. A schedule is watched
+ * (schedule, run key) makes concurrent ticks create each run once. A schedule is watched
  * from its first tick minus catchUp, so adding one does not resurrect its history.
  */
 export async function tick(crier: Crier, now: Date = crier.now()): Promise<TickResult> {
   const created: RunRow[] = [];
   for (const s of await crier.schedules()) {
     if (!s.enabled) continue;
-    const state = await crier.ledger.scheduleState(s.id, new Date(now.getTime() - s.catchUpMs));
-    const due = crier.plannedRuns(s, DateTime.fromJSDate(state.checked_until), DateTime.fromJSDate(now));
-    for (const planned of due) {
-      const lateBy = now.getTime() - planned.at.toMillis();
-      const run = await crier.ledger.insertRun({
-        scheduleId: s.id,
-        key: planned.key,
-        occurrence: planned.occurrence.toJSDate(),
-        job: s.job,
-        timezone: s.timezone,
-        origin: lateBy <= ON_TIME_MS ? 'schedule' : 'catch-up',
-        // An "as soon as seen" send (a moved meeting's invitation) is never too late before its deadline.
-        status: lateBy <= s.catchUpMs || planned.asapUntil ? 'due' : 'missed',
-        variant: planned.variant,
-        meta: planned.meta,
-      });
-      if (run.created) {
-        created.push(run);
-        const level = run.status === 'missed' ? 'warn' : 'info';
-        crier.log[level]({ schedule: s.id, at: planned.at.toISO(), variant: planned.variant, run: run.id, status: run.status }, run.status === 'missed' ? 'occurrence missed: later than catchUp allows' : 'occurrence due');
-      }
+    try {
+      created.push(...(await tickSchedule(crier, s, now)));
+    } catch (e) {
+      // One schedule's trouble (a database hiccup) must not keep the others from being checked.
+      crier.log.error({ schedule: s.id, err: (e as Error).message }, 'schedule could not be checked; retried next tick');
     }
-    await crier.ledger.advanceSchedule(s.id, now);
   }
   return { created };
+}
+
+/** One schedule's part of a tick: its runs come due since it was last checked. */
+async function tickSchedule(crier: Crier, s: Schedule, now: Date): Promise<RunRow[]> {
+  const created: RunRow[] = [];
+  const state = await crier.ledger.scheduleState(s.id, new Date(now.getTime() - s.catchUpMs));
+  const due = crier.plannedRuns(s, DateTime.fromJSDate(state.checked_until), DateTime.fromJSDate(now));
+  for (const planned of due) {
+    const lateBy = now.getTime() - planned.at.toMillis();
+    const run = await crier.ledger.insertRun({
+      scheduleId: s.id,
+      key: planned.key,
+      occurrence: planned.occurrence.toJSDate(),
+      job: s.job,
+      timezone: s.timezone,
+      origin: lateBy <= ON_TIME_MS ? 'schedule' : 'catch-up',
+      // An "as soon as seen" send (a moved meeting's invitation) is never too late before its deadline.
+      status: lateBy <= s.catchUpMs || planned.asapUntil ? 'due' : 'missed',
+      variant: planned.variant,
+      meta: planned.meta,
+    });
+    if (run.created) {
+      created.push(run);
+      const level = run.status === 'missed' ? 'warn' : 'info';
+      crier.log[level]({ schedule: s.id, at: planned.at.toISO(), variant: planned.variant, run: run.id, status: run.status }, run.status === 'missed' ? 'occurrence missed: later than catchUp allows' : 'occurrence due');
+    }
+  }
+  // Only once every run is recorded: a failure above leaves the window to be checked again.
+  await crier.ledger.advanceSchedule(s.id, now);
+  return created;
 }
