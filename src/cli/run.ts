@@ -42,9 +42,8 @@ export async function run(scheduleId: string, opts: RunOptions): Promise<number>
     });
     // Running an occurrence recorded as missed, or one that could not be prepared (platform
     // down, an audience naming a folder that is gone), means: try it now. Sent deliveries stay sent.
-    if ((created.status === 'missed' || created.status === 'failed') && (await crier.ledger.setRunStatus(created.id, 'due', ['missed', 'failed']))) {
-      crier.log.info({ run: created.id, was: created.status }, 'run retried on request');
-    }
+    const revived = (created.status === 'missed' || created.status === 'failed') && (await crier.ledger.setRunStatus(created.id, 'due', ['missed', 'failed']));
+    if (revived) crier.log.info({ run: created.id, was: created.status }, 'run retried on request');
     await queues.enqueueRun(created.id);
     let current = created;
     if (opts.wait) {
@@ -77,7 +76,8 @@ export async function run(scheduleId: string, opts: RunOptions): Promise<number>
     };
     if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else {
-      process.stdout.write(`run ${result.run.id} of ${schedule.id} at ${result.run.occurrence}: ${result.run.status}${created.created ? '' : ' (already recorded; nothing new is sent)'}\n`);
+      const note = created.created ? '' : revived ? ` (was ${created.status}; tried again)` : ' (already recorded; nothing new is sent)';
+      process.stdout.write(`run ${result.run.id} of ${schedule.id} at ${result.run.occurrence}: ${result.run.status}${note}\n`);
       process.stdout.write(`deliveries: ${counts.sent} sent, ${counts.skipped} skipped, ${counts.failed} failed, ${counts.pending + counts.sending} open\n`);
       if (current.error) process.stdout.write(`error: ${current.error}\n`);
       if (counts.sending) process.stdout.write(`${counts.sending} delivery(ies) may or may not have reached the SMTP server and are not resent; see \`crier status\`\n`);
