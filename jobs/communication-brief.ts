@@ -35,7 +35,7 @@ const communicationBrief: JobKind<CommunicationData> = {
   async collect({ platform, period }) {
     const next = period.end.startOf('month').plus({ months: 1 });
     const coming = Interval.fromDateTimes(next, next.plus({ months: 1 })) as Interval<true>;
-    const [activity, { projects }, discussed, allPhases, events] = await Promise.all([activityIn(platform, period), catalog(platform), mostDiscussed(platform, period, 10), phases(platform), eventsBetween(platform, coming)]);
+    const [activity, { projects }, discussed, allPhases, events] = await Promise.all([activityIn(platform, period), catalog(platform), mostDiscussed(platform, period), phases(platform), eventsBetween(platform, coming)]);
     const visible = projects.filter((p) => p.status === 'published');
     const open = new Set(visible.map((p) => p.id));
     const { starting, ending } = phasesStartingOrEnding(allPhases.filter((p) => open.has(p.projectId)), coming.start.toISODate()!, coming.end.toISODate()!);

@@ -39,7 +39,8 @@ const councilUpdate: JobKind<CouncilData> = {
   async collect({ platform, period, timezone, launch, occurrence }) {
     const sinceLaunch = launch !== undefined && occurrence.setZone(timezone).startOf('quarter') <= launch;
     // Before launch there is nothing to compare with, so a period that starts at launch has no "previous".
-    const previousPeriod = launch && period.start <= launch ? null : (Interval.fromDateTimes(period.start.minus({ quarters: 1 }), period.start) as Interval<true>);
+    const quarterBefore = period.start.minus({ quarters: 1 });
+    const previousPeriod = launch && period.start <= launch ? null : (Interval.fromDateTimes(launch && quarterBefore < launch ? launch : quarterBefore, period.start) as Interval<true>);
     const yearStart = period.end.minus({ months: 12 }).startOf('month');
     const trend = Interval.fromDateTimes(launch && launch > yearStart ? launch : yearStart, period.end) as Interval<true>;
     const [current, before, { projects }, months] = await Promise.all([

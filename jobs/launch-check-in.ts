@@ -1,3 +1,4 @@
+import Handlebars from 'handlebars';
 import { Interval } from 'luxon';
 import { z } from 'zod';
 import type { JobKind } from '../src/job-kind.ts';
@@ -87,7 +88,7 @@ const launchCheckIn: JobKind<LaunchCheckInData> = {
       statRows: statRows(ctx, data.totals, data.previous, ['newUsers', 'participants', 'inputs', 'comments', 'votes', 'surveyResponses']),
       checklist: list(ctx, t('launch-check-in.checklistHeading'), checklist.map((c) => ({ title: `${mark(c.ok)} ${c.title}`, url: '', meta: '' })), { limit: 10 }),
       unmoderated: list(ctx, t('launch-check-in.unmoderatedHeading'), data.unmoderated.map((p) => ({ title: title(ctx, p.title), url: projectUrl(ctx, p), meta: p.folderTitle ? title(ctx, p.folderTitle, 40) : '' })), { limit: 8 }),
-      it: it ? { heading: t('launch-check-in.it.heading'), intro: t('launch-check-in.it.intro'), url: ctx.platformUrl, snippet: `<iframe src="${ctx.platformUrl}/widgets/projects" title="${ctx.platformName}" width="100%" height="480" style="border:0"></iframe>` } : null,
+      it: it ? { heading: t('launch-check-in.it.heading'), intro: t('launch-check-in.it.intro'), url: ctx.platformUrl, snippet: `<iframe src="${ctx.platformUrl}/widgets/projects" title="${Handlebars.escapeExpression(ctx.platformName)}" width="100%" height="480" style="border:0"></iframe>` } : null,
       cta: { label: t('common.openPlatform'), url: ctx.platformUrl },
     };
   },

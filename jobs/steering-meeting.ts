@@ -42,7 +42,7 @@ const localKey = (dt: DateTime, zone: string) => dt.setZone(zone).toFormat('yyyy
  * (from `dates` or a `cron` rule) gets an invitation `invite` before it with a calendar
  * invitation (.ics), and an agenda `agenda` before it. A meeting listed under `moved` keeps its
  * calendar entry (same UID, higher SEQUENCE) and gets a new invitation at once; one listed
- * under `cancelled` gets a METHOD:CANCEL, if its invitation had gone out.
+ * under `cancelled` gets a METHOD:CANCEL, if an invitation for it was sent.
  */
 const steeringMeeting: JobKind<SteeringData> = {
   name: 'steering-meeting',
@@ -62,7 +62,7 @@ const steeringMeeting: JobKind<SteeringData> = {
     cancelled: z.array(localDateTime).default([]),
   },
 
-  plan(occurrences, { scheduleId, timezone, options, now }) {
+  plan(occurrences, { scheduleId, timezone, options }) {
     const invite = Duration.fromISO(String(options.invite));
     const agenda = Duration.fromISO(String(options.agenda));
     const duration = Duration.fromISO(String(options.duration));
@@ -81,20 +81,25 @@ const steeringMeeting: JobKind<SteeringData> = {
         location: (options.location as string | undefined) ?? null,
       };
       const meta = { ...meeting } as unknown as Record<string, unknown>;
+      // The first moment an invitation about this meeting could have gone out: a meeting moved
+      // (later or earlier) after that is announced at once, and is cancelled only if it was announced.
+      const announced = DateTime.min(original, start).minus(invite);
+      const lastKnown = DateTime.max(original, start);
       if (cancelled.has(key)) {
-        // Only a meeting whose invitation has gone out needs cancelling.
-        if (start.minus(invite) <= now) out.push({ key: `cancellation:${meeting.uid}`, at: start.minus(invite), asapUntil: start, variant: 'cancellation', meta: { ...meta, sequence: moves.length + 1 }, occurrence: start });
+        out.push({ key: `cancellation:${meeting.uid}`, at: announced, asapUntil: lastKnown, variant: 'cancellation', meta: { ...meta, sequence: moves.length + 1 }, occurrence: start, requires: `invitation:${meeting.uid}:` });
         continue;
       }
-      out.push({ key: `invitation:${meeting.uid}:${meeting.sequence}`, at: start.minus(invite), asapUntil: start, variant: 'invitation', meta, occurrence: start });
+      out.push({ key: `invitation:${meeting.uid}:${meeting.sequence}`, at: meeting.sequence > 0 ? announced : start.minus(invite), asapUntil: start, variant: 'invitation', meta, occurrence: start });
       out.push({ key: `agenda:${meeting.uid}:${start.toUTC().toISO()}`, at: start.minus(agenda), asapUntil: start, variant: 'agenda', meta, occurrence: start });
     }
     return out;
   },
 
+  // From where the previous agenda stopped (its send time) to this agenda's send time.
   period({ occurrence, previous, launch, options }) {
-    const until = occurrence.minus(Duration.fromISO(String(options.agenda ?? 'P2D')));
-    const since = previous ?? (launch && launch < until ? launch : until.minus({ months: 3 }));
+    const lead = Duration.fromISO(String(options.agenda ?? 'P2D'));
+    const until = occurrence.minus(lead);
+    const since = previous?.minus(lead) ?? (launch && launch < until ? launch : until.minus({ months: 3 }));
     return Interval.fromDateTimes(since < until ? since : until.minus({ months: 3 }), until) as Interval<true>;
   },
 

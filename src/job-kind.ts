@@ -69,6 +69,11 @@ export interface PlannedRun {
    * clock is before this (a moved meeting's new invitation, before the meeting).
    */
   asapUntil?: DateTime;
+  /**
+   * Only when this schedule already sent a run whose key starts with this (a cancellation
+   * needs a sent invitation); checked at each tick until `asapUntil`.
+   */
+  requires?: string;
 }
 
 export interface PeriodContext {

@@ -71,3 +71,12 @@ describe('platform text (multiloc)', () => {
     expect(resolveMultiloc({}, 'de-DE', platform)).toBe('');
   });
 });
+
+describe('formatting', () => {
+  it('reads a date without an offset as a local date of the schedule’s zone, west of UTC too', async () => {
+    const { Formatter } = await import('../src/render/format.ts');
+    expect(Formatter.for('en', 'America/Santiago').date('2027-02-22')).toBe('February 22, 2027');
+    expect(Formatter.for('nl-BE', 'America/Santiago').monthShort('2026-10-01')).toBe('okt 2026');
+    expect(Formatter.for('fr-BE', 'Europe/Brussels').date('2026-10-01T00:00:00.000+02:00')).toBe('1 octobre 2026');
+  });
+});

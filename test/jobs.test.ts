@@ -324,6 +324,10 @@ describe('steering-meeting: a moved meeting updates the calendar entry, a cancel
     // Then cancelled (by its original time); the March meeting, never announced, is cancelled without a word.
     await tickAndWork(file({ moved: { '2026-12-08 14:00': '2026-12-09 10:00' }, cancelled: ['2026-12-08 14:00', '2027-03-09 14:00'] }), new Date('2026-11-25T14:00:00Z'));
 
+    // February: the cancelled March meeting's invitation time passes; it was never announced, so no cancellation.
+    const later = await tickAndWork(file({ moved: { '2026-12-08 14:00': '2026-12-09 10:00' }, cancelled: ['2026-12-08 14:00', '2027-03-09 14:00'] }), new Date('2027-02-25T12:00:00Z'));
+    expect(later.created).toEqual([]);
+
     const sent = ics();
     expect(sent).toEqual([
       { subject: 'Invitation: participation steering committee, 8 December 2026 at 14:00', method: 'REQUEST', uid: 'steering-moves-20261208T1300Z@example.org', sequence: 0, start: '20261208T130000Z', status: 'CONFIRMED' },
@@ -331,6 +335,28 @@ describe('steering-meeting: a moved meeting updates the calendar entry, a cancel
       { subject: 'Cancelled: participation steering committee of 9 December 2026 at 10:00', method: 'CANCEL', uid: 'steering-moves-20261208T1300Z@example.org', sequence: 2, start: '20261209T090000Z', status: 'CANCELLED' },
     ]);
     await dropRedisPrefix(movesName);
+  });
+});
+
+describe('steering-meeting plans', () => {
+  it('announces a meeting moved later at once, and times the agenda from where the previous one stopped', async () => {
+    const { loadJobKinds } = await import('../src/job-registry.ts');
+    const { DateTime } = await import('luxon');
+    const job = (await loadJobKinds()).get('steering-meeting')!;
+    const zone = 'Europe/Brussels';
+    const options = { invite: 'P14D', agenda: 'P2D', duration: 'PT2H', moved: { '2027-03-10 14:00': '2027-03-31 14:00' }, cancelled: [] };
+    const original = DateTime.fromISO('2027-03-10T14:00', { zone });
+    const runs = job.plan!([original], { scheduleId: 'sc', timezone: zone, options, now: DateTime.fromISO('2027-03-01T12:00', { zone }) });
+    const invitation = runs.find((r) => r.variant === 'invitation')!;
+    // Due from the original announcement (24 Feb), so "as soon as seen" sends it on 1 March, not on 17 March.
+    expect(invitation.at.toISO()).toBe('2027-02-24T14:00:00.000+01:00');
+    expect(invitation.meta).toMatchObject({ sequence: 1, start: '2027-03-31T14:00:00.000+02:00' });
+    expect(runs.find((r) => r.variant === 'agenda')!.at.toISO()).toBe('2027-03-29T14:00:00.000+02:00');
+    const cancelled = job.plan!([original], { scheduleId: 'sc', timezone: zone, options: { ...options, cancelled: ['2027-03-10 14:00'] }, now: DateTime.fromISO('2027-03-01T12:00', { zone }) });
+    expect(cancelled).toEqual([expect.objectContaining({ variant: 'cancellation', requires: 'invitation:sc-20270310T1300Z:', asapUntil: DateTime.fromISO('2027-03-31T14:00', { zone }) })]);
+    // The agenda of 9 March reports from the previous agenda's send (6 December, two days before 8 December).
+    const period = job.period({ occurrence: DateTime.fromISO('2027-03-09T14:00', { zone }), previous: DateTime.fromISO('2026-12-08T14:00', { zone }), timezone: zone, options, variant: 'agenda', meta: {} });
+    expect([period.start.toISO(), period.end.toISO()]).toEqual(['2026-12-06T14:00:00.000+01:00', '2027-03-07T14:00:00.000+01:00']);
   });
 });
 

@@ -130,6 +130,10 @@ export class Ledger {
     return this.runByKey(scheduleId, occurrenceKey(occurrence));
   }
 
+  async hasSentRun(scheduleId: string, keyPrefix: string): Promise<boolean> {
+    return (await this.pool.query(Q.SENT_RUN_WITH_KEY_PREFIX, [scheduleId, keyPrefix])).rows[0].sent;
+  }
+
   async dueRunIds(): Promise<number[]> {
     return (await this.pool.query(Q.DUE_RUNS)).rows.map((r) => r.id);
   }

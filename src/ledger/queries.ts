@@ -126,3 +126,10 @@ export const SKIPPED_DELIVERIES = `
     FROM deliveries d JOIN runs r ON r.id = d.run_id
    WHERE d.status = 'skipped' AND d.run_id = ANY($1::bigint[])
    ORDER BY d.run_id DESC, d.email`;
+
+/** Has schedule $1 sent (fanned out) a run whose key starts with $2? */
+export const SENT_RUN_WITH_KEY_PREFIX = `
+  SELECT EXISTS (
+    SELECT 1 FROM runs
+     WHERE schedule_id = $1 AND starts_with(run_key, $2) AND status IN ('fanned-out', 'done')
+  ) AS sent`;

@@ -60,8 +60,9 @@ export async function eventsBetween(platform: Platform, period: Interval<true>):
   return rows.map((r) => ({ id: r.id, projectId: r.project_id, title: r.title_multiloc, location: r.location_multiloc, address: r.address_1, onlineLink: r.online_link, start: iso(r.start_at)!, end: iso(r.end_at) }));
 }
 
-export async function mostDiscussed(platform: Platform, period: Interval<true>, limit = 200): Promise<InputFact[]> {
-  const rows = await platform.query<{ id: string; project_id: string; slug: string | null; title_multiloc: Multiloc; comments: number }>(MOST_DISCUSSED, [platformTimestamp(period.start), platformTimestamp(period.end), limit]);
+/** The most discussed inputs of the period, at most `perProject` per project. */
+export async function mostDiscussed(platform: Platform, period: Interval<true>, perProject = 5): Promise<InputFact[]> {
+  const rows = await platform.query<{ id: string; project_id: string; slug: string | null; title_multiloc: Multiloc; comments: number }>(MOST_DISCUSSED, [platformTimestamp(period.start), platformTimestamp(period.end), perProject]);
   return rows.map((r) => ({ id: r.id, projectId: r.project_id, slug: r.slug, title: r.title_multiloc, comments: r.comments }));
 }
 

@@ -121,17 +121,25 @@ export const EVENTS_BETWEEN = `
    WHERE e.start_at >= $1::timestamp AND e.start_at < $2::timestamp
    ORDER BY e.start_at, e.id`;
 
-/** The inputs with most published comments created in [$1, $2), at most $3. */
+/**
+ * The inputs with most published comments created in [$1, $2): per project the $3 most
+ * discussed (so every department's e-mail has its own), most discussed first overall.
+ */
 export const MOST_DISCUSSED = `
-  SELECT i.id, i.project_id, i.slug, i.title_multiloc, count(c.id)::int AS comments
-    FROM comments c
-    JOIN ideas i ON i.id = c.idea_id
-   WHERE c.publication_status = 'published'
-     AND c.created_at >= $1::timestamp AND c.created_at < $2::timestamp
-     AND i.publication_status = 'published'
-   GROUP BY i.id
-   ORDER BY comments DESC, i.published_at, i.id
-   LIMIT $3`;
+  WITH discussed AS (
+    SELECT i.id, i.project_id, i.slug, i.title_multiloc, i.published_at, count(c.id)::int AS comments
+      FROM comments c
+      JOIN ideas i ON i.id = c.idea_id
+     WHERE c.publication_status = 'published'
+       AND c.created_at >= $1::timestamp AND c.created_at < $2::timestamp
+       AND i.publication_status = 'published'
+     GROUP BY i.id
+  ), ranked AS (
+    SELECT *, row_number() OVER (PARTITION BY project_id ORDER BY comments DESC, published_at, id) AS nth FROM discussed
+  )
+  SELECT id, project_id, slug, title_multiloc, comments FROM ranked
+   WHERE nth <= $3
+   ORDER BY comments DESC, published_at, id`;
 
 /**
  * Published inputs (not survey responses) published before $1 without any official feedback:

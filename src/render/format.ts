@@ -75,6 +75,7 @@ export class Formatter {
   }
 
   private inZone(at: DateTime | string): DateTime {
-    return (typeof at === 'string' ? DateTime.fromISO(at) : at).setZone(this.timezone);
+    // A date without an offset ("2027-02-22") is a local date of the schedule's zone.
+    return (typeof at === 'string' ? DateTime.fromISO(at, { zone: this.timezone }) : at).setZone(this.timezone);
   }
 }

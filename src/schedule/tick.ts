@@ -36,6 +36,7 @@ async function tickSchedule(crier: Crier, s: Schedule, now: Date): Promise<RunRo
   const state = await crier.ledger.scheduleState(s.id, new Date(now.getTime() - s.catchUpMs));
   const due = crier.plannedRuns(s, DateTime.fromJSDate(state.checked_until), DateTime.fromJSDate(now));
   for (const planned of due) {
+    if (planned.requires && !(await crier.ledger.hasSentRun(s.id, planned.requires))) continue;
     const lateBy = now.getTime() - planned.at.toMillis();
     const run = await crier.ledger.insertRun({
       scheduleId: s.id,
