@@ -54,8 +54,13 @@ export async function run(scheduleId: string, opts: RunOptions): Promise<number>
       for (;;) {
         current = { ...(await crier.ledger.run(created.id))!, created: created.created };
         if (current.status === 'done' || current.status === 'failed' || current.status === 'missed') break;
-        // Fanned out and nothing left to work: what is still `sending` waits for a person.
-        if (current.status === 'fanned-out' && (await crier.ledger.inFlight(created.id)) === 0) break;
+        // Fanned out and nothing left to work: settle it here (the worker that sent the last one
+        // may not have yet); what is still `sending` then waits for a person.
+        if (current.status === 'fanned-out' && (await crier.ledger.inFlight(created.id)) === 0) {
+          await crier.ledger.completeRunIfSettled(created.id);
+          current = { ...(await crier.ledger.run(created.id))!, created: created.created };
+          break;
+        }
         if (Date.now() > deadline) throw new CommandError(`run ${created.id} is still ${current.status} after ${opts.timeout ?? 300} s; see \`crier status\``);
         await new Promise((r) => setTimeout(r, 100));
       }

@@ -67,9 +67,12 @@ export const PENDING_DELIVERIES = `
    WHERE d.status = 'pending' AND r.status = 'fanned-out'
    ORDER BY d.id`;
 
-/** Claims a delivery for sending; no row back means another worker has it or it is settled. */
+/**
+ * Claims a delivery for sending; no row back means another worker has it or it is settled.
+ * The previous attempt's error is cleared: on a `sending` row an error means "outcome unknown".
+ */
 export const CLAIM_DELIVERY = `
-  UPDATE deliveries SET status = 'sending', attempts = attempts + 1, claimed_at = now(), updated_at = now()
+  UPDATE deliveries SET status = 'sending', attempts = attempts + 1, claimed_at = now(), last_error = NULL, updated_at = now()
    WHERE id = $1 AND status = 'pending'
   RETURNING *`;
 
