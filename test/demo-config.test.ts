@@ -38,11 +38,12 @@ describe('config/crier.yaml', () => {
     const schedules: { id: string; job: string }[] = JSON.parse(check.stdout).schedules;
     expect(new Set(schedules.map((s) => s.job))).toEqual(new Set(['council-update', 'launch-check-in', 'steering-meeting', 'project-call', 'department-digest', 'moderator-digest', 'communication-brief']));
 
-    // The first command creates the demo tenant (platform.demo: true); the rest run side by side.
+    // The first command creates the demo tenant (platform.demo: true); then every other schedule.
     const at: Record<string, string[]> = { 'launch-check-ins': ['--at', '2025-09-04T10:00'], 'council-quarterly': ['--at', '2025-08-04T09:00'] };
     const first = await crier(['run', 'council-quarterly', ...at['council-quarterly'], '--wait', '--json', '--config', file], {}, dir);
     expect(first.stderr).toBe('');
-    const results = await Promise.all(schedules.filter((s) => s.id !== 'council-quarterly').map((s) => crier(['run', s.id, ...(at[s.id] ?? []), '--wait', '--json', '--config', file], {}, dir)));
+    const results = [];
+    for (const s of schedules.filter((x) => x.id !== 'council-quarterly')) results.push(await crier(['run', s.id, ...(at[s.id] ?? []), '--wait', '--timeout', '60', '--json', '--config', file], {}, dir));
     for (const r of [first, ...results]) {
       expect(r.stderr).toBe('');
       expect(r.code).toBe(0);
@@ -53,5 +54,5 @@ describe('config/crier.yaml', () => {
     }
     const emls = readdirSync(path.join(dir, 'outbox')).filter((f) => f.endsWith('.eml'));
     for (const s of schedules) expect(emls.some((f) => f.includes(`-${s.id}-`)), s.id).toBe(true);
-  }, 120_000);
+  }, 300_000);
 });

@@ -1,5 +1,5 @@
 import { DateTime } from 'luxon';
-import { CrierQueues, startWorkers } from '../queue/queues.ts';
+import { CrierQueues, startWorkers, type Workers } from '../queue/queues.ts';
 import { CommandError, openCrier, parseInstant, type GlobalOptions } from './context.ts';
 import { ensureDemoTenant } from './demo.ts';
 
@@ -22,7 +22,7 @@ export interface RunOptions extends GlobalOptions {
 export async function run(scheduleId: string, opts: RunOptions): Promise<number> {
   const crier = await openCrier(opts);
   const queues = new CrierQueues(crier);
-  let workers: { close(): Promise<void> } | undefined;
+  let workers: Workers | undefined;
   try {
     await queues.ready();
     await crier.ledger.migrate();
@@ -90,7 +90,9 @@ export async function run(scheduleId: string, opts: RunOptions): Promise<number>
     // Failed to prepare, or a delivery whose outcome is unknown: a person should look.
     return current.status === 'failed' || counts.sending > 0 ? 1 : 0;
   } finally {
-    await workers?.close();
+    // This process may hold another run's delivery (the queues are shared): let it finish rather
+    // than cut it off mid-send, which would leave it `sending` for a person to check.
+    await workers?.close(120_000);
     await queues.close();
     await crier.close();
   }

@@ -103,7 +103,11 @@ export class CrierQueues {
 }
 
 export interface Workers {
-  close(): Promise<void>;
+  /**
+   * Stops taking jobs and waits for the active ones, at most `timeoutMs` (default 10 s, for
+   * SIGTERM); a job cut off then is left to BullMQ's stalled-job check and the ledger's claim.
+   */
+  close(timeoutMs?: number): Promise<void>;
 }
 
 /** Starts the tick, run and delivery workers of one process. */
@@ -162,10 +166,10 @@ export function startWorkers(crier: Crier, queues: CrierQueues, opts: { tick?: b
     w.on('failed', (job, err) => crier.log.warn({ queue: w.name, job: job?.id, attempt: job?.attemptsMade, err: err.message }, 'job failed'));
   }
   return {
-    async close() {
+    async close(timeoutMs = CLOSE_TIMEOUT_MS) {
       await Promise.race([
         Promise.allSettled(workers.map((w) => w.close())),
-        new Promise((resolve) => setTimeout(resolve, CLOSE_TIMEOUT_MS).unref()),
+        new Promise((resolve) => setTimeout(resolve, timeoutMs).unref()),
       ]);
       for (const c of connections) c.disconnect();
     },
