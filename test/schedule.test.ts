@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { DateTime } from 'luxon';
 import { CronError, parseCron } from '../src/schedule/cron.ts';
-import { nextOccurrences, occurrencesBetween, type Triggers } from '../src/schedule/occurrences.ts';
+import { nextOccurrences, occurrencesBetween, previousOccurrence, type Triggers } from '../src/schedule/occurrences.ts';
 import { wallTimeToInstant } from '../src/schedule/wallclock.ts';
 
 const triggers = (timezone: string, t: Partial<Triggers>): Triggers => ({ timezone, crons: [], dates: [], afterLaunch: [], time: '09:00', ...t });
@@ -135,5 +135,15 @@ describe('dates and afterLaunch', () => {
     const t = triggers('Europe/Brussels', { dates: ['2027-03-09 14:00'] });
     expect(nextOccurrences(t, DateTime.fromISO('2027-03-09T14:00', { zone: 'Europe/Brussels' }), 3)).toEqual([]);
     expect(nextOccurrences(t, DateTime.fromISO('2027-03-09T13:59', { zone: 'Europe/Brussels' }), 3)).toHaveLength(1);
+  });
+});
+
+describe('the previous occurrence', () => {
+  it('is the latest at or before the instant, near or far', () => {
+    const at = DateTime.fromISO('2026-11-23T10:07', { zone: 'Europe/Brussels' });
+    expect(previousOccurrence(triggers('Europe/Brussels', { crons: [parseCron('*/15 * * * *')] }), at)?.toISO()).toBe('2026-11-23T10:00:00.000+01:00');
+    expect(previousOccurrence(triggers('Europe/Brussels', { crons: [parseCron('0 9 * 1,4,7,10 1#1')] }), at)?.toISO()).toBe('2026-10-05T09:00:00.000+02:00');
+    expect(previousOccurrence(triggers('Europe/Brussels', { dates: ['2024-02-29 12:00'] }), at)?.toISO()).toBe('2024-02-29T12:00:00.000+01:00');
+    expect(previousOccurrence(triggers('Europe/Brussels', { dates: ['2027-01-01 12:00'] }), at)).toBeUndefined();
   });
 });

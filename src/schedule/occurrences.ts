@@ -46,11 +46,17 @@ export function nextOccurrences(t: Triggers, after: DateTime, count: number): Da
   return [...found.values()].sort((a, b) => a.toMillis() - b.toMillis()).slice(0, count);
 }
 
-/** The latest occurrence at or before `at`, if any within the search horizon. */
+/**
+ * The latest occurrence at or before `at`, if any within the search horizon. Windows widen
+ * from two days: a minute-level cron over five years is hundreds of thousands of wall times,
+ * and the latest occurrence in a short window is the latest of all.
+ */
 export function previousOccurrence(t: Triggers, at: DateTime): DateTime | undefined {
-  const from = at.minus({ days: MAX_SEARCH_DAYS });
-  const all = occurrencesBetween(t, from, at);
-  return all[all.length - 1];
+  for (const days of [2, 35, 400, MAX_SEARCH_DAYS]) {
+    const all = occurrencesBetween(t, at.minus({ days }), at);
+    if (all.length) return all[all.length - 1];
+  }
+  return undefined;
 }
 
 /** `dates` and `afterLaunch` occurrences, which are a finite list. */
