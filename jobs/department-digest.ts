@@ -74,7 +74,7 @@ const departmentDigest: JobKind<DepartmentData> = {
     const t = ctx.t;
     const s = scoped(data, ctx.recipient);
     const month = ctx.format.month(ctx.period.start);
-    const totals = sumCounts(s.byProject, () => true);
+    const totals = sumCounts(s.byProject);
     const projects = byId([...s.projects.values()]);
     return {
       subject: t('department-digest.subject', { month, count: totals.inputs + totals.surveyResponses }),
@@ -95,7 +95,7 @@ const departmentDigest: JobKind<DepartmentData> = {
 
   summary(data, ctx) {
     const s = scoped(data, ctx.recipient);
-    return { projects: s.projects.size, totals: sumCounts(s.byProject, () => true), waiting: s.unansweredCount, starting: s.starting.length, ending: s.ending.length };
+    return { projects: s.projects.size, totals: sumCounts(s.byProject), waiting: s.unansweredCount, starting: s.starting.length, ending: s.ending.length };
   },
 };
 

@@ -66,7 +66,7 @@ const moderatorDigest: JobKind<ModeratorData> = {
     const t = ctx.t;
     const s = scoped(data, ctx.recipient);
     const projects = byId(s.projects);
-    const totals = sumCounts(s.byProject, () => true);
+    const totals = sumCounts(s.byProject);
     return {
       subject: t('moderator-digest.subject', { count: totals.inputs, waiting: s.unansweredCount }),
       preheader: t('moderator-digest.preheader', { inputs: totals.inputs, comments: totals.comments, waiting: s.unansweredCount }),

@@ -1,4 +1,4 @@
-import { DateTime, Duration, Interval } from 'luxon';
+import { DateTime, Duration } from 'luxon';
 import type { Logger } from 'pino';
 import type { CrierConfig, ScheduleConfig } from './config/load.ts';
 import type { JobKind, PeriodContext, PlannedRun } from './job-kind.ts';
@@ -123,11 +123,6 @@ export class Crier {
     const launch = this.config.platform.launch ? DateTime.fromISO(this.config.platform.launch, { zone: schedule.timezone }) : undefined;
     const previous = previousOccurrence(schedule.triggers, occurrence.minus({ milliseconds: 1 }));
     return { occurrence: occurrence.setZone(schedule.timezone), timezone: schedule.timezone, launch, previous: previous?.setZone(schedule.timezone), options: schedule.options, variant, meta };
-  }
-
-  /** The reporting period of one run of a schedule. */
-  period(schedule: Schedule, occurrence: DateTime, variant = 'default', meta: Record<string, unknown> = {}): Interval<true> {
-    return this.job(schedule.job).period(this.runContext(schedule, occurrence, variant, meta));
   }
 
   /** The sends a schedule plans in (after, until] (and overdue "as soon as seen" ones). */

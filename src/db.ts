@@ -1,5 +1,6 @@
 import os from 'node:os';
 import pg from 'pg';
+import { redact } from './redact.ts';
 
 // The platform's `timestamp without time zone` columns hold UTC; node-postgres would read them
 // as the process's local time. (The ledger uses timestamptz, which is unaffected.)
@@ -32,6 +33,5 @@ export function explainConnectionError(e: unknown, what: string, url: string, se
   const err = e as NodeJS.ErrnoException & { errors?: NodeJS.ErrnoException[] };
   const code = err.code ?? err.errors?.[0]?.code;
   if (!code || !['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN', 'ECONNRESET', '28P01', '28000', '3D000'].includes(code)) return err;
-  const where = url.replace(/\/\/([^:/@]+):([^@/]+)@/, '//$1:***@');
-  return new Error(`cannot reach ${what} at ${where} (${code}: ${err.message || err.errors?.[0]?.message}); check that it runs and that ${setting} is right`);
+  return new Error(`cannot reach ${what} at ${redact(url)} (${code}: ${err.message || err.errors?.[0]?.message}); check that it runs and that ${setting} is right`);
 }

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 import { DateTime } from 'luxon';
@@ -71,7 +71,7 @@ export async function gallery(opts: GlobalOptions & { out?: string }): Promise<n
           });
           const written = await writer.send(message);
           const [eml, html, text] = written.files!;
-          emls.push(Buffer.from(await import('node:fs').then((fs) => fs.readFileSync(eml))));
+          emls.push(readFileSync(eml));
           entries.push({
             schedule: schedule.id,
             job: schedule.job,

@@ -3,6 +3,7 @@ import { Duration } from 'luxon';
 import { CronError, parseCron } from '../schedule/cron.ts';
 import { parseLocalDateTime } from '../schedule/occurrences.ts';
 import { isKnownZone } from '../schedule/wallclock.ts';
+import { redact } from '../redact.ts';
 
 /*
  * The config file's shape. Custom checks report `params.offset` (an offset inside the string)
@@ -68,10 +69,6 @@ const locale = z.string().superRefine((s, ctx) => {
   ctx.addIssue({ code: 'custom', message: `'${s}' is not a locale; write a BCP 47 tag such as nl-BE, fr-BE, de-DE or en` });
 });
 
-/** Never echo a password from a connection URL into an error message or a log. */
-export function redact(s: string): string {
-  return s.replace(/\/\/([^:/@]+):([^@/]+)@/, '//$1:***@');
-}
 
 /** Folder or project slugs (or ids) that narrow what an audience entry's e-mail covers. */
 const scopeShape = {

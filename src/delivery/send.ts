@@ -4,7 +4,7 @@ import { composeMessage } from './compose.ts';
 import { runPeriod } from './fan-out.ts';
 import { SendError, type SendResult } from './transport.ts';
 
-export type DeliverOutcome = 'sent' | 'retry' | 'failed' | 'not-claimed';
+export type DeliverOutcome = 'sent' | 'failed' | 'not-claimed';
 
 /** A temporary failure the queue should retry; the ledger already says so. */
 export class RetryLater extends Error {}

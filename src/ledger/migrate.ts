@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import path from 'node:path';
-import type pg from 'pg';
+import pg from 'pg';
 
 const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
 
@@ -10,7 +10,7 @@ const MIGRATIONS_DIR = fileURLToPath(new URL('./migrations/', import.meta.url));
  * advisory lock, so two workers starting together do not race. Returns the names applied.
  */
 export async function migrate(client: pg.ClientBase, schema: string): Promise<string[]> {
-  const ident = `"${schema.replace(/"/g, '""')}"`;
+  const ident = pg.escapeIdentifier(schema);
   const applied: string[] = [];
   await client.query('BEGIN');
   try {

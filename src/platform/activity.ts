@@ -72,12 +72,9 @@ export function withActivity(projects: ProjectFact[], byProject: Map<string, Act
   return out.map(({ order: _order, ...rest }) => rest);
 }
 
-/** Sums per-project counts over the projects `keep` selects (participants are summed, an upper bound). */
-export function sumCounts(byProject: Map<string, ActivityCounts>, keep: (projectId: string) => boolean): ActivityCounts {
+/** Sums per-project counts (participants are summed too: an upper bound, not distinct people). */
+export function sumCounts(byProject: Map<string, ActivityCounts>): ActivityCounts {
   const total = { ...ZERO };
-  for (const [id, c] of byProject) {
-    if (!keep(id)) continue;
-    for (const k of Object.keys(total) as (keyof ActivityCounts)[]) total[k] += c[k];
-  }
+  for (const c of byProject.values()) for (const k of Object.keys(total) as (keyof ActivityCounts)[]) total[k] += c[k];
   return total;
 }

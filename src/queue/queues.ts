@@ -2,6 +2,7 @@ import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Duration } from 'luxon';
 import type { Crier } from '../crier.ts';
+import { redact } from '../redact.ts';
 import { AudienceError } from '../delivery/audience.ts';
 import { fanOut } from '../delivery/fan-out.ts';
 import { deliver } from '../delivery/send.ts';
@@ -46,7 +47,7 @@ export class CrierQueues {
 
   /** Fails fast, and says what to do, when Redis does not answer (BullMQ would wait forever). */
   async ready(timeoutMs = 5000): Promise<void> {
-    const where = this.redisUrl.replace(/\/\/([^:/@]*):([^@/]+)@/, '//$1:***@');
+    const where = redact(this.redisUrl);
     let timer: NodeJS.Timeout | undefined;
     try {
       await Promise.race([
