@@ -13,10 +13,10 @@ import type { CouncilData } from '../jobs/council-update.ts';
 const RECIPIENTS = Number(process.env.BENCH_RECIPIENTS ?? 200);
 const jobs = await loadJobKinds();
 const job = jobs.get('council-update')!;
-const platform: PlatformInfo = { host: 'bench.local', schema: 'bench_local', timezone: 'Europe/Brussels', locales: ['nl-BE', 'fr-BE'], organizationName: { 'nl-BE': 'Stad Gent' }, url: 'https://bench.local' };
+const platform: PlatformInfo = { host: 'bench.local', schema: 'bench_local', timezone: 'Europe/Brussels', locales: ['nl-BE', 'fr-BE'], organizationName: { 'nl-BE': 'Stad Gent' }, url: 'https://bench.local', currency: 'EUR' };
 const occurrence = DateTime.fromISO('2027-01-04T09:00', { zone: 'Europe/Brussels' });
 const period = job.period({ occurrence, timezone: 'Europe/Brussels', options: {} });
-const totals: CouncilData['totals'] = { newUsers: 120, inputs: 840, surveyResponses: 310, comments: 2210, reactions: 6400, votes: 1900, participants: 2428 };
+const totals: CouncilData['totals'] = { newUsers: 120, inputs: 840, surveyResponses: 310, comments: 2210, reactions: 6400, ballots: 640, voters: 610, offlineVoters: 40, votes: 1900, offlineVotes: 120, budget: 350_000, offlineBudget: 0, participants: 2428 };
 // Typed as the job kind's snapshot, so the type check keeps the benchmark in step with it.
 const data: CouncilData = {
   period: { start: period.start.toISO()!, end: period.end.toISO()!, timezone: 'Europe/Brussels' },
@@ -24,7 +24,7 @@ const data: CouncilData = {
   sinceLaunch: false,
   totals,
   previous: { ...totals, inputs: 700 },
-  projects: Array.from({ length: 14 }, (_, i) => ({ id: `p${i}`, slug: `p${i}`, title: { 'nl-BE': `Project ${i}` }, status: 'published' as const, folderId: null, folderTitle: { 'nl-BE': 'Mobiliteit' }, firstPublishedAt: null, ...totals })),
+  projects: Array.from({ length: 14 }, (_, i) => ({ id: `p${i}`, slug: `p${i}`, title: { 'nl-BE': `Project ${i}` }, status: 'published' as const, folderId: null, folderTitle: { 'nl-BE': 'Mobiliteit' }, firstPublishedAt: null, hidden: false, listed: true, ...totals })),
   newProjects: [],
   months: Array.from({ length: 12 }, (_, i) => ({ month: `2026-${String(i + 1).padStart(2, '0')}`, participants: 100 * i, inputs: 10 * i })),
 };

@@ -2,7 +2,7 @@ import { Interval } from 'luxon';
 import type { JobKind } from '../src/job-kind.ts';
 import { activityIn, withActivity, type ActivityCounts, type Totals } from '../src/platform/activity.ts';
 import { catalog, monthlyActivity, type MonthFact, type ProjectFact } from '../src/platform/facts.ts';
-import { barChart, list, projectTable, projectUrl, statRows, title } from '../src/render/blocks.ts';
+import { barChart, list, offlineNote, projectTable, projectUrl, statRows, tileFigures, title, votingKeys } from '../src/render/blocks.ts';
 
 /** The run's snapshot: the period's activity and the period before it. */
 export interface CouncilData {
@@ -75,7 +75,8 @@ const councilUpdate: JobKind<CouncilData> = {
       scheduleName: t('council-update.scheduleName'),
       title: t(`${key}.title`, { period: periodLabel }),
       intro: t(`${key}.intro`, { platform: ctx.platformName, period: range }),
-      statRows: statRows(ctx, totals, data.previous, ['participants', 'inputs', 'comments', 'reactions', 'votes', 'surveyResponses', 'newUsers']),
+      statRows: statRows(ctx, tileFigures(totals), data.previous && tileFigures(data.previous), ['participants', 'inputs', 'comments', 'reactions', 'surveyResponses', 'newUsers', ...votingKeys(totals, data.previous)]),
+      statNote: offlineNote(ctx, totals),
       chart: data.months.length > 1 ? barChart(ctx, t('council-update.chartHeading'), data.months.map((m) => ({ label: ctx.format.monthShort(`${m.month}-01`), value: m.participants }))) : null,
       newProjects: list(ctx, t('council-update.newProjects', { count: data.newProjects.length }), data.newProjects.map((p) => ({ title: title(ctx, p.title), url: projectUrl(ctx, p), meta: [p.folderTitle ? title(ctx, p.folderTitle, 40) : '', p.firstPublishedAt ? ctx.format.date(p.firstPublishedAt) : ''].filter(Boolean).join(' · ') })), { limit: 8 }),
       projectTable: projectTable(ctx, t('council-update.projectsHeading'), data.projects),
@@ -86,6 +87,7 @@ const councilUpdate: JobKind<CouncilData> = {
   summary(data, ctx) {
     return {
       period: data.period,
+      currency: ctx.currency,
       totals: data.totals,
       previous: data.previous,
       newProjects: data.newProjects.map((p) => p.id),
@@ -98,7 +100,10 @@ const councilUpdate: JobKind<CouncilData> = {
         surveyResponses: p.surveyResponses,
         comments: p.comments,
         reactions: p.reactions,
+        ballots: p.ballots,
+        voters: p.voters,
         votes: p.votes,
+        budget: p.budget,
         participants: p.participants,
       })),
     };

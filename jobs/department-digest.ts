@@ -1,12 +1,14 @@
 import { Interval } from 'luxon';
 import type { JobKind, Recipient } from '../src/job-kind.ts';
-import { activityIn, sumCounts, withActivity, type ActivityCounts } from '../src/platform/activity.ts';
+import { activityByScope, activityIn, NO_ACTIVITY, withActivity, type ActivityCounts } from '../src/platform/activity.ts';
 import { catalog, mostDiscussed, phases, phasesStartingOrEnding, unanswered, type InputFact, type PhaseFact, type ProjectFact } from '../src/platform/facts.ts';
-import { byId, inputItems, list, phaseItems, projectTable, recipientProjects, statRows } from '../src/render/blocks.ts';
+import { byId, inputItems, list, offlineNote, phaseItems, projectTable, recipientProjects, statRows, tileFigures, votingKeys } from '../src/render/blocks.ts';
 
 export interface DepartmentData {
   projects: ProjectFact[];
   byProject: Record<string, ActivityCounts>;
+  /** Each recipient's projects together (recipientProjects().key): distinct people, counted in SQL. */
+  byScope: Record<string, ActivityCounts>;
   mostDiscussed: InputFact[];
   unanswered: InputFact[];
   unansweredCount: Record<string, number>;
@@ -22,6 +24,7 @@ function scoped(data: DepartmentData, r: Recipient) {
   return {
     projects: new Map(mine.projects.map((p) => [p.id, p])),
     byProject: mine.counts(data.byProject),
+    totals: data.byScope[mine.key] ?? NO_ACTIVITY,
     mostDiscussed: mine.about(data.mostDiscussed),
     unanswered: mine.about(data.unanswered),
     unansweredCount: mine.total(data.unansweredCount),
@@ -49,13 +52,21 @@ const departmentDigest: JobKind<DepartmentData> = {
     return Interval.fromDateTimes(month.minus({ months: 1 }), month) as Interval<true>;
   },
 
-  async collect({ platform, period }) {
+  async collect({ platform, period, recipients }) {
     const upcoming = Interval.fromDateTimes(period.end, period.end.plus({ months: 1 })) as Interval<true>;
-    const [activity, { projects }, discussed, backlog, allPhases] = await Promise.all([activityIn(platform, period), catalog(platform), mostDiscussed(platform, period), unanswered(platform, period.end, 5), phases(platform)]);
+    const { projects } = await catalog(platform);
+    const [activity, byScope, discussed, backlog, allPhases] = await Promise.all([
+      activityIn(platform, period),
+      activityByScope(platform, period, recipients.map((r) => recipientProjects(r, projects).projects.map((p) => p.id))),
+      mostDiscussed(platform, period),
+      unanswered(platform, period.end, 5),
+      phases(platform),
+    ]);
     const { starting, ending } = phasesStartingOrEnding(allPhases, upcoming.start.toISODate()!, upcoming.end.toISODate()!);
     return {
       projects,
       byProject: Object.fromEntries(activity.byProject),
+      byScope,
       mostDiscussed: discussed,
       unanswered: backlog.inputs,
       unansweredCount: backlog.countByProject,
@@ -74,7 +85,7 @@ const departmentDigest: JobKind<DepartmentData> = {
     const t = ctx.t;
     const s = scoped(data, ctx.recipient);
     const month = ctx.format.month(ctx.period.start);
-    const totals = sumCounts(s.byProject);
+    const totals = s.totals;
     const projects = byId([...s.projects.values()]);
     return {
       subject: t('department-digest.subject', { month, count: totals.inputs + totals.surveyResponses }),
@@ -82,7 +93,8 @@ const departmentDigest: JobKind<DepartmentData> = {
       scheduleName: t('department-digest.scheduleName'),
       title: t('department-digest.title', { month }),
       intro: t('department-digest.intro', { count: s.projects.size }),
-      statRows: statRows(ctx, { ...totals, waiting: s.unansweredCount }, null, ['inputs', 'surveyResponses', 'comments', 'reactions', 'votes', 'waiting']),
+      statRows: statRows(ctx, { ...tileFigures(totals), waiting: s.unansweredCount }, null, ['participants', 'inputs', 'surveyResponses', 'comments', 'reactions', 'waiting', ...votingKeys(totals, null)]),
+      statNote: offlineNote(ctx, totals),
       projectTable: projectTable(ctx, t('department-digest.projectsHeading'), withActivity([...s.projects.values()], s.byProject).filter((p) => s.byProject.has(p.id))),
       mostDiscussed: list(ctx, t('common.mostDiscussed'), inputItems(ctx, s.mostDiscussed, projects), { limit: 5 }),
       unanswered: list(ctx, t('common.waitingHeading'), inputItems(ctx, s.unanswered, projects), { limit: 5, total: s.unansweredCount, intro: t('common.waitingIntro') }),
@@ -95,7 +107,7 @@ const departmentDigest: JobKind<DepartmentData> = {
 
   summary(data, ctx) {
     const s = scoped(data, ctx.recipient);
-    return { projects: s.projects.size, totals: sumCounts(s.byProject), waiting: s.unansweredCount, starting: s.starting.length, ending: s.ending.length };
+    return { projects: s.projects.size, totals: s.totals, waiting: s.unansweredCount, starting: s.starting.length, ending: s.ending.length };
   },
 };
 

@@ -3,9 +3,9 @@ import { Interval } from 'luxon';
 import { z } from 'zod';
 import type { JobKind } from '../src/job-kind.ts';
 import { activityIn, type Totals } from '../src/platform/activity.ts';
-import { readDirectory } from '../src/platform/directory.ts';
+import { managedFolders, moderatedProjects, readDirectory } from '../src/platform/directory.ts';
 import { catalog, type FolderFact, type ProjectFact } from '../src/platform/facts.ts';
-import { list, projectUrl, statRows, title } from '../src/render/blocks.ts';
+import { list, offlineNote, projectUrl, statRows, tileFigures, title, votingKeys } from '../src/render/blocks.ts';
 
 export interface LaunchCheckInData {
   /** Days from launch to this check-in. */
@@ -52,9 +52,10 @@ const launchCheckIn: JobKind<LaunchCheckInData> = {
       catalog(platform),
       readDirectory(platform, occurrence.toJSDate()),
     ]);
-    const moderated = new Set(directory.roleHolders.flatMap((u) => u.roles.flatMap((r) => (r.type === 'project_moderator' ? [r.project_id] : []))));
-    const managed = new Set(directory.roleHolders.flatMap((u) => u.roles.flatMap((r) => (r.type === 'project_folder_moderator' ? [r.project_folder_id] : []))));
-    const published = projects.filter((p) => p.status === 'published');
+    // A folder manager moderates every project of the folder, as on the platform.
+    const moderated = new Set(directory.roleHolders.flatMap((u) => moderatedProjects(directory, u)));
+    const managed = new Set(directory.roleHolders.flatMap(managedFolders));
+    const published = projects.filter((p) => p.status === 'published' && !p.hidden);
     const publishedFolders = new Set(directory.folders.filter((f) => f.publication_status !== 'draft').map((f) => f.id));
     return {
       days: Math.round(period.toDuration('days').days),
@@ -85,7 +86,8 @@ const launchCheckIn: JobKind<LaunchCheckInData> = {
       scheduleName: t('launch-check-in.scheduleName'),
       title: t('launch-check-in.title', { days: data.days }),
       intro: data.previousAt ? t('launch-check-in.introSince', { since: ctx.format.date(data.previousAt) }) : t('launch-check-in.introFirst'),
-      statRows: statRows(ctx, data.totals, data.previous, ['newUsers', 'participants', 'inputs', 'comments', 'votes', 'surveyResponses']),
+      statRows: statRows(ctx, tileFigures(data.totals), data.previous && tileFigures(data.previous), ['newUsers', 'participants', 'inputs', 'comments', 'surveyResponses', ...votingKeys(data.totals, data.previous)]),
+      statNote: offlineNote(ctx, data.totals),
       checklist: list(ctx, t('launch-check-in.checklistHeading'), checklist.map((c) => ({ title: `${mark(c.ok)} ${c.title}`, url: '', meta: '' })), { limit: 10 }),
       unmoderated: list(ctx, t('launch-check-in.unmoderatedHeading'), data.unmoderated.map((p) => ({ title: title(ctx, p.title), url: projectUrl(ctx, p), meta: p.folderTitle ? title(ctx, p.folderTitle, 40) : '' })), { limit: 8 }),
       it: it ? { heading: t('launch-check-in.it.heading'), intro: t('launch-check-in.it.intro'), url: ctx.platformUrl, snippet: `<iframe src="${ctx.platformUrl}/widgets/projects" title="${Handlebars.escapeExpression(ctx.platformName)}" width="100%" height="480" style="border:0"></iframe>` } : null,

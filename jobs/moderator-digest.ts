@@ -1,12 +1,14 @@
 import { Interval } from 'luxon';
 import type { JobKind, Recipient } from '../src/job-kind.ts';
-import { activityIn, sumCounts, type ActivityCounts } from '../src/platform/activity.ts';
+import { activityByScope, activityIn, NO_ACTIVITY, type ActivityCounts } from '../src/platform/activity.ts';
 import { catalog, newInputs, phases, phasesStartingOrEnding, unanswered, type InputFact, type PhaseFact, type ProjectFact } from '../src/platform/facts.ts';
 import { byId, inputItems, list, phaseItems, projectUrl, recipientProjects, statRows, title } from '../src/render/blocks.ts';
 
 export interface ModeratorData {
   projects: ProjectFact[];
   byProject: Record<string, ActivityCounts>;
+  /** Each moderator's projects together (recipientProjects().key), counted in SQL. */
+  byScope: Record<string, ActivityCounts>;
   newInputs: InputFact[];
   unanswered: InputFact[];
   unansweredCount: Record<string, number>;
@@ -19,6 +21,7 @@ function scoped(data: ModeratorData, r: Recipient) {
   return {
     projects: mine.projects,
     byProject: mine.counts(data.byProject),
+    totals: data.byScope[mine.key] ?? NO_ACTIVITY,
     newInputs: mine.about(data.newInputs),
     unanswered: mine.about(data.unanswered),
     unansweredCount: mine.total(data.unansweredCount),
@@ -44,12 +47,20 @@ const moderatorDigest: JobKind<ModeratorData> = {
     return Interval.fromDateTimes(occurrence.minus({ days: 7 }), occurrence) as Interval<true>;
   },
 
-  async collect({ platform, period, occurrence, timezone }) {
+  async collect({ platform, period, occurrence, timezone, recipients }) {
     const today = occurrence.setZone(timezone).startOf('day');
-    const [activity, { projects }, fresh, backlog, allPhases] = await Promise.all([activityIn(platform, period), catalog(platform), newInputs(platform, period, 10), unanswered(platform, period.end, 5), phases(platform)]);
+    const { projects } = await catalog(platform);
+    const [activity, byScope, fresh, backlog, allPhases] = await Promise.all([
+      activityIn(platform, period),
+      activityByScope(platform, period, recipients.map((r) => recipientProjects(r, projects).projects.map((p) => p.id))),
+      newInputs(platform, period, 10),
+      unanswered(platform, period.end, 5),
+      phases(platform),
+    ]);
     return {
       projects,
       byProject: Object.fromEntries(activity.byProject),
+      byScope,
       newInputs: fresh,
       unanswered: backlog.inputs,
       unansweredCount: backlog.countByProject,
@@ -66,7 +77,7 @@ const moderatorDigest: JobKind<ModeratorData> = {
     const t = ctx.t;
     const s = scoped(data, ctx.recipient);
     const projects = byId(s.projects);
-    const totals = sumCounts(s.byProject);
+    const totals = s.totals;
     return {
       subject: t('moderator-digest.subject', { count: totals.inputs, waiting: s.unansweredCount }),
       preheader: t('moderator-digest.preheader', { inputs: totals.inputs, comments: totals.comments, waiting: s.unansweredCount }),

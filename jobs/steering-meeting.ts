@@ -7,7 +7,7 @@ import { activityIn, type Totals } from '../src/platform/activity.ts';
 import { catalog, unanswered, type InputFact, type ProjectFact } from '../src/platform/facts.ts';
 import { parseLocalDateTime } from '../src/schedule/occurrences.ts';
 import { wallTimeToInstant } from '../src/schedule/wallclock.ts';
-import { byId, inputItems, list, projectUrl, statRows, title } from '../src/render/blocks.ts';
+import { byId, inputItems, list, offlineNote, projectUrl, statRows, tileFigures, title, votingKeys } from '../src/render/blocks.ts';
 
 /** One meeting, as every send about it carries it (PlannedRun.meta). */
 interface Meeting {
@@ -113,7 +113,7 @@ const steeringMeeting: JobKind<SteeringData> = {
       agenda: {
         totals: activity.totals,
         since: period.start.toISO()!,
-        drafts: projects.filter((p) => p.status === 'draft'),
+        drafts: projects.filter((p) => p.status === 'draft' && !p.hidden),
         backlog: oldest,
         backlogCount: Object.values(backlog.countByProject).reduce((a, b) => a + b, 0),
         projects,
@@ -141,7 +141,8 @@ const steeringMeeting: JobKind<SteeringData> = {
     const projects = byId(a.projects);
     return {
       ...base,
-      statRows: statRows(ctx, a.totals, null, ['participants', 'inputs', 'comments', 'reactions', 'votes', 'newUsers']),
+      statRows: statRows(ctx, tileFigures(a.totals), null, ['participants', 'inputs', 'comments', 'reactions', 'surveyResponses', 'newUsers', ...votingKeys(a.totals, null)]),
+      statNote: offlineNote(ctx, a.totals),
       activityHeading: t('steering-meeting.agenda.activity', { since: ctx.format.date(a.since) }),
       answers: list(ctx, t('steering-meeting.agenda.answers'), a.projectCallAnswers.map((x) => ({ title: x.department, url: '', meta: x.answer })), { limit: 20, empty: t('steering-meeting.agenda.noAnswers') }),
       drafts: list(ctx, t('steering-meeting.agenda.drafts'), a.drafts.map((p) => ({ title: title(ctx, p.title), url: projectUrl(ctx, p), meta: p.folderTitle ? title(ctx, p.folderTitle, 40) : '' })), { limit: 10, empty: t('steering-meeting.agenda.noDrafts') }),

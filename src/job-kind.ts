@@ -94,6 +94,8 @@ export interface PeriodContext {
 export interface CollectContext extends PeriodContext {
   period: Interval<true>;
   platform: Platform;
+  /** Who the run goes to (before opt-outs), for figures counted per recipient's scope. */
+  recipients: readonly Recipient[];
 }
 
 export interface Recipient {
@@ -121,6 +123,8 @@ export interface ViewContext {
   platformUrl: string;
   /** The organisation's name in the recipient's language. */
   platformName: string;
+  /** The platform's currency (ISO 4217, core.currency), for budgets. */
+  currency: string;
   /** The sender (mail.from), e.g. the ORGANIZER of a calendar invitation. */
   sender: { name: string; address: string };
   /** The period of the run, in the schedule's zone. */

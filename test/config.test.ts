@@ -132,11 +132,12 @@ describe('the shipped configs', () => {
     expect(example.mail.transport).toBe('smtp');
   });
 
-  it('reads the platform schema Crier ships, which is the shared reference one', async () => {
+  it('ships the platform schema of the shared reference, byte for byte', async () => {
     const { readFileSync, existsSync } = await import('node:fs');
-    const shared = path.resolve('../shared/reference/citizenlab-tenant-schema.sql');
+    const { SCHEMA_FILE } = await import('../src/platform/tenant-schema.ts');
+    const shared = path.resolve('../shared/reference/govocal-structure-2025-11.sql');
     if (!existsSync(shared)) return; // outside the project's workspace there is no reference copy
-    expect(readFileSync('src/platform/govocal-schema.sql', 'utf8')).toBe(readFileSync(shared, 'utf8'));
+    expect(readFileSync(SCHEMA_FILE, 'utf8')).toBe(readFileSync(shared, 'utf8'));
   });
 });
 

@@ -58,13 +58,14 @@ beforeAll(async () => {
   await t.insert('reactions', { reactable_type: 'Idea', reactable_id: ids.i2, user_id: ids.u3, mode: 'down', created_at: '2026-08-01 08:00:00' }); // Q3
   await t.insert('reactions', { reactable_type: 'Comment', reactable_id: ids.c2, user_id: ids.u4, mode: 'neutral', created_at: '2026-10-06 08:00:00' }); // A
 
+  // A budgeting phase: baskets_ideas.votes holds each chosen idea's price (i8 €70,000, i7 €25,000).
   const b1 = await t.insert('baskets', { user_id: ids.u4, phase_id: voting, submitted_at: '2026-10-20 08:00:00' });
-  await t.insert('baskets_ideas', { basket_id: b1, idea_id: ids.i8, votes: 3 });
-  await t.insert('baskets_ideas', { basket_id: b1, idea_id: ids.i7, votes: 2 });
+  await t.insert('baskets_ideas', { basket_id: b1, idea_id: ids.i8, votes: 70_000 });
+  await t.insert('baskets_ideas', { basket_id: b1, idea_id: ids.i7, votes: 25_000 });
   const b2 = await t.insert('baskets', { user_id: ids.u5, phase_id: voting, submitted_at: null }); // never submitted
-  await t.insert('baskets_ideas', { basket_id: b2, idea_id: ids.i8, votes: 10 });
+  await t.insert('baskets_ideas', { basket_id: b2, idea_id: ids.i8, votes: 70_000 });
   const b3 = await t.insert('baskets', { user_id: ids.u1, phase_id: voting, submitted_at: '2026-09-01 08:00:00' }); // Q3
-  await t.insert('baskets_ideas', { basket_id: b3, idea_id: ids.i8, votes: 1 });
+  await t.insert('baskets_ideas', { basket_id: b3, idea_id: ids.i8, votes: 70_000 });
 
   // A went public on 2 Oct (in Q4); B in June (before it).
   await t.client.query(`UPDATE admin_publications SET first_published_at = '2026-10-02 08:00:00' WHERE publication_id = $1`, [ids.A]);
@@ -81,7 +82,7 @@ async function councilData(occurrence: string): Promise<CouncilData> {
   const job = (await loadJobKinds()).get('council-update')!;
   const at = DateTime.fromISO(occurrence, { zone: 'Europe/Brussels' });
   const period = job.period({ occurrence: at, timezone: 'Europe/Brussels', options: {} });
-  return (await job.collect({ occurrence: at, timezone: 'Europe/Brussels', options: {}, period, platform })) as CouncilData;
+  return (await job.collect({ occurrence: at, timezone: 'Europe/Brussels', options: {}, period, platform, recipients: [] })) as CouncilData;
 }
 
 describe('council update activity summary (Q4 2026, Europe/Brussels)', () => {
@@ -99,14 +100,20 @@ describe('council update activity summary (Q4 2026, Europe/Brussels)', () => {
       surveyResponses: 1, // i3, created in a native-survey phase
       comments: 2, // c1, c3; not the deleted c2 nor Q3's c4
       reactions: 3, // on i1, on comment c3, on deleted comment c2
-      votes: 5, // b1 (3 + 2); b2 never submitted; b3 in Q3
+      ballots: 1, // b1; b2 never submitted; b3 in Q3
+      voters: 1, // u4
+      offlineVoters: 0,
+      votes: 0, // a budgeting phase has no votes …
+      offlineVotes: 0,
+      budget: 95_000, // … it allocates money: b1's €70,000 + €25,000
+      offlineBudget: 0,
       participants: 7, // u1, u2, u3, u4, u5, anonymous h1 (twice), anonymous h2
     });
   });
 
   it('compares with the quarter before', async () => {
     const { previous } = await councilData('2027-01-04T09:00');
-    expect(previous).toEqual({ newUsers: 1, inputs: 1, surveyResponses: 0, comments: 1, reactions: 1, votes: 1, participants: 3 });
+    expect(previous).toEqual({ newUsers: 1, inputs: 1, surveyResponses: 0, comments: 1, reactions: 1, ballots: 1, voters: 1, offlineVoters: 0, votes: 0, offlineVotes: 0, budget: 70_000, offlineBudget: 0, participants: 3 });
   });
 
   it('breaks the counts down per project, a reaction on a comment counting for the comment’s idea’s project', async () => {
@@ -114,7 +121,7 @@ describe('council update activity summary (Q4 2026, Europe/Brussels)', () => {
     const byId = Object.fromEntries(projects.map((p) => [p.id, p]));
     expect(projects.map((p) => p.id)).toEqual([ids.A, ids.B, ids.D]); // busiest first; draft C without activity left out
     expect(byId[ids.A]).toMatchObject({ status: 'published', inputs: 3, surveyResponses: 1, comments: 1, reactions: 2, votes: 0, participants: 5, folderTitle: { 'nl-BE': 'Mobiliteit', 'fr-BE': 'Mobilité' } });
-    expect(byId[ids.B]).toMatchObject({ status: 'archived', inputs: 1, surveyResponses: 0, comments: 1, reactions: 1, votes: 5, participants: 3, folderTitle: null });
+    expect(byId[ids.B]).toMatchObject({ status: 'archived', inputs: 1, surveyResponses: 0, comments: 1, reactions: 1, ballots: 1, votes: 0, budget: 95_000, participants: 3, folderTitle: null });
     expect(byId[ids.D]).toMatchObject({ status: 'draft', inputs: 1, participants: 1 });
   });
 

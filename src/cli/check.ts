@@ -5,12 +5,23 @@ import { ensureDemoTenant } from './demo.ts';
 import path from 'node:path';
 import { ConfigError, formatPath, type ConfigIssue } from '../config/errors.ts';
 import { resolveAudience } from '../delivery/audience.ts';
+import { readDirectory, type Directory } from '../platform/directory.ts';
 
 export interface CheckOptions extends GlobalOptions {
   /** List occurrences strictly after this instant (default now). */
   from?: string;
   /** Occurrences per schedule (default 5). */
   count?: string;
+}
+
+/** Role types no `platformRole` maps to, with who holds them, and the vendor's staff. */
+function unmappedRoles(d: Directory): { unknown: { type: string; count: number; emails: string[] }[]; vendorStaff: string[] } {
+  const byType = new Map<string, string[]>();
+  for (const u of d.roleHolders) for (const type of new Set(u.otherRoles)) byType.set(type, [...(byType.get(type) ?? []), u.email]);
+  return {
+    unknown: [...byType].sort(([a], [b]) => a.localeCompare(b)).map(([type, emails]) => ({ type, count: emails.length, emails })),
+    vendorStaff: d.roleHolders.filter((u) => u.vendorStaff).map((u) => u.email),
+  };
 }
 
 /** `crier check`: validates the config and lists each schedule's next occurrences. */
@@ -43,9 +54,12 @@ export async function check(opts: CheckOptions): Promise<number> {
       }
     }
     if (issues.length) throw new ConfigError(issues);
+    // Role holders no audience reaches, so nobody is dropped silently: role types Crier does not
+    // map (space_moderator, a newer type) and the vendor's support staff.
+    const roles = platform ? unmappedRoles(await readDirectory(platform, crier.now())) : undefined;
     for (const s of schedules) Object.assign(s, recipients.has(s.id) ? { recipients: recipients.get(s.id) } : {});
     if (opts.json) {
-      process.stdout.write(`${JSON.stringify({ ok: true, schedules }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ ok: true, schedules, ...(roles ? { roles } : {}) }, null, 2)}\n`);
     } else {
       process.stdout.write(`${crier.config.file}: OK, ${schedules.length} schedule${schedules.length === 1 ? '' : 's'}\n`);
       for (const s of schedules) {
@@ -56,6 +70,10 @@ export async function check(opts: CheckOptions): Promise<number> {
         for (const o of s.occurrences) process.stdout.write(`  ${fmt(o)}\n`);
         if (s.sends?.length) process.stdout.write(`  sends:\n${s.sends.map((x) => `    ${fmt(x.at)}  ${x.variant} for ${fmt(x.occurrence)}\n`).join('')}`);
       }
+      for (const r of roles?.unknown ?? []) {
+        process.stdout.write(`\nnote: ${r.count} account${r.count === 1 ? '' : 's'} hold${r.count === 1 ? 's' : ''} the platform role '${r.type}', which no platformRole maps to (${r.emails.join(', ')}); name them as people in an audience to reach them\n`);
+      }
+      if (roles?.vendorStaff.length) process.stdout.write(`\nnote: left out of platformRole audiences as the vendor's support staff (includeVendorStaff: true keeps them): ${roles.vendorStaff.join(', ')}\n`);
     }
     return 0;
   } finally {

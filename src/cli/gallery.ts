@@ -4,7 +4,7 @@ import Handlebars from 'handlebars';
 import { DateTime } from 'luxon';
 import type { Crier, Schedule } from '../crier.ts';
 import { composeMessage } from '../delivery/compose.ts';
-import { recipientsOf } from '../delivery/fan-out.ts';
+import { prepareRun, recipientsOf } from '../delivery/fan-out.ts';
 import { outboxTransport } from '../delivery/transport.ts';
 import type { PlannedRun } from '../job-kind.ts';
 import { loadCatalogues } from '../render/catalog.ts';
@@ -54,10 +54,8 @@ export async function gallery(opts: GlobalOptions & { out?: string }): Promise<n
     for (const schedule of await crier.schedules()) {
       for (const planned of sendsToShow(crier, schedule)) {
         const job = crier.job(schedule.job);
-        const ctx = crier.runContext(schedule, planned.occurrence, planned.variant, planned.meta);
-        const period = job.period(ctx);
-        const data = JSON.parse(JSON.stringify(await job.collect({ ...ctx, period, platform })));
-        const recipients = await recipientsOf(crier, schedule, job, data, platform);
+        const { period, data, audience } = await prepareRun(crier, schedule, planned);
+        const recipients = await recipientsOf(crier, schedule, job, audience, data, platform);
         const sample = recipients.find((r) => r.status === 'pending') ?? recipients[0] ?? { email: 'preview@example.org', name: 'Preview', locale: platform.info.locales[0] };
         for (const locale of locales) {
           const stem = `${schedule.id}${planned.variant === 'default' ? '' : `-${planned.variant}`}-${locale}`;

@@ -1,6 +1,6 @@
 import path from 'node:path';
 import { composeMessage } from '../delivery/compose.ts';
-import { recipientsOf } from '../delivery/fan-out.ts';
+import { prepareRun, recipientsOf } from '../delivery/fan-out.ts';
 import { outboxTransport } from '../delivery/transport.ts';
 import { viewContext } from '../render/message.ts';
 import { openCrier, parseInstant, type GlobalOptions } from './context.ts';
@@ -24,11 +24,8 @@ export async function preview(scheduleId: string, opts: PreviewOptions): Promise
     const planned = crier.pickRun(schedule, opts.at ? parseInstant(opts.at, schedule.timezone, '--at') : undefined, opts.variant);
     const platform = await crier.platform();
     const job = crier.job(schedule.job);
-    const ctx = crier.runContext(schedule, planned.occurrence, planned.variant, planned.meta);
-    const period = job.period(ctx);
-    // Through JSON, as the ledger stores it, so the preview renders exactly what a run would.
-    const data = JSON.parse(JSON.stringify(await job.collect({ ...ctx, period, platform })));
-    const recipients = await recipientsOf(crier, schedule, job, data, platform);
+    const { period, data, audience } = await prepareRun(crier, schedule, planned);
+    const recipients = await recipientsOf(crier, schedule, job, audience, data, platform);
     const outDir = path.resolve(opts.out ?? 'preview');
     const writer = outboxTransport(outDir);
     const files: string[] = [];
@@ -45,8 +42,9 @@ export async function preview(scheduleId: string, opts: PreviewOptions): Promise
       subject ||= String(message.subject);
       files.push(...((await writer.send(message)).files ?? []));
     }
-    const first = recipients[0] ?? { email: '', name: '', locale: platform.info.locales[0] };
-    const view = viewContext({ recipient: first, platform: platform.info, period, timezone: schedule.timezone, organizationName: crier.config.organization.name, run: { occurrence: planned.occurrence, variant: planned.variant, meta: planned.meta } });
+    // The summary describes an e-mail that is sent: the first recipient who gets one (null when nobody does).
+    const first = recipients.find((r) => r.status === 'pending');
+    const view = viewContext({ recipient: first ?? { email: '', name: '', locale: platform.info.locales[0] }, platform: platform.info, period, timezone: schedule.timezone, organizationName: crier.config.organization.name, run: { occurrence: planned.occurrence, variant: planned.variant, meta: planned.meta } });
     const result = {
       schedule: schedule.id,
       occurrence: planned.occurrence.setZone(schedule.timezone).toISO(),
@@ -56,7 +54,7 @@ export async function preview(scheduleId: string, opts: PreviewOptions): Promise
       subject,
       recipients: recipients.filter((r) => r.status === 'pending').map((r) => ({ email: r.email, name: r.name, locale: r.locale })),
       skipped: recipients.filter((r) => r.status === 'skipped').map((r) => ({ email: r.email, name: r.name, reason: r.reason })),
-      summary: job.summary ? job.summary(data, view) : data,
+      summary: first ? (job.summary ? job.summary(data, view) : data) : null,
       files,
     };
     if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);

@@ -90,12 +90,18 @@ export const personSchema = z.strictObject({
   ...scopeShape,
 });
 
-export const PLATFORM_ROLES = ['admin', 'folder-manager', 'project-manager'] as const;
+export const PLATFORM_ROLES = ['admin', 'folder-manager', 'project-manager', 'project-reviewer'] as const;
 
 /** Everyone holding a platform role (active accounts only), optionally narrowed to folders or projects. */
 export const roleEntrySchema = z.strictObject({
-  /** admin | folder-manager (project_folder_moderator) | project-manager (project_moderator). */
+  /**
+   * admin | folder-manager (project_folder_moderator) | project-manager (project_moderator, and
+   * folder managers for their folders' projects, as the platform derives them) | project-reviewer
+   * (admins with project_reviewer: true).
+   */
   platformRole: z.enum(PLATFORM_ROLES, { error: (i) => `'${String(i.input)}' is not a platform role; use ${PLATFORM_ROLES.join(', ')}` }),
+  /** Include the platform vendor's support staff (accounts at govocal.com, citizenlab.co …); default false. */
+  includeVendorStaff: z.boolean().default(false),
   ...scopeShape,
 });
 

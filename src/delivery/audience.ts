@@ -2,7 +2,7 @@ import type { AudienceEntry, PersonEntry, RoleEntry } from '../config/schema.ts'
 import type { CrierConfig, ScheduleConfig } from '../config/load.ts';
 import type { JobKind, Recipient } from '../job-kind.ts';
 import type { RecipientScope } from '../ledger/ledger.ts';
-import { accountsByEmail, readDirectory, type Directory, type RoleHolder } from '../platform/directory.ts';
+import { accountsByEmail, managedFolders, moderatedProjects, readDirectory, type Directory, type RoleHolder } from '../platform/directory.ts';
 import type { Platform } from '../platform/platform.ts';
 
 /**
@@ -77,19 +77,24 @@ function roleRecipients(entry: RoleEntry, d: Directory, config: CrierConfig, res
     out.push({ email: u.email, name: [u.first_name, u.last_name].filter(Boolean).join(' ') || u.email, locale: u.locale ?? defaultLocale, userId: u.id, scope: s });
   };
   for (const u of d.roleHolders) {
+    // The vendor's support staff hold admin roles on every platform; they are not the city's people.
+    if (u.vendorStaff && !entry.includeVendorStaff) continue;
     if (entry.platformRole === 'admin' && u.roles.some((r) => r.type === 'admin')) add(u, undefined);
+    if (entry.platformRole === 'project-reviewer' && u.roles.some((r) => r.type === 'admin' && r.project_reviewer)) add(u, undefined);
     if (entry.platformRole === 'folder-manager') {
-      const folders = u.roles.flatMap((r) => (r.type === 'project_folder_moderator' ? [r.project_folder_id] : []));
+      const folders = managedFolders(u);
       if (folders.length) add(u, { folders });
     }
     if (entry.platformRole === 'project-manager') {
+      // As the platform's own moderator digest: folder managers moderate their folders' projects.
+      const folders = managedFolders(u);
       const projects = u.roles.flatMap((r) => (r.type === 'project_moderator' ? [r.project_id] : []));
-      if (projects.length) add(u, { projects });
+      if (folders.length || projects.length) add(u, { ...(folders.length ? { folders } : {}), ...(projects.length ? { projects } : {}) });
     }
   }
   if (entry.platformRole === 'folder-manager') {
     // A folder nobody manages on the platform: its department head from `departments:`.
-    const managed = new Set(d.roleHolders.flatMap((u) => u.roles.flatMap((r) => (r.type === 'project_folder_moderator' ? [r.project_folder_id] : []))));
+    const managed = new Set(d.roleHolders.flatMap(managedFolders));
     for (const [slug, person] of Object.entries(config.departments)) {
       const folder = d.folders.find((f) => f.slug === slug || f.id === slug);
       if (!folder) throw new AudienceError(`departments.${slug}: the platform has no folder '${slug}'; folders: ${d.folders.map((f) => f.slug).join(', ')}`);

@@ -1,6 +1,6 @@
 import { DateTime, Interval } from 'luxon';
 import type { Crier, Schedule } from '../crier.ts';
-import type { JobKind } from '../job-kind.ts';
+import type { JobKind, Recipient } from '../job-kind.ts';
 import type { DeliveryInput, RunRow } from '../ledger/ledger.ts';
 import { optedOut } from '../platform/directory.ts';
 import type { Platform } from '../platform/platform.ts';
@@ -21,14 +21,10 @@ export async function fanOut(crier: Crier, runId: number): Promise<number[]> {
     return [];
   }
   const platform = await crier.platform();
-  const ctx = crier.runContext(schedule, DateTime.fromJSDate(run.occurrence), run.variant, run.meta);
   const job = crier.job(run.job);
-  const period = job.period(ctx);
-  if (run.data === null) {
-    const data = await job.collect({ ...ctx, period, platform });
-    run = await crier.ledger.snapshot(runId, data, period.start.toJSDate(), period.end.toJSDate());
-  }
-  await crier.ledger.insertDeliveries(runId, await recipientsOf(crier, schedule, job, run.data, platform));
+  const prepared = await prepareRun(crier, schedule, { occurrence: DateTime.fromJSDate(run.occurrence), variant: run.variant, meta: run.meta }, run.data === null);
+  if (run.data === null) run = await crier.ledger.snapshot(runId, prepared.data, prepared.period.start.toJSDate(), prepared.period.end.toJSDate());
+  await crier.ledger.insertDeliveries(runId, await recipientsOf(crier, schedule, job, prepared.audience, run.data, platform));
   await crier.ledger.setRunStatus(runId, 'fanned-out', ['due']);
   await crier.ledger.completeRunIfSettled(runId);
   const deliveries = await crier.ledger.deliveries(runId);
@@ -36,13 +32,37 @@ export async function fanOut(crier: Crier, runId: number): Promise<number[]> {
   return deliveries.filter((d) => d.status === 'pending').map((d) => d.id);
 }
 
+/** A run ready to be sent: its period, its snapshot and who it goes to. */
+export interface PreparedRun {
+  period: Interval<true>;
+  /** The platform snapshot, as JSON (as the ledger stores it), or null when not collected. */
+  data: unknown;
+  /** Every recipient of the audience, before the skip policies. */
+  audience: Recipient[];
+}
+
+/**
+ * Prepares one send of a schedule: its period, its recipients (resolved first, so a job kind
+ * can count per recipient scope in SQL) and the platform snapshot. Fan-out, preview, the gallery
+ * and the benchmark all go through here.
+ */
+export async function prepareRun(crier: Crier, schedule: Schedule, run: { occurrence: DateTime; variant: string; meta: Record<string, unknown> }, collect = true): Promise<PreparedRun> {
+  const platform = await crier.platform();
+  const job = crier.job(schedule.job);
+  const ctx = crier.runContext(schedule, run.occurrence, run.variant, run.meta);
+  const period = job.period(ctx);
+  const audience = await resolveAudience(crier.config, schedule, job, platform, crier.now());
+  // Through JSON, as the ledger stores it, so a preview renders exactly what a run would.
+  const data = collect ? JSON.parse(JSON.stringify(await job.collect({ ...ctx, period, platform, recipients: audience }))) : null;
+  return { period, data, audience };
+}
+
 /**
  * Who a run goes to, with the policies applied: a recipient who opted out of the platform's
  * equivalent campaign, or (with skipWhenEmpty) has nothing to report, is recorded as skipped
  * with the reason, never silently left out.
  */
-export async function recipientsOf(crier: Crier, schedule: Schedule, job: JobKind, data: unknown, platform: Platform): Promise<DeliveryInput[]> {
-  const recipients = await resolveAudience(crier.config, schedule, job, platform, crier.now());
+export async function recipientsOf(crier: Crier, schedule: Schedule, job: JobKind, recipients: Recipient[], data: unknown, platform: Platform): Promise<DeliveryInput[]> {
   const opted = job.consentCampaign ? await optedOut(platform, job.consentCampaign, recipients.flatMap((r) => (r.userId ? [r.userId] : []))) : new Set<string>();
   const skipEmpty = schedule.skipWhenEmpty ?? job.skipWhenEmpty ?? false;
   return recipients.map((r): DeliveryInput => {

@@ -89,6 +89,10 @@ export interface ProjectFact {
   folderTitle: Multiloc;
   /** When it first went public (ISO), if it did. */
   firstPublishedAt: string | null;
+  /** Kept out of every public listing by the platform (the community monitor): never listed in an e-mail. */
+  hidden: boolean;
+  /** False: reachable by link only, so not promoted. */
+  listed: boolean;
 }
 
 export interface FolderFact {
@@ -100,7 +104,7 @@ export interface FolderFact {
 /** Every project with its folder, and every folder, in the platform's order. */
 export async function catalog(platform: Platform): Promise<{ projects: ProjectFact[]; folders: FolderFact[] }> {
   const [projects, folders] = await Promise.all([
-    platform.query<{ id: string; slug: string | null; title_multiloc: Multiloc; publication_status: ProjectFact['status']; folder_id: string | null; first_published_at: Date | null }>(PROJECT_INDEX),
+    platform.query<{ id: string; slug: string | null; title_multiloc: Multiloc; publication_status: ProjectFact['status']; folder_id: string | null; first_published_at: Date | null; hidden: boolean; listed: boolean }>(PROJECT_INDEX),
     platform.query<{ id: string; slug: string | null; title_multiloc: Multiloc }>(FOLDERS),
   ]);
   const folderTitle = new Map(folders.map((f) => [f.id, f.title_multiloc]));
@@ -113,6 +117,8 @@ export async function catalog(platform: Platform): Promise<{ projects: ProjectFa
       folderId: p.folder_id,
       folderTitle: p.folder_id ? (folderTitle.get(p.folder_id) ?? null) : null,
       firstPublishedAt: iso(p.first_published_at),
+      hidden: p.hidden,
+      listed: p.listed,
     })),
     folders: folders.map((f) => ({ id: f.id, slug: f.slug, title: f.title_multiloc })),
   };

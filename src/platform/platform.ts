@@ -15,6 +15,8 @@ export interface PlatformInfo {
   organizationName: Record<string, string>;
   /** Public URL, no trailing slash. */
   url: string;
+  /** core.currency: the ISO 4217 code budgets are in (default EUR, as the platform's). */
+  currency: string;
 }
 
 const appConfigurationRow = z.object({
@@ -26,6 +28,7 @@ const appConfigurationRow = z.object({
           timezone: z.string().optional(),
           locales: z.array(z.string()).optional(),
           organization_name: z.record(z.string(), z.string()).optional(),
+          currency: z.string().regex(/^[A-Z]{3}$/).optional().catch(undefined),
         })
         .loose()
         .optional(),
@@ -89,6 +92,7 @@ export class Platform {
         locales: core.locales?.length ? core.locales : ['en'],
         organizationName: core.organization_name ?? {},
         url: (opts.url ?? `https://${row.host ?? opts.tenant}`).replace(/\/+$/, ''),
+        currency: core.currency ?? 'EUR',
       };
       return new Platform(pool, info);
     } catch (e) {

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import type { Recipient, ViewContext } from '../job-kind.ts';
-import type { ActivityCounts } from '../platform/activity.ts';
+import { scopeKey, type ActivityCounts } from '../platform/activity.ts';
 import type { EventFact, InputFact, PhaseFact, ProjectFact } from '../platform/facts.ts';
 import type { Multiloc } from './multiloc.ts';
 
@@ -17,12 +17,12 @@ export interface StatTile {
   change: string;
 }
 
-/** Stat tiles, three to a row (what fits a phone at 375 px). */
+/** Stat tiles, three to a row (what fits a phone at 375 px). `budget` is money, in the platform's currency. */
 export function statRows<K extends string>(ctx: ViewContext, current: Record<K, number>, previous: Record<K, number> | null, keys: K[]): StatTile[][] {
   const tiles = keys.map((k) => {
     const change = previous ? ctx.format.change(current[k], previous[k]) : null;
     return {
-      value: ctx.format.number(current[k]),
+      value: k === 'budget' ? ctx.format.money(current[k], ctx.currency) : ctx.format.number(current[k]),
       label: ctx.t(`common.${k}`),
       change: change ? ctx.t('common.changeVsPrevious', { change }) : previous && current[k] > 0 ? ctx.t('common.newThisPeriod') : '',
     };
@@ -30,6 +30,35 @@ export function statRows<K extends string>(ctx: ViewContext, current: Record<K, 
   const rows: StatTile[][] = [];
   for (let i = 0; i < tiles.length; i += 3) rows.push(tiles.slice(i, i + 3));
   return rows;
+}
+
+/**
+ * The voting tiles a summary needs: voters and ballots when anyone voted, votes (multiple and
+ * single voting) and the budget allocated (budgeting) each only when there were any, in this
+ * period or the one compared with. Votes and money are never one figure.
+ */
+export function votingKeys(current: ActivityCounts, previous: ActivityCounts | null): ('voters' | 'ballots' | 'votes' | 'budget')[] {
+  const any = (k: keyof ActivityCounts) => current[k] > 0 || (previous?.[k] ?? 0) > 0;
+  return [
+    ...(any('ballots') || any('offlineVoters') ? (['voters', 'ballots'] as const) : []),
+    ...(any('votes') ? (['votes'] as const) : []),
+    ...(any('budget') ? (['budget'] as const) : []),
+  ];
+}
+
+/** Figures for tiles: voters include those an admin entered by hand, as the platform shows them. */
+export function tileFigures<T extends ActivityCounts>(c: T): T {
+  return { ...c, voters: c.voters + c.offlineVoters };
+}
+
+/** The line under the tiles saying how much of the voting was entered by hand (offline), or ''. */
+export function offlineNote(ctx: ViewContext, c: ActivityCounts): string {
+  const parts = [
+    c.offlineVotes ? ctx.t('common.offline.votes', { count: c.offlineVotes }) : '',
+    c.offlineVoters ? ctx.t('common.offline.voters', { count: c.offlineVoters }) : '',
+    c.offlineBudget ? ctx.t('common.offline.budget', { amount: ctx.format.money(c.offlineBudget, ctx.currency) }) : '',
+  ].filter(Boolean);
+  return parts.length ? ctx.t('common.offline.note', { parts: parts.join(', ') }) : '';
 }
 
 /** A platform text for a heading or a list: never empty, at most `max` characters. */
@@ -147,6 +176,8 @@ export function recipientProjects(recipient: Recipient, projects: ProjectFact[])
   const ids = new Set(mine.map((p) => p.id));
   return {
     projects: mine,
+    /** The key of these projects' figures in activityByScope(). */
+    key: scopeKey(ids),
     /** Facts (inputs, phases …) about the recipient's projects. */
     about: <T extends { projectId: string }>(facts: T[]) => facts.filter((f) => ids.has(f.projectId)),
     /** Per-project activity of the recipient's projects. */

@@ -47,6 +47,7 @@ export function viewContext(input: Omit<RenderInput, 'job' | 'data' | 'color' | 
     t: (key, vars) => translate(chain, key, vars),
     platformUrl: input.platform.url,
     platformName,
+    currency: input.platform.currency ?? 'EUR',
     sender: input.sender ?? { name: platformName, address: `noreply@${input.platform.host}` },
     period: input.period,
     timezone: input.timezone,

@@ -4,8 +4,8 @@ import { recreateTenantSchema } from '../../src/platform/tenant-schema.ts';
 import { PG_URL } from './services.ts';
 
 /**
- * An empty tenant on the platform's real schema (src/platform/govocal-schema.sql, a copy of
- * ../shared/reference), for fixtures whose every row the test knows. Returns a client whose
+ * An empty tenant on the platform's real schema (src/platform/govocal-structure-2025-11.sql, the
+ * tables of the platform's structure.sql), for fixtures whose every row the test knows. Returns a client whose
  * search_path is the tenant schema, with helpers that fill the NOT NULL columns tests don't care about.
  */
 export async function createTenant(host: string, settings: Record<string, unknown> = {}) {
