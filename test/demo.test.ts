@@ -37,7 +37,7 @@ describe('the demo tenant', () => {
     expect(first.counts.users).toBeGreaterThan(3000);
     expect(first.counts.ideas).toBeGreaterThan(1000);
     const methods = (await q(`SELECT DISTINCT participation_method FROM phases ORDER BY 1`)).map((r) => r.participation_method);
-    expect(methods).toEqual(['ideation', 'information', 'native_survey', 'poll', 'volunteering', 'voting']);
+    expect(methods).toEqual(['community_monitor_survey', 'ideation', 'information', 'native_survey', 'poll', 'volunteering', 'voting']);
 
     const [roles] = await q(`SELECT
       count(*) FILTER (WHERE roles @> '[{"type":"admin"}]') AS admins,
@@ -70,5 +70,33 @@ describe('the demo tenant', () => {
 
     const [hostile] = await q(`SELECT count(*)::int AS n FROM projects WHERE title_multiloc->>'nl-BE' LIKE '%<script>%'`);
     expect(hostile.n).toBe(1);
+
+    // The cases a real platform has that the figures must get right (see test/real-data.test.ts).
+    const [cases] = await q(`SELECT
+      (SELECT count(*)::int FROM projects WHERE hidden AND internal_role = 'community_monitor') AS monitor,
+      (SELECT count(*)::int FROM ideas i JOIN phases p ON p.id = i.creation_phase_id WHERE p.participation_method = 'community_monitor_survey') AS monitor_responses,
+      (SELECT count(*)::int FROM baskets_ideas bi JOIN baskets b ON b.id = bi.basket_id JOIN phases p ON p.id = b.phase_id JOIN ideas i ON i.id = bi.idea_id
+        WHERE p.voting_method = 'budgeting' AND bi.votes = i.budget AND i.budget >= 5000) AS priced_picks,
+      (SELECT count(*)::int FROM baskets_ideas bi JOIN baskets b ON b.id = bi.basket_id JOIN phases p ON p.id = b.phase_id WHERE p.voting_method = 'budgeting') AS budget_picks,
+      (SELECT count(*)::int FROM baskets b JOIN phases p ON p.id = b.phase_id WHERE p.voting_method = 'multiple_voting' AND b.submitted_at IS NOT NULL) AS multiple_ballots,
+      (SELECT count(*)::int FROM ideas WHERE manual_votes_amount > 0) AS offline_votes,
+      (SELECT count(*)::int FROM phases WHERE manual_voters_amount > 0) AS offline_voters,
+      (SELECT count(*)::int FROM users WHERE roles @> '[{"type":"project_folder_moderator"}]' AND NOT roles @> '[{"type":"project_moderator"}]') AS folder_role_only,
+      (SELECT count(*)::int FROM users WHERE email = 'support@govocal.com' AND roles @> '[{"type":"admin"}]') AS vendor_admin,
+      (SELECT count(*)::int FROM users WHERE roles @> '[{"type":"space_moderator"}]') AS space_moderators,
+      (SELECT count(*)::int FROM activities a WHERE a.action = 'changed_status' AND NOT EXISTS (SELECT 1 FROM official_feedbacks f WHERE f.idea_id = a.item_id)) AS status_only,
+      (SELECT count(*)::int FROM events_attendances) AS attendances`);
+    expect(cases.monitor).toBe(1);
+    expect(cases.monitor_responses).toBeGreaterThan(50);
+    expect(cases.budget_picks).toBeGreaterThan(50);
+    expect(cases.priced_picks).toBe(cases.budget_picks);
+    expect(cases.multiple_ballots).toBeGreaterThan(50);
+    expect(cases.offline_votes).toBeGreaterThan(0);
+    expect(cases.offline_voters).toBeGreaterThan(0);
+    expect(cases.folder_role_only).toBe(1);
+    expect(cases.vendor_admin).toBe(1);
+    expect(cases.space_moderators).toBe(1);
+    expect(cases.status_only).toBeGreaterThan(20);
+    expect(cases.attendances).toBeGreaterThan(20);
   }, 60_000);
 });

@@ -38,7 +38,7 @@ const LOCALES = ['nl-BE', 'fr-BE', 'en'];
 
 type Row = Record<string, unknown>;
 type Status = 'draft' | 'published' | 'archived';
-type Method = 'ideation' | 'voting' | 'native_survey' | 'poll' | 'information' | 'volunteering';
+type Method = 'ideation' | 'voting' | 'native_survey' | 'community_monitor_survey' | 'poll' | 'information' | 'volunteering';
 
 /** mulberry32: small, fast and good enough to make demo data repeatable. */
 function prng(seed: number) {
@@ -97,6 +97,8 @@ interface ProjectSpec {
   status: Status;
   weight: number;
   phases: PhaseSpec[];
+  /** The platform's community monitor: hidden from the public, internal_role community_monitor. */
+  communityMonitor?: boolean;
 }
 
 const phase = (method: Method, from: number, to: number | null, nl: string, en: string, voting?: PhaseSpec['voting']): PhaseSpec => ({ method, from, to, voting, title: { 'nl-BE': nl, 'fr-BE': en, en } });
@@ -116,6 +118,7 @@ const PROJECTS: ProjectSpec[] = [
   { title: { 'nl-BE': 'Open ideeënbus' }, folder: null, status: 'published', weight: 3, phases: [phase('ideation', -15, null, 'Altijd open', 'Always open')] },
   { title: { 'nl-BE': 'Vrijwilligers voor de buurt', 'fr-BE': 'Bénévoles pour le quartier', en: 'Volunteers for the neighbourhood' }, folder: null, status: 'published', weight: 1, phases: [phase('volunteering', -3, 2, 'Inschrijven', 'Sign up')] },
   { title: { 'nl-BE': 'Nieuwe markthal', 'fr-BE': 'Nouvelle halle', en: 'New market hall' }, folder: null, status: 'archived', weight: 2, phases: [phase('ideation', -15, -11, 'Ideeën', 'Ideas'), phase('information', -11, -10, 'Besluit', 'Decision')] },
+  { title: { 'nl-BE': 'Gemeentemonitor', 'fr-BE': 'Baromètre communal', en: 'Community monitor' }, folder: null, status: 'published', weight: 2, communityMonitor: true, phases: [phase('community_monitor_survey', -12, null, 'Tevredenheidsmeting', 'Satisfaction survey')] },
 ];
 
 const IDEA_WORDS = ['Meer', 'Veiliger', 'Groener', 'Betere', 'Nieuwe', 'Autovrije', 'Extra', 'Gezellige'];
@@ -138,7 +141,13 @@ export async function createDemoTenant(opts: DemoOptions): Promise<DemoReport> {
   };
 
   const rows: Record<string, Row[]> = {};
-  const add = (table: string, row: Row) => (rows[table] ??= []).push(row);
+  const add = (table: string, row: Row) => {
+    (rows[table] ??= []).push(row);
+    return row;
+  };
+  // Rows filled in later (a voting phase prices its options and gets offline votes).
+  const ideaRows = new Map<string, Row>();
+  const phaseRows = new Map<string, Row>();
   const stamp = (ms: number) => ({ created_at: ts(ms), updated_at: ts(ms) });
 
   // Residents: a launch surge, then a steady trickle.
@@ -197,14 +206,14 @@ export async function createDemoTenant(opts: DemoOptions): Promise<DemoReport> {
   const makeProject = (spec: ProjectSpec, parentPublication: string | null) => {
     const id = rnd.uuid();
     const slug = (spec.title.en ?? spec.title['nl-BE']).normalize('NFD').replace(/[\u0300-\u036f]/g, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '');
-    add('projects', { id, title_multiloc: spec.title, description_multiloc: { 'nl-BE': `<p>${spec.title['nl-BE']}</p>` }, slug, preview_token: rnd.uuid(), visible_to: 'public', ...stamp(launchMs - 86_400_000) });
+    add('projects', { id, title_multiloc: spec.title, description_multiloc: { 'nl-BE': `<p>${spec.title['nl-BE']}</p>` }, slug, preview_token: rnd.uuid(), visible_to: 'public', hidden: Boolean(spec.communityMonitor), internal_role: spec.communityMonitor ? 'community_monitor' : null, ...stamp(launchMs - 86_400_000) });
     publish('Project', id, spec.status, parentPublication, 0);
     left += 1;
     const phases = spec.phases.map((p) => {
       const start = at(p.from);
       const end = p.to === null ? null : at(p.to).minus({ days: 1 });
       const phaseId = rnd.uuid();
-      add('phases', { id: phaseId, project_id: id, title_multiloc: p.title, start_at: start.toISODate(), end_at: end?.toISODate() ?? null, participation_method: p.method, voting_method: p.voting ?? null, native_survey_title_multiloc: p.method === 'native_survey' ? p.title : {}, ...stamp(launchMs - 86_400_000) });
+      phaseRows.set(phaseId, add('phases', { id: phaseId, project_id: id, title_multiloc: p.title, start_at: start.toISODate(), end_at: end?.toISODate() ?? null, participation_method: p.method, voting_method: p.voting ?? null, native_survey_title_multiloc: p.method === 'native_survey' ? p.title : {}, ...stamp(launchMs - 86_400_000) }));
       return { id: phaseId, spec: p, start, end };
     });
     projects.push({ id, spec, phases });
@@ -235,7 +244,9 @@ export async function createDemoTenant(opts: DemoOptions): Promise<DemoReport> {
     const folder = folderIds.get(f.key)!;
     const [first, ...rest] = f.manager.split(' ');
     const roles: Row[] = [{ type: 'project_folder_moderator', project_folder_id: folder.id }];
-    for (const p of projects.filter((x) => x.spec.folder === f.key)) roles.push({ type: 'project_moderator', project_id: p.id });
+    // Older platforms also gave folder managers a project role per project; culture's manager
+    // holds only the folder role, as newer ones store it.
+    if (f.key !== 'culture') for (const p of projects.filter((x) => x.spec.folder === f.key)) roles.push({ type: 'project_moderator', project_id: p.id });
     staff(first, rest.join(' '), roles);
   }
   const moderatorOf = (i: number) => ({ type: 'project_moderator', project_id: projects[i % projects.length].id });
@@ -244,6 +255,9 @@ export async function createDemoTenant(opts: DemoOptions): Promise<DemoReport> {
   staff('Youssef', 'Bakkali', [moderatorOf(9)]);
   staff('Eline', 'Coppens', [moderatorOf(11), moderatorOf(12)]);
   staff('Hilde', 'Maenhout', [moderatorOf(7)]);
+  // The vendor's support staff (an admin at govocal.com) and a role type Crier does not map.
+  add('users', { id: rnd.uuid(), email: 'support@govocal.com', slug: 'go-vocal-support', first_name: 'Go Vocal', last_name: 'Support', locale: 'en', roles: [{ type: 'admin' }], registration_completed_at: ts(launchMs - 40 * 86_400_000), ...stamp(launchMs - 40 * 86_400_000) });
+  staff('Sofie', 'Ruiz', [{ type: 'space_moderator', space_id: rnd.uuid() }]);
 
   // Inputs, survey responses and everything residents do with them.
   const ideas: { id: string; project: string; published: number | null; phase: string }[] = [];
@@ -255,8 +269,8 @@ export async function createDemoTenant(opts: DemoOptions): Promise<DemoReport> {
       const endMs = ph.end ? ph.end.plus({ days: 1 }).toMillis() : nowMs;
       if (startMs >= nowMs) continue;
       const months = Math.max(1, (Math.min(endMs, nowMs) - Math.max(startMs, launchMs)) / (30 * 86_400_000));
-      if (ph.spec.method === 'ideation' || ph.spec.method === 'native_survey') {
-        const survey = ph.spec.method === 'native_survey';
+      if (ph.spec.method === 'ideation' || ph.spec.method === 'native_survey' || ph.spec.method === 'community_monitor_survey') {
+        const survey = ph.spec.method !== 'ideation';
         const n = Math.round(p.spec.weight * months * (survey ? 14 : 9) * (0.7 + rnd.next() * 0.6));
         for (let i = 0; i < n; i++) {
           const id = rnd.uuid();
@@ -281,6 +295,7 @@ export async function createDemoTenant(opts: DemoOptions): Promise<DemoReport> {
             ...stamp(publishedMs),
           });
           if (!survey) add('ideas_phases', { id: rnd.uuid(), idea_id: id, phase_id: ph.id, ...stamp(publishedMs) });
+          ideaRows.set(id, rows.ideas[rows.ideas.length - 1]);
           if (status === 'published' && !survey) ideas.push({ id, project: p.id, published: publishedMs, phase: ph.id });
         }
       }
@@ -312,6 +327,20 @@ export async function createDemoTenant(opts: DemoOptions): Promise<DemoReport> {
       const candidates = ideas.filter((i) => i.project === p.id).slice(0, 25);
       for (const c of candidates) add('ideas_phases', { id: rnd.uuid(), idea_id: c.id, phase_id: ph.id, ...stamp(startMs) });
       if (!candidates.length) continue;
+      const budgeting = ph.spec.voting === 'budgeting';
+      // A budget option has a price; a budget ballot's baskets_ideas.votes holds it.
+      const price = new Map<string, number>();
+      for (const c of candidates) {
+        const row = ideaRows.get(c.id)!;
+        if (budgeting) row.budget = rnd.int(2, 60) * 2_500;
+        price.set(c.id, Number(row.budget ?? 0));
+      }
+      // Votes cast on paper at a neighbourhood meeting, entered by an admin a week before the end.
+      const entered = Math.min(ph.end ? ph.end.toMillis() - 7 * 86_400_000 : nowMs, nowMs - 86_400_000);
+      if (entered > startMs) {
+        for (const c of candidates.slice(0, 5)) Object.assign(ideaRows.get(c.id)!, { manual_votes_amount: rnd.int(2, 30), manual_votes_last_updated_at: ts(entered) });
+        Object.assign(phaseRows.get(ph.id)!, { manual_voters_amount: rnd.int(10, 40), manual_voters_last_updated_at: ts(entered) });
+      }
       const endMs = ph.end ? ph.end.plus({ days: 1 }).toMillis() : nowMs;
       const voters = new Set<string>();
       for (let i = 0; i < 60 * p.spec.weight; i++) {
@@ -323,7 +352,7 @@ export async function createDemoTenant(opts: DemoOptions): Promise<DemoReport> {
         add('baskets', { id: basket, user_id: user, phase_id: ph.id, submitted_at: rnd.chance(0.85) ? ts(ms) : null, ...stamp(ms) });
         const chosen = new Set<string>();
         for (let k = rnd.int(1, 4); k > 0; k--) chosen.add(rnd.pick(candidates).id);
-        for (const idea of chosen) add('baskets_ideas', { id: rnd.uuid(), basket_id: basket, idea_id: idea, votes: ph.spec.voting === 'budgeting' ? 1 : rnd.int(1, 3), ...stamp(ms) });
+        for (const idea of chosen) add('baskets_ideas', { id: rnd.uuid(), basket_id: basket, idea_id: idea, votes: budgeting ? price.get(idea)! : rnd.int(1, 3), ...stamp(ms) });
       }
     }
   }
@@ -365,6 +394,10 @@ export async function createDemoTenant(opts: DemoOptions): Promise<DemoReport> {
     if (rnd.chance(0.35)) {
       const ms = between(published + 7 * 86_400_000, published + 90 * 86_400_000);
       add('official_feedbacks', { id: rnd.uuid(), idea_id: idea.id, body_multiloc: { 'nl-BE': '<p>Bedankt, we nemen dit mee.</p>' }, author_multiloc: { 'nl-BE': 'Stad Gent' }, ...stamp(ms) });
+    } else if (rnd.chance(0.15)) {
+      // Answered the other way the platform counts: a moderator changed its status, no written feedback.
+      const ms = between(published + 3 * 86_400_000, published + 60 * 86_400_000);
+      add('activities', { id: rnd.uuid(), item_type: 'Idea', item_id: idea.id, action: 'changed_status', payload: {}, acted_at: ts(ms), created_at: ts(ms), project_id: idea.project });
     }
   }
   for (const c of comments) for (let k = rnd.int(0, 2); k > 0; k--) react('Comment', c.id, c.created);
@@ -374,7 +407,17 @@ export async function createDemoTenant(opts: DemoOptions): Promise<DemoReport> {
     const p = projects[i % projects.length];
     if (p.spec.status === 'draft') continue;
     const start = i < 5 ? now.plus({ months: 1 }).startOf('month').plus({ days: i * 5 + 2, hours: 19 }) : now.minus({ days: 20 * i }).set({ hour: 19, minute: 0 });
-    add('events', { id: rnd.uuid(), project_id: p.id, title_multiloc: { 'nl-BE': `Infoavond ${p.spec.title['nl-BE']}`, en: `Information evening: ${p.spec.title.en ?? p.spec.title['nl-BE']}` }, location_multiloc: { 'nl-BE': 'Stadshal' }, address_1: 'Emile Braunplein, Gent', start_at: ts(start.toMillis()), end_at: ts(start.plus({ hours: 2 }).toMillis()), ...stamp(Math.min(start.toMillis(), nowMs) - 30 * 86_400_000) });
+    const eventId = rnd.uuid();
+    if (start.toMillis() < nowMs) {
+      const seen = new Set<string>();
+      for (let k = rnd.int(5, 25); k > 0; k--) {
+        const user = residentAt(start.toMillis() - 86_400_000);
+        if (seen.has(user)) continue;
+        seen.add(user);
+        add('events_attendances', { id: rnd.uuid(), attendee_id: user, event_id: eventId, ...stamp(between(start.toMillis() - 14 * 86_400_000, start.toMillis())) });
+      }
+    }
+    add('events', { id: eventId, project_id: p.id, title_multiloc: { 'nl-BE': `Infoavond ${p.spec.title['nl-BE']}`, en: `Information evening: ${p.spec.title.en ?? p.spec.title['nl-BE']}` }, location_multiloc: { 'nl-BE': 'Stadshal' }, address_1: 'Emile Braunplein, Gent', start_at: ts(start.toMillis()), end_at: ts(start.plus({ hours: 2 }).toMillis()), ...stamp(Math.min(start.toMillis(), nowMs) - 30 * 86_400_000) });
   }
 
   // The platform's own e-mail preferences: some staff opted out of digests.
@@ -390,7 +433,7 @@ export async function createDemoTenant(opts: DemoOptions): Promise<DemoReport> {
     id: hostUuid(opts.host),
     name: 'Stad Gent',
     host: opts.host,
-    settings: { core: { timezone: ZONE, locales: LOCALES, organization_name: { 'nl-BE': 'Stad Gent', 'fr-BE': 'Ville de Gand', en: 'City of Ghent' }, lifecycle_stage: 'active', from_email: 'participatie@gent.be' } },
+    settings: { core: { timezone: ZONE, locales: LOCALES, currency: 'EUR', organization_name: { 'nl-BE': 'Stad Gent', 'fr-BE': 'Ville de Gand', en: 'City of Ghent' }, lifecycle_stage: 'active', from_email: 'participatie@gent.be' } },
     style: {},
     ...stamp(launchMs - 60 * 86_400_000),
   });
@@ -404,7 +447,7 @@ export async function createDemoTenant(opts: DemoOptions): Promise<DemoReport> {
     await client.query('DELETE FROM public.tenants WHERE host = $1', [opts.host]);
     await client.query(`INSERT INTO public.tenants (id, name, host, settings, created_at, updated_at, creation_finalized_at) VALUES ($1, 'Stad Gent', $2, '{}', $3, $3, $3)`, [tenantId, opts.host, ts(launchMs - 60 * 86_400_000)]);
     // Parents before children, for the foreign keys.
-    const order = ['app_configurations', 'users', 'project_folders_folders', 'projects', 'admin_publications', 'phases', 'ideas', 'ideas_phases', 'comments', 'reactions', 'official_feedbacks', 'baskets', 'baskets_ideas', 'polls_responses', 'volunteering_causes', 'volunteering_volunteers', 'events', 'email_campaigns_consents'];
+    const order = ['app_configurations', 'users', 'project_folders_folders', 'projects', 'admin_publications', 'phases', 'ideas', 'ideas_phases', 'comments', 'reactions', 'official_feedbacks', 'activities', 'baskets', 'baskets_ideas', 'polls_responses', 'volunteering_causes', 'volunteering_volunteers', 'events', 'events_attendances', 'email_campaigns_consents'];
     const counts: Record<string, number> = {};
     for (const table of order) {
       counts[table] = await insertAll(client, table, rows[table] ?? []);
