@@ -8,6 +8,11 @@ import { promisify } from 'node:util';
 
 const DOVECOT = '/usr/sbin/dovecot';
 
+// If a test process dies without stop(), leave neither Dovecots nor their files behind. One
+// shared 'exit' listener, so many servers don't trip Node's max-listeners warning.
+const cleanups = new Set<() => void>();
+process.on('exit', () => cleanups.forEach((cleanup) => cleanup()));
+
 export interface ImapServer {
   host: string;
   port: number;
@@ -15,7 +20,7 @@ export interface ImapServer {
   password: string;
   /** imap://user:password@127.0.0.1:PORT */
   url: string;
-  /** Root of the maildirs; the user's mail is in `${maildir}/${user}`. */
+  /** Root of the maildirs; the user's INBOX is `${maildir}/${user}/{cur,new}`, other mailboxes Maildir++ `.A.B` beside it. */
   maildir: string;
   /** Stores a raw message in a mailbox over IMAP (LOGIN + APPEND), creating the mailbox if needed. */
   append(mailbox: string, raw: string | Buffer): Promise<void>;
@@ -102,14 +107,13 @@ export async function startImapServer(opts: { user?: string; password?: string }
     child.stdout.on('data', (d) => (output += d));
     child.stderr.on('data', (d) => (output += d));
     const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
-    // If a test run dies without stop(), leave neither a Dovecot nor its files behind.
     const onExit = () => {
       child.kill('SIGKILL');
       rmSync(dir, { recursive: true, force: true });
     };
-    process.once('exit', onExit);
+    cleanups.add(onExit);
     const stop = async () => {
-      process.off('exit', onExit);
+      cleanups.delete(onExit);
       if (child.exitCode === null && child.signalCode === null) {
         child.kill('SIGTERM');
         const timer = setTimeout(() => child.kill('SIGKILL'), 5000);
@@ -122,7 +126,7 @@ export async function startImapServer(opts: { user?: string; password?: string }
       await waitForGreeting(port, exited);
     } catch (err) {
       const log = output + (await readFile(join(dir, 'dovecot.log'), 'utf8').catch(() => ''));
-      process.off('exit', onExit);
+      cleanups.delete(onExit);
       child.kill('SIGKILL');
       await exited;
       if (/Address already in use/.test(log) && attempt < 5) continue;
@@ -200,7 +204,8 @@ async function waitForGreeting(port: number, exited: Promise<void>) {
  */
 async function imapConnect(port: number, signal?: AbortSignal) {
   const sock: Socket = connect(port, '127.0.0.1');
-  signal?.addEventListener('abort', () => sock.destroy(new Error('aborted')));
+  const abort = () => sock.destroy(new Error('aborted'));
+  signal?.addEventListener('abort', abort);
   let buf = '';
   let wake = () => {};
   let failure: Error | null = null;
@@ -209,7 +214,11 @@ async function imapConnect(port: number, signal?: AbortSignal) {
     wake();
   });
   sock.on('error', (e) => ((failure = e), wake()));
-  sock.on('close', () => ((failure ??= new Error('IMAP connection closed')), wake()));
+  sock.on('close', () => {
+    signal?.removeEventListener('abort', abort);
+    failure ??= new Error('IMAP connection closed');
+    wake();
+  });
   const nextLine = async (): Promise<string> => {
     for (;;) {
       const i = buf.indexOf('\r\n');
