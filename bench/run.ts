@@ -4,7 +4,7 @@
  */
 import { DateTime } from 'luxon';
 import { loadJobKinds } from '../src/job-registry.ts';
-import { viewContext } from '../src/render/message.ts';
+import { viewContext } from '../src/delivery/message.ts';
 import { compileFresh, compileTemplate } from '../src/render/template.ts';
 import type { PlatformInfo } from '../src/platform/platform.ts';
 import { fallbackChain } from '../src/render/catalog.ts';

@@ -1,8 +1,5 @@
 import { DateTime, Interval } from 'luxon';
-import type { JobKind } from '../src/job-kind.ts';
-import { activityIn, withActivity, type ActivityCounts } from '../src/platform/activity.ts';
-import { catalog, eventsBetween, mostDiscussed, phases, phasesStartingOrEnding, type EventFact, type InputFact, type PhaseFact, type ProjectFact } from '../src/platform/facts.ts';
-import { byId, eventItems, inputItems, list, phaseItems, projectUrl, title } from '../src/render/blocks.ts';
+import { type ActivityCounts, activityIn, byId, catalog, type EventFact, eventItems, eventsBetween, type InputFact, inputItems, list, mostDiscussed, type PhaseFact, phaseItems, phases, phasesStartingOrEnding, type ProjectFact, projectUrl, title, withActivity, defineJobKind } from '../src/kit.ts';
 
 export interface CommunicationData {
   starting: PhaseFact[];
@@ -21,7 +18,7 @@ export interface CommunicationData {
  * with its link. This job kind is one file, one template and its catalogue entries; it adds
  * nothing to src/ (see README, "Adding a job kind").
  */
-const communicationBrief: JobKind<CommunicationData> = {
+const communicationBrief = defineJobKind<CommunicationData>({
   name: 'communication-brief',
   description: "next month's phases and events to promote, and the past month's highlights, for the communication team",
 
@@ -73,6 +70,6 @@ const communicationBrief: JobKind<CommunicationData> = {
   summary(data) {
     return { starting: data.starting.length, ending: data.ending.length, events: data.events.length, busiest: data.busiest.map((p) => p.id), mostDiscussed: data.mostDiscussed.map((i) => i.id) };
   },
-};
+});
 
 export default communicationBrief;

@@ -1,8 +1,5 @@
 import { Interval } from 'luxon';
-import type { JobKind } from '../src/job-kind.ts';
-import { activityIn, withActivity, type ActivityCounts, type Totals } from '../src/platform/activity.ts';
-import { catalog, monthlyActivity, type MonthFact, type ProjectFact } from '../src/platform/facts.ts';
-import { barChart, list, offlineNote, projectTable, projectUrl, statRows, tileFigures, title, votingKeys } from '../src/render/blocks.ts';
+import { type ActivityCounts, activityIn, barChart, catalog, list, type MonthFact, monthlyActivity, offlineNote, type ProjectFact, projectTable, projectUrl, statRows, tileFigures, title, type Totals, votingKeys, withActivity, defineJobKind } from '../src/kit.ts';
 
 /** The run's snapshot: the period's activity and the period before it. */
 export interface CouncilData {
@@ -25,7 +22,7 @@ export interface CouncilData {
  * counted from launch, and the launch-day report (or any whose quarter ended before launch)
  * covers launch to the occurrence.
  */
-const councilUpdate: JobKind<CouncilData> = {
+const councilUpdate = defineJobKind<CouncilData>({
   name: 'council-update',
   description: "the previous quarter's activity for policy makers, against the quarter before; at launch, launch to date",
 
@@ -108,6 +105,6 @@ const councilUpdate: JobKind<CouncilData> = {
       })),
     };
   },
-};
+});
 
 export default councilUpdate;

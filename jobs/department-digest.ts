@@ -1,8 +1,5 @@
 import { Interval } from 'luxon';
-import type { JobKind, Recipient } from '../src/job-kind.ts';
-import { activityByScope, activityIn, NO_ACTIVITY, withActivity, type ActivityCounts } from '../src/platform/activity.ts';
-import { catalog, mostDiscussed, phases, phasesStartingOrEnding, unanswered, type InputFact, type PhaseFact, type ProjectFact } from '../src/platform/facts.ts';
-import { byId, inputItems, list, offlineNote, phaseItems, projectTable, recipientProjects, statRows, tileFigures, votingKeys } from '../src/render/blocks.ts';
+import { activityByScope, type ActivityCounts, activityIn, byId, catalog, type InputFact, inputItems, list, mostDiscussed, NO_ACTIVITY, offlineNote, type PhaseFact, phaseItems, phases, phasesStartingOrEnding, type ProjectFact, projectTable, type Recipient, recipientProjects, statRows, tileFigures, unanswered, votingKeys, withActivity, defineJobKind } from '../src/kit.ts';
 
 export interface DepartmentData {
   projects: ProjectFact[];
@@ -39,7 +36,7 @@ function scoped(data: DepartmentData, r: Recipient) {
  * policy agenda: activity, the most discussed inputs, inputs waiting for an answer, and phases
  * starting or ending next month.
  */
-const departmentDigest: JobKind<DepartmentData> = {
+const departmentDigest = defineJobKind<DepartmentData>({
   name: 'department-digest',
   description: "last month's input from a department head's folders, what waits for an answer, and next month's phases",
   defaultAudience: [{ platformRole: 'folder-manager' }],
@@ -109,6 +106,6 @@ const departmentDigest: JobKind<DepartmentData> = {
     const s = scoped(data, ctx.recipient);
     return { projects: s.projects.size, totals: s.totals, waiting: s.unansweredCount, starting: s.starting.length, ending: s.ending.length };
   },
-};
+});
 
 export default departmentDigest;

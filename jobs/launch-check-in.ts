@@ -1,11 +1,7 @@
 import Handlebars from 'handlebars';
 import { Interval } from 'luxon';
 import { z } from 'zod';
-import type { JobKind } from '../src/job-kind.ts';
-import { activityIn, type Totals } from '../src/platform/activity.ts';
-import { managedFolders, moderatedProjects, readDirectory } from '../src/platform/directory.ts';
-import { catalog, type FolderFact, type ProjectFact } from '../src/platform/facts.ts';
-import { list, offlineNote, projectUrl, statRows, tileFigures, title, votingKeys } from '../src/render/blocks.ts';
+import { activityIn, catalog, type FolderFact, list, managedFolders, moderatedProjects, offlineNote, type ProjectFact, projectUrl, readDirectory, statRows, tileFigures, title, type Totals, votingKeys, defineJobKind } from '../src/kit.ts';
 
 export interface LaunchCheckInData {
   /** Days from launch to this check-in. */
@@ -23,20 +19,23 @@ export interface LaunchCheckInData {
   manual: { widget: boolean; communicationPlan: boolean };
 }
 
+/** The schedule keys this job kind adds (validated with the config, defaults applied). */
+const options = {
+  /** The platform widget or a button is on the organisation's homepage (Crier cannot see it). */
+  widget: z.boolean().default(false),
+  /** The platform is in the communication plan and content calendar. */
+  communicationPlan: z.boolean().default(false),
+};
+
 /**
  * The superadmin and core team, at launch + 1 week, 1 month, 3 months, 6 months: adoption since
  * launch against the previous check-in, and what a good launch has. People with `copy: it`
  * (the IT department or website manager) also get the embed snippet and the platform URL.
  */
-const launchCheckIn: JobKind<LaunchCheckInData> = {
+const launchCheckIn = defineJobKind<LaunchCheckInData, typeof options>({
   name: 'launch-check-in',
   description: 'adoption since launch against the previous check-in, and a launch checklist, for the superadmin and core team',
-  options: {
-    /** The platform widget or a button is on the organisation's homepage (Crier cannot see it). */
-    widget: z.boolean().default(false),
-    /** The platform is in the communication plan and content calendar. */
-    communicationPlan: z.boolean().default(false),
-  },
+  options,
   defaultAudience: [{ platformRole: 'admin' }],
 
   period({ occurrence, launch }) {
@@ -65,7 +64,7 @@ const launchCheckIn: JobKind<LaunchCheckInData> = {
       published,
       unmoderated: published.filter((p) => !moderated.has(p.id)),
       unmanagedFolders: folders.filter((f) => publishedFolders.has(f.id) && !managed.has(f.id)),
-      manual: { widget: Boolean(options.widget), communicationPlan: Boolean(options.communicationPlan) },
+      manual: { widget: options.widget, communicationPlan: options.communicationPlan },
     };
   },
 
@@ -98,6 +97,6 @@ const launchCheckIn: JobKind<LaunchCheckInData> = {
   summary(data) {
     return { days: data.days, totals: data.totals, previous: data.previous, published: data.published.length, unmoderated: data.unmoderated.map((p) => p.id), unmanagedFolders: data.unmanagedFolders.map((f) => f.id), manual: data.manual };
   },
-};
+});
 
 export default launchCheckIn;

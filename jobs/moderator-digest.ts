@@ -1,8 +1,5 @@
 import { Interval } from 'luxon';
-import type { JobKind, Recipient } from '../src/job-kind.ts';
-import { activityByScope, activityIn, NO_ACTIVITY, type ActivityCounts } from '../src/platform/activity.ts';
-import { catalog, newInputs, phases, phasesStartingOrEnding, unanswered, type InputFact, type PhaseFact, type ProjectFact } from '../src/platform/facts.ts';
-import { byId, inputItems, list, phaseItems, projectUrl, recipientProjects, statRows, title } from '../src/render/blocks.ts';
+import { activityByScope, type ActivityCounts, activityIn, byId, catalog, type InputFact, inputItems, list, newInputs, NO_ACTIVITY, type PhaseFact, phaseItems, phases, phasesStartingOrEnding, type ProjectFact, projectUrl, type Recipient, recipientProjects, statRows, title, unanswered, defineJobKind } from '../src/kit.ts';
 
 export interface ModeratorData {
   projects: ProjectFact[];
@@ -36,7 +33,7 @@ function scoped(data: ModeratorData, r: Recipient) {
  * an official answer, phases ending within a week and their draft projects. Nothing to report,
  * no e-mail (recorded as skipped).
  */
-const moderatorDigest: JobKind<ModeratorData> = {
+const moderatorDigest = defineJobKind<ModeratorData>({
   name: 'moderator-digest',
   description: "the week's new inputs, unanswered inputs, phases ending soon and drafts, per moderator's projects",
   defaultAudience: [{ platformRole: 'project-manager' }],
@@ -97,6 +94,6 @@ const moderatorDigest: JobKind<ModeratorData> = {
     const s = scoped(data, ctx.recipient);
     return { projects: s.projects.map((p) => p.id), newInputs: s.newInputs.length, waiting: s.unansweredCount, ending: s.ending.length, drafts: s.drafts.length };
   },
-};
+});
 
 export default moderatorDigest;

@@ -1,8 +1,5 @@
 import { Duration, Interval } from 'luxon';
-import type { JobKind } from '../src/job-kind.ts';
-import { isoDuration } from '../src/config/schema.ts';
-import { catalog, type FolderFact, type ProjectFact } from '../src/platform/facts.ts';
-import { inRecipientScope, list, projectUrl, title } from '../src/render/blocks.ts';
+import { catalog, type FolderFact, inRecipientScope, isoDuration, list, type ProjectFact, projectUrl, title, defineJobKind } from '../src/kit.ts';
 
 export interface ProjectCallData {
   /** Local date answers are due. */
@@ -11,18 +8,21 @@ export interface ProjectCallData {
   projects: ProjectFact[];
 }
 
+/** The schedule keys this job kind adds (validated with the config, defaults applied). */
+const options = {
+  /** How long after the call answers are due (default P21D). */
+  deadline: isoDuration.default('P21D'),
+};
+
 /**
  * The steering committee's question to every department head, four times a year: "what is
  * your department working on that residents could help shape?", with the deadline and the
  * projects their folder already has on the platform. They answer by replying to the e-mail.
  */
-const projectCall: JobKind<ProjectCallData> = {
+const projectCall = defineJobKind<ProjectCallData, typeof options>({
   name: 'project-call',
   description: "the steering committee's quarterly question to department heads, answered by replying",
-  options: {
-    /** How long after the call answers are due (default P21D). */
-    deadline: isoDuration.default('P21D'),
-  },
+  options,
   defaultAudience: [{ platformRole: 'folder-manager' }],
 
   period({ occurrence }) {
@@ -31,7 +31,7 @@ const projectCall: JobKind<ProjectCallData> = {
 
   async collect({ platform, occurrence, options }) {
     const { projects, folders } = await catalog(platform);
-    return { deadline: occurrence.plus(Duration.fromISO(String(options.deadline))).toISODate()!, folders, projects };
+    return { deadline: occurrence.plus(Duration.fromISO(options.deadline)).toISODate()!, folders, projects };
   },
 
   view(data, ctx) {
@@ -62,6 +62,6 @@ const projectCall: JobKind<ProjectCallData> = {
   summary(data, ctx) {
     return { deadline: data.deadline, folders: data.folders.filter((f) => !ctx.recipient.scope || ctx.recipient.scope.folders?.includes(f.id)).map((f) => ctx.text(f.title)), projects: data.projects.filter((p) => inRecipientScope(ctx.recipient, p)).map((p) => ctx.text(p.title)) };
   },
-};
+});
 
 export default projectCall;

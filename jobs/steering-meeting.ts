@@ -1,13 +1,7 @@
 import ical, { ICalCalendarMethod, ICalEventStatus } from 'ical-generator';
 import { DateTime, Duration, Interval } from 'luxon';
 import { z } from 'zod';
-import type { JobKind, PlannedRun } from '../src/job-kind.ts';
-import { isoDuration, localDateTime } from '../src/config/schema.ts';
-import { activityIn, type Totals } from '../src/platform/activity.ts';
-import { catalog, unanswered, type InputFact, type ProjectFact } from '../src/platform/facts.ts';
-import { parseLocalDateTime } from '../src/schedule/occurrences.ts';
-import { wallTimeToInstant } from '../src/schedule/wallclock.ts';
-import { byId, inputItems, list, offlineNote, projectUrl, statRows, tileFigures, title, votingKeys } from '../src/render/blocks.ts';
+import { activityIn, byId, catalog, type InputFact, inputItems, isoDuration, list, localDateTime, offlineNote, parseLocalDateTime, type PlannedRun, type ProjectFact, projectUrl, statRows, tileFigures, title, type Totals, unanswered, votingKeys, wallTimeToInstant, defineJobKind } from '../src/kit.ts';
 
 /** One meeting, as every send about it carries it (PlannedRun.meta). */
 interface Meeting {
@@ -37,6 +31,22 @@ export interface SteeringData {
 
 const localKey = (dt: DateTime, zone: string) => dt.setZone(zone).toFormat('yyyy-MM-dd HH:mm');
 
+/** The schedule keys this job kind adds (validated with the config, defaults applied). */
+const options = {
+  /** How long before a meeting the invitation goes out (default P14D). */
+  invite: isoDuration.default('P14D'),
+  /** How long before a meeting the agenda goes out (default P2D). */
+  agenda: isoDuration.default('P2D'),
+  /** Meeting length, for the calendar entry (default PT2H). */
+  duration: isoDuration.default('PT2H'),
+  /** Where it is held. */
+  location: z.string().min(1).optional(),
+  /** Meetings moved: original local time → new local time (or the list of moves, last one current). */
+  moved: z.record(localDateTime, z.union([localDateTime, z.array(localDateTime).min(1)])).default({}),
+  /** Meetings cancelled, by original local time. */
+  cancelled: z.array(localDateTime).default([]),
+};
+
 /**
  * The participation steering committee / work group, at least four times a year. Each meeting
  * (from `dates` or a `cron` rule) gets an invitation `invite` before it with a calendar
@@ -44,30 +54,17 @@ const localKey = (dt: DateTime, zone: string) => dt.setZone(zone).toFormat('yyyy
  * calendar entry (same UID, higher SEQUENCE) and gets a new invitation at once; one listed
  * under `cancelled` gets a METHOD:CANCEL, if an invitation for it was sent.
  */
-const steeringMeeting: JobKind<SteeringData> = {
+const steeringMeeting = defineJobKind<SteeringData, typeof options>({
   name: 'steering-meeting',
   description: 'invitations with a calendar entry, then an agenda with the facts, for the steering committee',
-  options: {
-    /** How long before a meeting the invitation goes out (default P14D). */
-    invite: isoDuration.default('P14D'),
-    /** How long before a meeting the agenda goes out (default P2D). */
-    agenda: isoDuration.default('P2D'),
-    /** Meeting length, for the calendar entry (default PT2H). */
-    duration: isoDuration.default('PT2H'),
-    /** Where it is held. */
-    location: z.string().min(1).optional(),
-    /** Meetings moved: original local time → new local time (or the list of moves, last one current). */
-    moved: z.record(localDateTime, z.union([localDateTime, z.array(localDateTime).min(1)])).default({}),
-    /** Meetings cancelled, by original local time. */
-    cancelled: z.array(localDateTime).default([]),
-  },
+  options,
 
   plan(occurrences, { scheduleId, timezone, options }) {
-    const invite = Duration.fromISO(String(options.invite));
-    const agenda = Duration.fromISO(String(options.agenda));
-    const duration = Duration.fromISO(String(options.duration));
-    const moved = options.moved as Record<string, string | string[]>;
-    const cancelled = new Set((options.cancelled as string[]).map((c) => localKey(wallTimeToInstant(parseLocalDateTime(c), timezone), timezone)));
+    const invite = Duration.fromISO(options.invite);
+    const agenda = Duration.fromISO(options.agenda);
+    const duration = Duration.fromISO(options.duration);
+    const moved = options.moved;
+    const cancelled = new Set(options.cancelled.map((c) => localKey(wallTimeToInstant(parseLocalDateTime(c), timezone), timezone)));
     const out: PlannedRun[] = [];
     for (const original of occurrences) {
       const key = localKey(original, timezone);
@@ -78,7 +75,7 @@ const steeringMeeting: JobKind<SteeringData> = {
         sequence: moves.length,
         start: start.toISO()!,
         end: start.plus(duration).toISO()!,
-        location: (options.location as string | undefined) ?? null,
+        location: options.location ?? null,
       };
       const meta = { ...meeting } as unknown as Record<string, unknown>;
       // The first moment an invitation about this meeting could have gone out: a meeting moved
@@ -97,7 +94,7 @@ const steeringMeeting: JobKind<SteeringData> = {
 
   // From where the previous agenda stopped (its send time) to this agenda's send time.
   period({ occurrence, previous, launch, options }) {
-    const lead = Duration.fromISO(String(options.agenda ?? 'P2D'));
+    const lead = Duration.fromISO(options.agenda ?? 'P2D');
     const until = occurrence.minus(lead);
     const since = previous?.minus(lead) ?? (launch && launch < until ? launch : until.minus({ months: 3 }));
     return Interval.fromDateTimes(since < until ? since : until.minus({ months: 3 }), until) as Interval<true>;
@@ -174,6 +171,6 @@ const steeringMeeting: JobKind<SteeringData> = {
   summary(data) {
     return { meeting: data.meeting, agenda: data.agenda ? { totals: data.agenda.totals, since: data.agenda.since, drafts: data.agenda.drafts.length, backlog: data.agenda.backlogCount } : null };
   },
-};
+});
 
 export default steeringMeeting;

@@ -1,25 +1,42 @@
-import { readdirSync } from 'node:fs';
+import { existsSync, readdirSync, statSync } from 'node:fs';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
-import type { JobKind } from './job-kind.ts';
+import type { JobKind } from './kit/contract.ts';
 
-/** The jobs/ folder: every .ts module there is a job kind, found by its file name. */
+/** The jobs/ folder: every job kind, found by its name. */
 export const JOBS_DIR = fileURLToPath(new URL('../jobs/', import.meta.url));
 
 let registry: Promise<Map<string, JobKind>> | undefined;
 
-/** Loads every job kind in jobs/ once; adding a kind is adding a file there. */
+/**
+ * A job kind is jobs/<name>.ts, or a folder jobs/<name>/ with an index.ts (for a kind that
+ * brings its own queries.sql); files starting with _ are not kinds.
+ */
+function jobModules(): { name: string; file: string }[] {
+  const out: { name: string; file: string }[] = [];
+  for (const entry of readdirSync(JOBS_DIR).sort()) {
+    if (entry.startsWith('_') || entry.startsWith('.')) continue;
+    const full = path.join(JOBS_DIR, entry);
+    if (statSync(full).isDirectory()) {
+      const index = path.join(full, 'index.ts');
+      if (existsSync(index)) out.push({ name: entry, file: index });
+    } else if (entry.endsWith('.ts')) out.push({ name: entry.slice(0, -3), file: full });
+  }
+  return out;
+}
+
+/** Loads every job kind in jobs/ once; adding a kind is adding a file (or a folder) there. */
 export function loadJobKinds(): Promise<Map<string, JobKind>> {
   registry ??= (async () => {
     const map = new Map<string, JobKind>();
-    const files = readdirSync(JOBS_DIR).filter((f) => f.endsWith('.ts') && !f.startsWith('_')).sort();
-    for (const file of files) {
-      const mod = (await import(pathToFileURL(path.join(JOBS_DIR, file)).href)) as { default?: JobKind };
+    for (const { name, file } of jobModules()) {
+      const where = path.relative(path.dirname(JOBS_DIR), file);
+      const mod = (await import(pathToFileURL(file).href)) as { default?: JobKind };
       const job = mod.default;
       if (!job || typeof job.collect !== 'function' || typeof job.view !== 'function') {
-        throw new Error(`jobs/${file} does not default-export a job kind (name, description, period, collect, view)`);
+        throw new Error(`${where} does not default-export a job kind (defineJobKind({ name, description, period, collect, view }))`);
       }
-      if (job.name !== file.slice(0, -3)) throw new Error(`jobs/${file} exports the job kind '${job.name}'; name the file ${job.name}.ts`);
+      if (job.name !== name) throw new Error(`${where} exports the job kind '${job.name}'; name it after the kind (jobs/${job.name}.ts or jobs/${job.name}/index.ts)`);
       map.set(job.name, job);
     }
     return map;

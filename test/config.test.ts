@@ -134,7 +134,7 @@ describe('the shipped configs', () => {
 
   it('ships the platform schema of the shared reference, byte for byte', async () => {
     const { readFileSync, existsSync } = await import('node:fs');
-    const { SCHEMA_FILE } = await import('../src/platform/tenant-schema.ts');
+    const { SCHEMA_FILE } = await import('../src/demo/tenant-schema.ts');
     const shared = path.resolve('../shared/reference/govocal-structure-2025-11.sql');
     if (!existsSync(shared)) return; // outside the project's workspace there is no reference copy
     expect(readFileSync(SCHEMA_FILE, 'utf8')).toBe(readFileSync(shared, 'utf8'));

@@ -4,10 +4,11 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.ts';
-import { Crier } from '../src/crier.ts';
+import { Crier } from '../src/deployment/deployment.ts';
 import { loadJobKinds } from '../src/job-registry.ts';
-import { CrierQueues, startWorkers } from '../src/queue/queues.ts';
-import { tick } from '../src/schedule/tick.ts';
+import { startWorkers } from '../src/queue/queues.ts';
+import { openEngine } from './helpers/worker.ts';
+import { tick } from '../src/queue/tick.ts';
 import { crier as cli } from './helpers/cli.ts';
 import { writeTestConfig } from './helpers/config.ts';
 import { dropRedisPrefix, uniqueName } from './helpers/services.ts';
@@ -114,20 +115,19 @@ describe('delivery on real Redis, Postgres and SMTP', () => {
 
   it('two workers ticking at the same moment create one run and deliver one e-mail per recipient', async () => {
     const due = new Date('2027-03-01T08:00:30Z'); // 30 s after 09:00 Brussels
-    const [one, two] = [await openCrier(due), await openCrier(due)];
-    const queues = [new CrierQueues(one), new CrierQueues(two)];
-    const workers = [startWorkers(one, queues[0], { tick: false }), startWorkers(two, queues[1], { tick: false })];
+    const [one, two] = [await openEngine(configFile, due), await openEngine(configFile, due)];
+    const queues = [one.queues, two.queues];
+    const workers = [startWorkers(one.engine, queues[0], { tick: false }), startWorkers(two.engine, queues[1], { tick: false })];
     try {
-      const results = await Promise.all([tick(one), tick(two)]);
+      const results = await Promise.all([tick(one.engine), tick(two.engine)]);
       const created = results.flatMap((r) => r.created).filter((r) => r.schedule_id === 'council-workers');
       expect(created).toHaveLength(1);
       expect(created[0]).toMatchObject({ status: 'due', origin: 'schedule' });
       await Promise.all([queues[0].enqueueOpenWork(), queues[1].enqueueOpenWork()]);
-      await waitForRun(one, 'council-workers', new Date('2027-03-01T08:00:00Z'));
+      await waitForRun(one.crier, 'council-workers', new Date('2027-03-01T08:00:00Z'));
       expect(receivedFor('council-workers').map((m) => m.envelopeTo[0]).sort()).toEqual([...COUNCIL].sort());
     } finally {
       await Promise.all(workers.map((w) => w.close()));
-      await Promise.all(queues.map((q) => q.close()));
       await Promise.all([one.close(), two.close()]);
     }
   });
@@ -160,25 +160,24 @@ describe('delivery on real Redis, Postgres and SMTP', () => {
 
   it('sends an occurrence missed while nothing ran late within catchUp and records an older one as missed', async () => {
     // The worker last ticked on 30 April, then was down until 3 May 12:00 Brussels.
-    const before = await openCrier(new Date('2027-04-30T08:00:00Z'));
-    await tick(before);
+    const before = await openEngine(configFile, new Date('2027-04-30T08:00:00Z'));
+    await tick(before.engine);
     await before.close();
-    const after = await openCrier(new Date('2027-05-03T10:00:00Z'));
-    const queues = new CrierQueues(after);
-    const workers = startWorkers(after, queues, { tick: false });
+    const after = await openEngine(configFile, new Date('2027-05-03T10:00:00Z'));
+    const queues = after.queues;
+    const workers = startWorkers(after.engine, queues, { tick: false });
     try {
-      const { created } = await tick(after);
+      const { created } = await tick(after.engine);
       const late = created.filter((r) => r.schedule_id === 'council-late').map((r) => ({ occurrence: r.occurrence.toISOString(), status: r.status, origin: r.origin }));
       expect(late).toEqual([
         { occurrence: '2027-05-01T07:00:00.000Z', status: 'missed', origin: 'catch-up' }, // 2 days 3 hours late > P2D
         { occurrence: '2027-05-03T07:00:00.000Z', status: 'due', origin: 'catch-up' }, // 3 hours late
       ]);
       await queues.enqueueOpenWork();
-      await waitForRun(after, 'council-late', new Date('2027-05-03T07:00:00Z'));
+      await waitForRun(after.crier, 'council-late', new Date('2027-05-03T07:00:00Z'));
       expect(receivedFor('council-late')).toHaveLength(1);
     } finally {
       await workers.close();
-      await queues.close();
       await after.close();
     }
     const status = JSON.parse((await cli(['status', '--json', '--config', configFile])).stdout);
@@ -191,7 +190,7 @@ describe('delivery on real Redis, Postgres and SMTP', () => {
   });
 
   it('leaves a delivery claimed by a worker that died before marking it, and reports it instead of resending', async () => {
-    const crier = await openCrier();
+    const { crier, engine, close } = await openEngine(configFile);
     try {
       const run = await crier.ledger.insertRun({ scheduleId: 'council-twice', key: 'manual-crash-test', occurrence: new Date('2027-06-01T07:00:00Z'), job: 'council-update', timezone: 'Europe/Brussels', origin: 'manual', status: 'due' });
       await crier.ledger.insertDeliveries(run.id, [{ email: 'anna@example.org', name: 'Anna', locale: 'de-DE', status: 'pending' }]);
@@ -199,11 +198,11 @@ describe('delivery on real Redis, Postgres and SMTP', () => {
       expect(await crier.ledger.claimDelivery(d.id)).toBeDefined(); // the worker that then "crashed"
       await crier.ledger.pool.query(`UPDATE deliveries SET claimed_at = now() - interval '1 hour' WHERE id = $1`, [d.id]);
       const { deliver } = await import('../src/delivery/send.ts');
-      expect(await deliver(crier, d.id, { lastAttempt: false })).toBe('not-claimed');
+      expect(await deliver(engine, d.id, { lastAttempt: false })).toBe('not-claimed');
       const status = JSON.parse((await cli(['status', '--json', '--config', configFile])).stdout);
       expect(status.problems).toContainEqual(expect.objectContaining({ delivery: d.id, status: 'sending', hint: expect.stringMatching(/may or may not have it/) }));
     } finally {
-      await crier.close();
+      await close();
     }
   });
 });

@@ -4,6 +4,7 @@ import path from 'node:path';
 import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
 import { pgConfig } from '../src/db.ts';
+import { loadJobKinds } from '../src/job-registry.ts';
 import { crier } from './helpers/cli.ts';
 import { PG_URL, dropRedisPrefix, uniqueName } from './helpers/services.ts';
 
@@ -36,7 +37,11 @@ describe('config/crier.yaml', () => {
     const check = await crier(['check', '--json', '--config', file], {}, dir);
     expect(check.code, check.stdout + check.stderr).toBe(0);
     const schedules: { id: string; job: string }[] = JSON.parse(check.stdout).schedules;
-    expect(new Set(schedules.map((s) => s.job))).toEqual(new Set(['council-update', 'launch-check-in', 'steering-meeting', 'project-call', 'department-digest', 'moderator-digest', 'communication-brief']));
+    // Every job kind in jobs/ is in the demo, or brings an example schedule the gallery fires.
+    const jobs = await loadJobKinds();
+    const shipped = new Set(schedules.map((s) => s.job));
+    for (const kind of jobs.values()) expect(shipped.has(kind.name) || kind.example !== undefined, `${kind.name} is neither in config/crier.yaml nor has an example`).toBe(true);
+    for (const job of shipped) expect(jobs.has(job)).toBe(true);
 
     // The first command creates the demo tenant (platform.demo: true); then every other schedule.
     const at: Record<string, string[]> = { 'launch-check-ins': ['--at', '2025-09-04T10:00'], 'council-quarterly': ['--at', '2025-08-04T09:00'] };
@@ -54,5 +59,21 @@ describe('config/crier.yaml', () => {
     }
     const emls = readdirSync(path.join(dir, 'outbox')).filter((f) => f.endsWith('.eml'));
     for (const s of schedules) expect(emls.some((f) => f.includes(`-${s.id}-`)), s.id).toBe(true);
+    // The survey reminder found the demo's survey closing this week and reached its moderator.
+    const surveys = results[schedules.filter((x) => x.id !== 'council-quarterly').findIndex((x) => x.job === 'survey-reminder')];
+    expect(JSON.parse(surveys.stdout).deliveries.sent).toBeGreaterThan(0);
   }, 300_000);
+
+  it('previews a job kind the config does not schedule through the kind’s own example', async () => {
+    const without = path.join(dir, 'without-survey-reminder.yaml');
+    writeFileSync(without, readFileSync(file, 'utf8').replace(/\n  # Moderators whose native surveys close[\s\S]*?within: P7D[^\n]*\n/, '\n'));
+    const res = await crier(['preview', '--all', '--json', '--out', path.join(dir, 'gallery'), '--config', without], {}, dir);
+    expect(res.code, res.stderr).toBe(0);
+    const entries: { schedule: string; job: string; locale: string; recipients: string[]; subject: string }[] = JSON.parse(res.stdout).entries;
+    const example = entries.filter((e) => e.job === 'survey-reminder');
+    expect(example.map((e) => e.schedule)).toEqual(Array(example.length).fill('example-survey-reminder'));
+    expect(example.map((e) => e.locale).sort()).toEqual(['de-DE', 'en', 'fr-BE', 'nl-BE']);
+    expect(example[0].recipients.length).toBeGreaterThan(0);
+    expect(example.find((e) => e.locale === 'en')!.subject).toMatch(/survey in your projects closes on/);
+  }, 120_000);
 });

@@ -2,8 +2,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import pg from 'pg';
 import { readFileSync } from 'node:fs';
 import { pgConfig } from '../src/db.ts';
-import { createDemoTenant } from '../src/platform/demo.ts';
-import { SCHEMA_FILE } from '../src/platform/tenant-schema.ts';
+import { createDemoTenant } from '../src/demo/demo-tenant.ts';
+import { SCHEMA_FILE } from '../src/demo/tenant-schema.ts';
 import { PG_URL, uniqueName } from './helpers/services.ts';
 
 const host = `${uniqueName('demo').replace(/_/g, '-')}.crier.test`;

@@ -7,12 +7,15 @@ import { chromium, type Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GalleryEntry } from '../src/cli/gallery.ts';
 import { pgConfig } from '../src/db.ts';
+import { loadJobKinds } from '../src/job-registry.ts';
+import { loadCatalogues } from '../src/render/catalog.ts';
 import { crier } from './helpers/cli.ts';
 import { PG_URL, uniqueName } from './helpers/services.ts';
 
 /*
- * Quality gates on every e-mail Crier sends: every job kind × language of the shipped demo
- * config, rendered with the generated demo tenant's data through `crier preview --all`, is
+ * Quality gates on every e-mail Crier sends: every job kind in jobs/ × language, through the
+ * shipped demo config (a kind it does not schedule by its own example schedule), rendered with
+ * the generated demo tenant's data through `crier preview --all`, is
  * checked for size, language, preheader, alt text and plain text, scored by SpamAssassin
  * (local tests), and rendered in headless Chromium at phone and desktop widths. Screenshots go
  * to test-output/screenshots/ for a person to look at.
@@ -47,8 +50,10 @@ afterAll(async () => {
   await client.end();
 });
 
-const kinds = ['council-update', 'launch-check-in', 'steering-meeting', 'project-call', 'department-digest', 'moderator-digest', 'communication-brief'];
-const locales = ['de-DE', 'en', 'fr-BE', 'nl-BE'];
+// Every job kind in jobs/, shipped or added, and every catalogue language: nothing to edit here
+// when a kind or a language is added.
+const kinds = [...(await loadJobKinds()).keys()];
+const locales = [...loadCatalogues().keys()].sort();
 
 describe('every job kind × language', () => {
   it('is in the gallery, with an index.html linking each', () => {

@@ -5,10 +5,11 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DateTime } from 'luxon';
 import { Platform } from '../src/platform/platform.ts';
 import { loadJobKinds } from '../src/job-registry.ts';
-import { renderMessage, viewContext } from '../src/render/message.ts';
+import { renderMessage, viewContext } from '../src/delivery/message.ts';
+import { Formatter } from '../src/render/format.ts';
 import { resolveAudience } from '../src/delivery/audience.ts';
 import type { CrierConfig, ScheduleConfig } from '../src/config/load.ts';
-import type { JobKind, Recipient } from '../src/job-kind.ts';
+import type { JobKind, Recipient } from '../src/kit/contract.ts';
 import type { CouncilData } from '../jobs/council-update.ts';
 import type { LaunchCheckInData } from '../jobs/launch-check-in.ts';
 import { crier } from './helpers/cli.ts';
@@ -159,6 +160,9 @@ describe('a council update on a real Go Vocal tenant (Q4 2026)', () => {
     expect(en.text).toContain('Entered by hand from offline voting, and included above: 40 votes, 12 voters, €90,000 of the budget.');
     expect(en.html).toContain('€260,000');
     expect(en.text).not.toContain('Community monitor');
+    // A tile shortens millions; the text keeps every figure up to then.
+    expect(Formatter.for('nl-BE', zone).money(26_250_000, 'EUR', { compact: true })).toMatch(/^€\s26,3\smln\.$/); // Intl puts no-break spaces
+    expect(Formatter.for('en-GB', zone).money(260_000, 'EUR', { compact: true })).toBe('€260,000');
     const nl = await render('nl-BE');
     expect(nl.text).toMatch(/Toegewezen budget\s+€\s?260\.000/);
     expect(nl.text).not.toContain('Gemeentemonitor');

@@ -141,7 +141,7 @@ describe('council update activity summary (Q4 2026, Europe/Brussels)', () => {
   it('resolves titles to the recipient’s locale, falling back to another platform locale', async () => {
     const job = (await loadJobKinds()).get('council-update')!;
     const data = await councilData('2027-01-04T09:00');
-    const { viewContext } = await import('../src/render/message.ts');
+    const { viewContext } = await import('../src/delivery/message.ts');
     const period = job.period({ occurrence: DateTime.fromISO('2027-01-04T09:00', { zone: 'Europe/Brussels' }), timezone: 'Europe/Brussels', options: {} });
     const summary = (locale: string) =>
       job.summary!(data, viewContext({ recipient: { email: 'x@example.org', name: 'X', locale }, platform: platform.info, period, timezone: 'Europe/Brussels' })) as { projects: { title: string; folder: string | null }[] };

@@ -32,11 +32,12 @@ export async function check(opts: CheckOptions): Promise<number> {
     if (crier.config.platform.demo) await ensureDemoTenant(crier);
     const count = Number(opts.count ?? 5);
     const schedules = [];
-    for (const s of await crier.schedules()) {
+    const book = await crier.schedules();
+    for (const s of book.all) {
       const from = opts.from ? parseInstant(opts.from, s.timezone, '--from') : DateTime.fromJSDate(crier.now());
       const occurrences = nextOccurrences(s.triggers, from, count).map((o) => o.setZone(s.timezone).toISO()!);
       // Job kinds that plan their own sends (a meeting's invitation and agenda) list those too.
-      const sends = crier.job(s.job).plan ? crier.nextRuns(s, from, count).map((r) => ({ at: r.at.setZone(s.timezone).toISO()!, variant: r.variant, occurrence: r.occurrence.setZone(s.timezone).toISO()! })) : undefined;
+      const sends = book.job(s.job).plan ? book.nextRuns(s, from, count).map((r) => ({ at: r.at.setZone(s.timezone).toISO()!, variant: r.variant, occurrence: r.occurrence.setZone(s.timezone).toISO()! })) : undefined;
       schedules.push({ id: s.id, job: s.job, timezone: s.timezone, enabled: s.enabled, audience: s.audience, occurrences, ...(sends ? { sends } : {}) });
     }
     // Audiences name platform folders and projects: check them against the platform, if it answers.
@@ -44,9 +45,9 @@ export async function check(opts: CheckOptions): Promise<number> {
     const recipients = new Map<string, number>();
     const platform = await crier.platform().catch(() => undefined);
     if (platform) {
-      for (const s of await crier.schedules()) {
+      for (const s of book.all) {
         try {
-          recipients.set(s.id, (await resolveAudience(crier.config, s, crier.job(s.job), platform, crier.now())).length);
+          recipients.set(s.id, (await resolveAudience(crier.config, s, book.job(s.job), platform, crier.now())).length);
         } catch (e) {
           const p = ['schedules', s.id, 'audience'];
           issues.push({ file: path.relative(process.cwd(), crier.config.file), ...(crier.config.locate?.(p) ?? { line: 0, column: 0 }), path: formatPath(p), message: (e as Error).message });

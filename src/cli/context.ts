@@ -2,7 +2,9 @@ import path from 'node:path';
 import { DateTime } from 'luxon';
 import { loadConfig, type CrierConfig } from '../config/load.ts';
 import { ConfigError } from '../config/errors.ts';
-import { Crier, type CrierOptions } from '../crier.ts';
+import { Crier, type CrierOptions } from '../deployment/deployment.ts';
+import { createTransport, type Transport } from '../delivery/transport.ts';
+import type { EngineDeps } from '../queue/queues.ts';
 import { loadJobKinds } from '../job-registry.ts';
 
 /** Options every command takes. */
@@ -34,6 +36,26 @@ export async function readConfig(opts: GlobalOptions): Promise<CrierConfig> {
 export async function openCrier(opts: GlobalOptions, crierOpts: CrierOptions = {}): Promise<Crier> {
   const config = await readConfig(opts);
   return new Crier(config, await loadJobKinds(), crierOpts);
+}
+
+/** The transport of the config (SMTP or the outbox), made by the process that sends. */
+export function transportOf(crier: Crier): Transport {
+  const mail = crier.config.mail;
+  return createTransport({ kind: mail.transport, outbox: mail.outbox, smtp: mail.smtp, pool: mail.pool });
+}
+
+/** The parts of a deployment the workers use, with the process's transport. */
+export function engineOf(crier: Crier, transport: Transport): EngineDeps {
+  return {
+    config: crier.config,
+    ledger: crier.ledger,
+    log: crier.log,
+    now: crier.now,
+    transport,
+    platform: () => crier.platform(),
+    schedules: () => crier.schedules(),
+    snapshotRun: (id) => crier.snapshotRun(id),
+  };
 }
 
 /**

@@ -1,4 +1,4 @@
-import type { Crier } from '../crier.ts';
+import type { Crier } from '../deployment/deployment.ts';
 import { TenantMissingError } from '../platform/platform.ts';
 import { openCrier, type GlobalOptions } from './context.ts';
 
@@ -7,7 +7,7 @@ export async function demo(opts: GlobalOptions): Promise<number> {
   const crier = await openCrier(opts);
   try {
     const started = Date.now();
-    const { createDemoTenant } = await import('../platform/demo.ts');
+    const { createDemoTenant } = await import('../demo/demo-tenant.ts');
     const report = await createDemoTenant({ databaseUrl: crier.config.platform.database, host: crier.config.platform.tenant, launch: crier.config.platform.launch });
     if (opts.json) process.stdout.write(`${JSON.stringify(report, null, 2)}\n`);
     else {
@@ -28,7 +28,7 @@ export async function ensureDemoTenant(crier: Crier): Promise<void> {
     if (!(e instanceof TenantMissingError) || !crier.config.platform.demo) throw e;
     crier.log.info({ tenant: e.tenant }, 'creating the demo tenant (platform.demo: true)');
     // Loaded only here: the generator is not part of a production worker's path.
-    const { createDemoTenant } = await import('../platform/demo.ts');
+    const { createDemoTenant } = await import('../demo/demo-tenant.ts');
     await createDemoTenant({ databaseUrl: crier.config.platform.database, host: crier.config.platform.tenant, launch: crier.config.platform.launch });
     await crier.platform();
   }

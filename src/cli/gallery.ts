@@ -2,11 +2,14 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 import { DateTime } from 'luxon';
-import type { Crier, Schedule } from '../crier.ts';
+import type { Crier } from '../deployment/deployment.ts';
+import { resolveSchedules, ScheduleBook, type Schedule } from '../deployment/schedules.ts';
+import { parseConfig } from '../config/load.ts';
+import { parseDocument } from 'yaml';
 import { composeMessage } from '../delivery/compose.ts';
-import { prepareRun, recipientsOf } from '../delivery/fan-out.ts';
+import { prepareRun, recipientsOf } from '../delivery/prepare.ts';
 import { outboxTransport } from '../delivery/transport.ts';
-import type { PlannedRun } from '../job-kind.ts';
+import type { PlannedRun } from '../kit/contract.ts';
 import { loadCatalogues } from '../render/catalog.ts';
 import { spamScores, type SpamResult } from '../render/spam.ts';
 import { previousOccurrence } from '../schedule/occurrences.ts';
@@ -51,15 +54,19 @@ export async function gallery(opts: GlobalOptions & { out?: string }): Promise<n
     const entries: GalleryEntry[] = [];
     const emls: Buffer[] = [];
     const platform = await crier.platform();
-    for (const schedule of await crier.schedules()) {
-      for (const planned of sendsToShow(crier, schedule)) {
-        const job = crier.job(schedule.job);
-        const { period, data, audience } = await prepareRun(crier, schedule, planned);
-        const recipients = await recipientsOf(crier, schedule, job, audience, data, platform);
+    // Every job kind is shown: the config's schedules, and a kind's own example for a kind the
+    // config does not schedule (so a new kind meets the quality gates before anyone schedules it).
+    const book = await withExamples(crier);
+    const deps = { platform: () => crier.platform(), schedules: async () => book, config: crier.config, now: crier.now };
+    for (const schedule of book.all) {
+      for (const planned of sendsToShow(crier, book, schedule)) {
+        const job = book.job(schedule.job);
+        const { period, data, audience } = await prepareRun(deps, schedule, planned);
+        const recipients = await recipientsOf(schedule, job, audience, data, platform);
         const sample = recipients.find((r) => r.status === 'pending') ?? recipients[0] ?? { email: 'preview@example.org', name: 'Preview', locale: platform.info.locales[0] };
         for (const locale of locales) {
           const stem = `${schedule.id}${planned.variant === 'default' ? '' : `-${planned.variant}`}-${locale}`;
-          const { message } = await composeMessage(crier, {
+          const { message } = await composeMessage(deps, {
             schedule,
             data,
             period,
@@ -104,13 +111,28 @@ export async function gallery(opts: GlobalOptions & { out?: string }): Promise<n
   }
 }
 
+/** The config's schedules and, for every job kind none of them uses, the kind's example schedule (`example-<kind>`). */
+async function withExamples(crier: Crier): Promise<ScheduleBook> {
+  const book = await crier.schedules();
+  const scheduled = new Set(book.all.map((s) => s.job));
+  const missing = [...crier.jobs.values()].filter((j) => !scheduled.has(j.name) && j.example);
+  if (!missing.length) return book;
+  const doc = parseDocument(readFileSync(crier.config.file, 'utf8'));
+  for (const j of missing) doc.setIn(['schedules', `example-${j.name}`], doc.createNode({ job: j.name, ...j.example!.schedule }));
+  const config = parseConfig(String(doc), crier.config.file, { jobs: crier.jobs });
+  const all = await resolveSchedules(config, async () => (await crier.platform()).info.timezone);
+  return new ScheduleBook(all, crier.jobs, config.platform.launch);
+}
+
 /** The next send of each variant (steering: invitation and agenda), or the latest when none is ahead. */
-function sendsToShow(crier: Crier, schedule: Schedule): PlannedRun[] {
+function sendsToShow(crier: Crier, book: ScheduleBook, schedule: Schedule): PlannedRun[] {
   const now = DateTime.fromJSDate(crier.now());
-  const next = crier.nextRuns(schedule, now, 20);
+  const example = schedule.id === `example-${schedule.job}` ? book.job(schedule.job).example?.at : undefined;
+  if (example) return runsOfOccurrence(book.job(schedule.job), schedule, DateTime.fromISO(example, { zone: schedule.timezone }), now);
+  const next = book.nextRuns(schedule, now, 20);
   const occurrence = next[0]?.occurrence ?? previousOccurrence(schedule.triggers, now);
   if (!occurrence) return [];
-  return runsOfOccurrence(crier.job(schedule.job), schedule, occurrence, now);
+  return runsOfOccurrence(book.job(schedule.job), schedule, occurrence, now);
 }
 
 const page = Handlebars.compile(`<!doctype html>

@@ -1,8 +1,9 @@
 import path from 'node:path';
+import { DateTime } from 'luxon';
 import { composeMessage } from '../delivery/compose.ts';
-import { prepareRun, recipientsOf } from '../delivery/fan-out.ts';
+import { prepareRun, recipientsOf } from '../delivery/prepare.ts';
 import { outboxTransport } from '../delivery/transport.ts';
-import { viewContext } from '../render/message.ts';
+import { viewContext } from '../delivery/message.ts';
 import { openCrier, parseInstant, type GlobalOptions } from './context.ts';
 import { ensureDemoTenant } from './demo.ts';
 
@@ -20,12 +21,13 @@ export async function preview(scheduleId: string, opts: PreviewOptions): Promise
   const crier = await openCrier(opts);
   try {
     await ensureDemoTenant(crier);
-    const schedule = await crier.schedule(scheduleId);
-    const planned = crier.pickRun(schedule, opts.at ? parseInstant(opts.at, schedule.timezone, '--at') : undefined, opts.variant);
+    const book = await crier.schedules();
+    const schedule = book.get(scheduleId, crier.config.file);
+    const planned = book.pickRun(schedule, opts.at ? parseInstant(opts.at, schedule.timezone, '--at') : undefined, opts.variant, DateTime.fromJSDate(crier.now()));
     const platform = await crier.platform();
-    const job = crier.job(schedule.job);
+    const job = book.job(schedule.job);
     const { period, data, audience } = await prepareRun(crier, schedule, planned);
-    const recipients = await recipientsOf(crier, schedule, job, audience, data, platform);
+    const recipients = await recipientsOf(schedule, job, audience, data, platform);
     const outDir = path.resolve(opts.out ?? 'preview');
     const writer = outboxTransport(outDir);
     const files: string[] = [];

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { CrierQueues, startWorkers, type Workers } from '../queue/queues.ts';
-import { CommandError, openCrier, parseInstant, type GlobalOptions } from './context.ts';
+import { CommandError, engineOf, openCrier, parseInstant, transportOf, type GlobalOptions } from './context.ts';
 import { ensureDemoTenant } from './demo.ts';
 
 export interface RunOptions extends GlobalOptions {
@@ -21,14 +21,16 @@ export interface RunOptions extends GlobalOptions {
  */
 export async function run(scheduleId: string, opts: RunOptions): Promise<number> {
   const crier = await openCrier(opts);
-  const queues = new CrierQueues(crier);
+  const queues = new CrierQueues(crier.config.crier, crier.ledger, crier.log);
+  const transport = transportOf(crier);
   let workers: Workers | undefined;
   try {
     await queues.ready();
     await crier.ledger.migrate();
     await ensureDemoTenant(crier);
-    const schedule = await crier.schedule(scheduleId);
-    const planned = crier.pickRun(schedule, opts.at ? parseInstant(opts.at, schedule.timezone, '--at') : undefined, opts.variant);
+    const book = await crier.schedules();
+    const schedule = book.get(scheduleId, crier.config.file);
+    const planned = book.pickRun(schedule, opts.at ? parseInstant(opts.at, schedule.timezone, '--at') : undefined, opts.variant, DateTime.fromJSDate(crier.now()));
     const created = await crier.ledger.insertRun({
       scheduleId: schedule.id,
       key: planned.key,
@@ -47,7 +49,7 @@ export async function run(scheduleId: string, opts: RunOptions): Promise<number>
     await queues.enqueueRun(created.id);
     let current = created;
     if (opts.wait) {
-      workers = startWorkers(crier, queues, { tick: false });
+      workers = startWorkers(engineOf(crier, transport), queues, { tick: false });
       // Pending deliveries of an earlier, interrupted attempt are picked up too.
       await queues.enqueueOpenWork();
       const deadline = Date.now() + Number(opts.timeout ?? 300) * 1000;
@@ -94,6 +96,7 @@ export async function run(scheduleId: string, opts: RunOptions): Promise<number>
     // than cut it off mid-send, which would leave it `sending` for a person to check.
     await workers?.close(120_000);
     await queues.close();
+    await transport.close();
     await crier.close();
   }
 }

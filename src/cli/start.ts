@@ -1,8 +1,8 @@
 import { DateTime } from 'luxon';
 import { CrierQueues, startWorkers } from '../queue/queues.ts';
 import { nextOccurrences } from '../schedule/occurrences.ts';
-import { tick } from '../schedule/tick.ts';
-import { openCrier, type GlobalOptions } from './context.ts';
+import { tick } from '../queue/tick.ts';
+import { engineOf, openCrier, transportOf, type GlobalOptions } from './context.ts';
 import { ensureDemoTenant } from './demo.ts';
 
 /**
@@ -12,7 +12,7 @@ import { ensureDemoTenant } from './demo.ts';
  */
 export async function start(opts: GlobalOptions): Promise<number> {
   const crier = await openCrier(opts);
-  const queues = new CrierQueues(crier);
+  const queues = new CrierQueues(crier.config.crier, crier.ledger, crier.log);
   try {
     await queues.ready();
     await crier.ledger.migrate();
@@ -23,13 +23,15 @@ export async function start(opts: GlobalOptions): Promise<number> {
     throw e;
   }
   await queues.scheduleTick();
-  const workers = startWorkers(crier, queues);
+  const transport = transportOf(crier);
+  const engine = engineOf(crier, transport);
+  const workers = startWorkers(engine, queues);
   const now = DateTime.fromJSDate(crier.now());
-  for (const s of await crier.schedules()) {
+  for (const s of (await crier.schedules()).all) {
     const next = nextOccurrences(s.triggers, now, 1)[0];
     crier.log.info({ schedule: s.id, job: s.job, timezone: s.timezone, next: next?.setZone(s.timezone).toISO() ?? null, enabled: s.enabled }, 'schedule loaded');
   }
-  await tick(crier);
+  await tick(engine);
   await queues.enqueueOpenWork();
   crier.log.info({ config: crier.config.file, transport: crier.config.mail.transport }, 'crier started');
 
@@ -43,6 +45,7 @@ export async function start(opts: GlobalOptions): Promise<number> {
   });
   await workers.close();
   await queues.close();
+  await transport.close();
   await crier.close();
   return 0;
 }

@@ -7,12 +7,13 @@ export async function status(opts: GlobalOptions & { limit?: string }): Promise<
   try {
     await crier.ledger.migrate();
     const now = DateTime.fromJSDate(crier.now());
-    const schedules = (await crier.schedules()).map((s) => ({
+    const book = await crier.schedules();
+    const schedules = book.all.map((s) => ({
       id: s.id,
       job: s.job,
       timezone: s.timezone,
       enabled: s.enabled,
-      next: s.enabled ? (crier.nextRuns(s, now, 1)[0]?.at.setZone(s.timezone).toISO() ?? null) : null,
+      next: s.enabled ? (book.nextRuns(s, now, 1)[0]?.at.setZone(s.timezone).toISO() ?? null) : null,
     }));
     const runs = (await crier.ledger.recentRuns(Number(opts.limit ?? 20))).map((r) => ({
       id: r.id,

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
-import type { JobKind } from '../job-kind.ts';
+import type { JobKind } from '../kit/contract.ts';
 import { parseCron, type CronSpec } from '../schedule/cron.ts';
 import { ConfigError, formatPath, type ConfigIssue } from './errors.ts';
 import { interpolateEnv } from './env.ts';
@@ -38,7 +38,7 @@ export interface CrierConfig extends Omit<TopLevel, 'schedules'> {
 }
 
 export interface LoadOptions {
-  jobs: Map<string, JobKind>;
+  jobs: ReadonlyMap<string, JobKind>;
   env?: NodeJS.ProcessEnv;
 }
 

@@ -1,9 +1,12 @@
 import type { AudienceEntry, PersonEntry, RoleEntry } from '../config/schema.ts';
 import type { CrierConfig, ScheduleConfig } from '../config/load.ts';
-import type { JobKind, Recipient } from '../job-kind.ts';
-import type { RecipientScope } from '../ledger/ledger.ts';
+import type { JobKind, Recipient } from '../kit/contract.ts';
+import type { RecipientScope } from '../platform/types.ts';
 import { accountsByEmail, managedFolders, moderatedProjects, readDirectory, type Directory, type RoleHolder } from '../platform/directory.ts';
 import type { Platform } from '../platform/platform.ts';
+
+/** The config's audiences and departments. */
+export type AudienceConfig = Pick<CrierConfig, 'audiences' | 'departments'>;
 
 /**
  * The recipients of a schedule's run: every person and every active platform role holder of
@@ -12,7 +15,7 @@ import type { Platform } from '../platform/platform.ts';
  * scope is the union of both. Locale: the config's, else the platform account's, else the
  * platform's first.
  */
-export async function resolveAudience(config: CrierConfig, schedule: ScheduleConfig, job: JobKind, platform: Platform, now: Date): Promise<Recipient[]> {
+export async function resolveAudience(config: AudienceConfig, schedule: ScheduleConfig, job: JobKind, platform: Platform, now: Date): Promise<Recipient[]> {
   const entries: AudienceEntry[] = schedule.audience.length
     ? schedule.audience.flatMap((id) => config.audiences[id] ?? [])
     : ((job.defaultAudience ?? []) as AudienceEntry[]);
@@ -68,7 +71,7 @@ function scopeResolver(d: Directory): ScopeResolver {
   };
 }
 
-function roleRecipients(entry: RoleEntry, d: Directory, config: CrierConfig, resolveScope: ScopeResolver, defaultLocale: string, people: { entry: PersonEntry; scope?: RecipientScope }[]): Recipient[] {
+function roleRecipients(entry: RoleEntry, d: Directory, config: AudienceConfig, resolveScope: ScopeResolver, defaultLocale: string, people: { entry: PersonEntry; scope?: RecipientScope }[]): Recipient[] {
   const narrow = resolveScope(entry);
   const out: Recipient[] = [];
   const add = (u: RoleHolder, scope: RecipientScope | undefined) => {

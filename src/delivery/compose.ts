@@ -1,7 +1,9 @@
 import type { DateTime, Interval } from 'luxon';
-import type { Crier, Schedule } from '../crier.ts';
-import type { Recipient } from '../job-kind.ts';
-import { renderMessage, type RenderedMessage } from '../render/message.ts';
+import type { CrierConfig } from '../config/load.ts';
+import type { Schedule, ScheduleBook } from '../deployment/schedules.ts';
+import type { Platform } from '../platform/platform.ts';
+import type { Recipient } from '../kit/contract.ts';
+import { renderMessage, type RenderedMessage } from './message.ts';
 import type { OutgoingMessage } from './transport.ts';
 
 export interface ComposeInput {
@@ -28,13 +30,20 @@ export function senderName(from: string): string {
   return m?.[1]?.trim() || addressOf(from);
 }
 
+/** What composing an e-mail reads: the platform's facts, the job kinds, the sender and the look. */
+export interface ComposeDeps {
+  platform(): Promise<Platform>;
+  schedules(): Promise<ScheduleBook>;
+  config: Pick<CrierConfig, 'mail' | 'organization'>;
+}
+
 /** Renders and addresses one recipient's e-mail. */
-export async function composeMessage(crier: Crier, input: ComposeInput): Promise<{ message: OutgoingMessage; rendered: RenderedMessage }> {
-  const platform = await crier.platform();
-  const mail = crier.config.mail;
+export async function composeMessage(deps: ComposeDeps, input: ComposeInput): Promise<{ message: OutgoingMessage; rendered: RenderedMessage }> {
+  const [platform, book] = await Promise.all([deps.platform(), deps.schedules()]);
+  const { mail, organization } = deps.config;
   const replyTo = mail.replyTo ?? addressOf(mail.from);
   const rendered = await renderMessage({
-    job: crier.job(input.schedule.job),
+    job: book.job(input.schedule.job),
     data: input.data,
     recipient: input.recipient,
     platform: platform.info,
@@ -42,8 +51,8 @@ export async function composeMessage(crier: Crier, input: ComposeInput): Promise
     timezone: input.schedule.timezone,
     run: input.run,
     sender: { name: senderName(mail.from), address: addressOf(mail.from) },
-    organizationName: crier.config.organization.name,
-    color: crier.config.organization.color,
+    organizationName: organization.name,
+    color: organization.color,
     replyTo,
   });
   const domain = addressOf(mail.from).split('@')[1] ?? 'crier.invalid';

@@ -1,8 +1,18 @@
 import { DateTime } from 'luxon';
-import type { Crier } from '../crier.ts';
-import { composeMessage } from './compose.ts';
+import type { Logger } from 'pino';
+import type { Ledger, RunRow } from '../ledger/ledger.ts';
+import { composeMessage, type ComposeDeps } from './compose.ts';
 import { runPeriod } from './fan-out.ts';
-import { SendError, type SendResult } from './transport.ts';
+import { SendError, type SendResult, type Transport } from './transport.ts';
+
+/** What sending one delivery uses: composing, the transport, and the ledger that records it. */
+export interface SendDeps extends ComposeDeps {
+  ledger: Ledger;
+  log: Logger;
+  transport: Transport;
+  /** The run with its snapshot (cached: it never changes once taken). */
+  snapshotRun(id: number): Promise<RunRow | undefined>;
+}
 
 export type DeliverOutcome = 'sent' | 'failed' | 'not-claimed';
 
@@ -18,20 +28,21 @@ export class RetryLater extends Error {}
  * there (the connection lost during DATA, the ledger unreachable) leaves it `sending`, which
  * `crier status` reports for a person to check.
  */
-export async function deliver(crier: Crier, deliveryId: number, opts: { lastAttempt: boolean }): Promise<DeliverOutcome> {
+export async function deliver(deps: SendDeps, deliveryId: number, opts: { lastAttempt: boolean }): Promise<DeliverOutcome> {
+  const { ledger, log } = deps;
   // Everything that can fail for reasons of its own is read before the claim, so a claimed row
   // never waits for a retry that will find it claimed.
-  const peek = await crier.ledger.deliveryRunId(deliveryId);
+  const peek = await ledger.deliveryRunId(deliveryId);
   if (!peek || peek.status !== 'pending') return 'not-claimed';
-  const run = (await crier.snapshotRun(peek.runId))!;
-  const schedule = await crier.schedule(run.schedule_id);
-  const delivery = await crier.ledger.claimDelivery(deliveryId);
+  const run = (await deps.snapshotRun(peek.runId))!;
+  const schedule = (await deps.schedules()).get(run.schedule_id);
+  const delivery = await ledger.claimDelivery(deliveryId);
   if (!delivery) return 'not-claimed';
 
   let result: SendResult;
   try {
     const occurrence = DateTime.fromJSDate(run.occurrence, { zone: run.timezone });
-    const { message } = await composeMessage(crier, {
+    const { message } = await composeMessage(deps, {
       schedule,
       data: run.data,
       period: runPeriod(run),
@@ -41,28 +52,28 @@ export async function deliver(crier: Crier, deliveryId: number, opts: { lastAtte
       deliveryId: delivery.id,
       fileStem: `${occurrence.toFormat('yyyy-MM-dd')}-${run.schedule_id}-${run.id}-${delivery.id}-${delivery.email}`,
     });
-    result = await crier.transport.send(message);
+    result = await deps.transport.send(message);
   } catch (e) {
     const error = e as Error;
     if (error instanceof SendError && error.uncertain) {
-      await crier.ledger.markUncertain(delivery.id, error.message);
-      crier.log.error({ delivery: delivery.id, run: run.id, to: delivery.email, err: error.message }, 'delivery outcome unknown: left as sending, not resent');
+      await ledger.markUncertain(delivery.id, error.message);
+      log.error({ delivery: delivery.id, run: run.id, to: delivery.email, err: error.message }, 'delivery outcome unknown: left as sending, not resent');
       return 'failed';
     }
     const permanent = !(error instanceof SendError) || error.permanent;
     if (permanent || opts.lastAttempt) {
-      await crier.ledger.markFailed(delivery.id, error.message);
-      crier.log.error({ delivery: delivery.id, run: run.id, to: delivery.email, err: error.message }, 'delivery failed');
-      await crier.ledger.completeRunIfSettled(run.id);
+      await ledger.markFailed(delivery.id, error.message);
+      log.error({ delivery: delivery.id, run: run.id, to: delivery.email, err: error.message }, 'delivery failed');
+      await ledger.completeRunIfSettled(run.id);
       return 'failed';
     }
-    await crier.ledger.markRetry(delivery.id, error.message);
-    crier.log.warn({ delivery: delivery.id, run: run.id, to: delivery.email, err: error.message }, 'delivery will be retried');
+    await ledger.markRetry(delivery.id, error.message);
+    log.warn({ delivery: delivery.id, run: run.id, to: delivery.email, err: error.message }, 'delivery will be retried');
     throw new RetryLater(error.message);
   }
   // Sent: from here an error propagates and leaves the row `sending`, never `failed`.
-  await crier.ledger.markSent(delivery.id, result.messageId);
-  crier.log.info({ delivery: delivery.id, run: run.id, to: delivery.email, messageId: result.messageId }, 'sent');
-  await crier.ledger.completeRunIfSettled(run.id);
+  await ledger.markSent(delivery.id, result.messageId);
+  log.info({ delivery: delivery.id, run: run.id, to: delivery.email, messageId: result.messageId }, 'sent');
+  await ledger.completeRunIfSettled(run.id);
   return 'sent';
 }

@@ -1,3 +1,4 @@
+import type { RecipientScope } from '../platform/types.ts';
 import pg from 'pg';
 import { explainConnectionError, pgConfig, pgOptions } from '../db.ts';
 import { migrate } from './migrate.ts';
@@ -48,12 +49,6 @@ export interface DeliveryRow {
   sent_at: Date | null;
 }
 
-/** The part of the platform a recipient's e-mail covers; absent keys mean all of it. */
-export interface RecipientScope {
-  folders?: string[];
-  projects?: string[];
-}
-
 /** A recipient as the fan-out writes it: to send, or skipped with a reason. */
 export interface DeliveryInput {
   email: string;
@@ -77,11 +72,6 @@ export interface RunInput {
   status: 'due' | 'missed';
   variant?: string;
   meta?: Record<string, unknown>;
-}
-
-/** The run key of a plain occurrence: the instant in UTC, as ISO-8601. */
-export function occurrenceKey(occurrence: Date): string {
-  return occurrence.toISOString();
 }
 
 /** Crier's own tables: runs, deliveries and how far each schedule has been checked. */
@@ -125,9 +115,9 @@ export class Ledger {
     return (await this.pool.query(Q.RUN_BY_KEY, [scheduleId, key])).rows[0];
   }
 
-  /** The run of a plain occurrence (its key is the instant in UTC). */
+  /** The run of a plain occurrence (its key is the instant in UTC: occurrenceKey()). */
   async runAt(scheduleId: string, occurrence: Date): Promise<RunRow | undefined> {
-    return this.runByKey(scheduleId, occurrenceKey(occurrence));
+    return this.runByKey(scheduleId, occurrence.toISOString());
   }
 
   async hasSentRun(scheduleId: string, keyPrefix: string): Promise<boolean> {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
-import type { DateTime, Interval } from 'luxon';
-import type { Platform } from './platform.ts';
+import type { Interval } from 'luxon';
+import { platformTimestamp, type Platform } from './platform.ts';
 import { ACTIVITY_BY_PROJECT, ACTIVITY_BY_SCOPE, NEW_USERS } from './queries.ts';
 import type { ProjectFact } from './facts.ts';
 
@@ -37,11 +37,6 @@ export interface Totals extends ActivityCounts {
 }
 
 export const NO_ACTIVITY: ActivityCounts = { inputs: 0, surveyResponses: 0, comments: 0, reactions: 0, ballots: 0, voters: 0, offlineVoters: 0, votes: 0, offlineVotes: 0, budget: 0, offlineBudget: 0, participants: 0 };
-
-/** An instant as the platform stores it: UTC, no zone, millisecond precision. */
-export function platformTimestamp(at: DateTime | Date): string {
-  return (at instanceof Date ? at : at.toJSDate()).toISOString().slice(0, 23).replace('T', ' ');
-}
 
 type CountsRow = {
   inputs: number;

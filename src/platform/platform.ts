@@ -1,3 +1,4 @@
+import type { DateTime } from 'luxon';
 import pg from 'pg';
 import { z } from 'zod';
 import { explainConnectionError, pgConfig, pgOptions } from '../db.ts';
@@ -45,6 +46,11 @@ export class TenantMissingError extends Error {
   ) {
     super(`the platform database has no schema '${schema}' for tenant ${tenant}; check platform.tenant (\`crier demo\` creates the demo tenant)`);
   }
+}
+
+/** An instant as the platform stores it: UTC, no zone, millisecond precision. */
+export function platformTimestamp(at: DateTime | Date): string {
+  return (at instanceof Date ? at : at.toJSDate()).toISOString().slice(0, 23).replace('T', ' ');
 }
 
 /** The tenant schema of a host: participatie.gent.be → participatie_gent_be. */

@@ -1,12 +1,14 @@
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { Duration } from 'luxon';
-import type { Crier } from '../crier.ts';
+import type { Logger } from 'pino';
+import type { CrierConfig } from '../config/load.ts';
+import type { Ledger } from '../ledger/ledger.ts';
 import { redact } from '../redact.ts';
 import { AudienceError } from '../delivery/audience.ts';
-import { fanOut } from '../delivery/fan-out.ts';
-import { deliver } from '../delivery/send.ts';
-import { tick } from '../schedule/tick.ts';
+import { fanOut, type FanOutDeps } from '../delivery/fan-out.ts';
+import { deliver, type SendDeps } from '../delivery/send.ts';
+import { tick, type TickDeps } from './tick.ts';
 
 /** How often the tick fires: occurrences are minute-precise. */
 export const TICK_EVERY_MS = 60_000;
@@ -24,11 +26,16 @@ export class CrierQueues {
   readonly runs: Queue;
   readonly deliveries: Queue;
 
+  readonly redisUrl: string;
+  readonly prefix: string;
+
   constructor(
-    private readonly crier: Crier,
-    readonly redisUrl = crier.config.crier.redis,
-    readonly prefix = crier.config.crier.prefix,
+    private readonly settings: Pick<CrierConfig['crier'], 'redis' | 'prefix' | 'retry'>,
+    private readonly ledger: Ledger,
+    log: Logger,
   ) {
+    const redisUrl = (this.redisUrl = settings.redis);
+    const prefix = (this.prefix = settings.prefix);
     this.connection = new Redis(redisUrl, { maxRetriesPerRequest: null });
     const opts = { connection: this.connection, prefix };
     this.tick = new Queue('tick', opts);
@@ -39,7 +46,7 @@ export class CrierQueues {
     const onError = (err: Error & { code?: string }) => {
       if (reported === (err.code ?? err.message)) return;
       reported = err.code ?? err.message;
-      crier.log.warn({ err: err.message }, 'redis connection problem; retrying');
+      log.warn({ err: err.message }, 'redis connection problem; retrying');
     };
     this.connection.on('error', onError);
     for (const q of [this.tick, this.runs, this.deliveries]) q.on('error', onError);
@@ -77,7 +84,7 @@ export class CrierQueues {
   /** One job per delivery, added in one round trip (a run can have thousands of recipients). */
   async enqueueDeliveries(ids: number[]): Promise<void> {
     if (!ids.length) return;
-    const retry = this.crier.config.crier.retry;
+    const retry = this.settings.retry;
     const backoff = { type: 'exponential', delay: Duration.fromISO(retry.backoff).toMillis() };
     await this.deliveries.addBulk(
       ids.map((deliveryId) => ({
@@ -92,9 +99,9 @@ export class CrierQueues {
 
   /** Puts every due run and pending delivery of the ledger (back) on the queues, and closes settled runs. */
   async enqueueOpenWork(): Promise<void> {
-    await this.crier.ledger.completeSettledRuns();
-    for (const id of await this.crier.ledger.dueRunIds()) await this.enqueueRun(id);
-    await this.enqueueDeliveries(await this.crier.ledger.pendingDeliveryIds());
+    await this.ledger.completeSettledRuns();
+    for (const id of await this.ledger.dueRunIds()) await this.enqueueRun(id);
+    await this.enqueueDeliveries(await this.ledger.pendingDeliveryIds());
   }
 
   async close(): Promise<void> {
@@ -111,8 +118,11 @@ export interface Workers {
   close(timeoutMs?: number): Promise<void>;
 }
 
+/** Everything the workers of one process use: the tick's, the fan-out's and the sender's parts. */
+export type EngineDeps = TickDeps & FanOutDeps & SendDeps & { config: Pick<CrierConfig, 'crier'> };
+
 /** Starts the tick, run and delivery workers of one process. */
-export function startWorkers(crier: Crier, queues: CrierQueues, opts: { tick?: boolean } = {}): Workers {
+export function startWorkers(engine: EngineDeps, queues: CrierQueues, opts: { tick?: boolean } = {}): Workers {
   const connections: Redis[] = [];
   const workerOpts = (concurrency: number) => {
     const connection = new Redis(queues.redisUrl, { maxRetriesPerRequest: null });
@@ -128,7 +138,7 @@ export function startWorkers(crier: Crier, queues: CrierQueues, opts: { tick?: b
       new Worker(
         'tick',
         async () => {
-          await tick(crier);
+          await tick(engine);
           await queues.enqueueOpenWork();
         },
         workerOpts(1),
@@ -140,12 +150,12 @@ export function startWorkers(crier: Crier, queues: CrierQueues, opts: { tick?: b
       'runs',
       async (job: Job<{ runId: number }>) => {
         try {
-          await queues.enqueueDeliveries(await fanOut(crier, job.data.runId));
+          await queues.enqueueDeliveries(await fanOut(engine, job.data.runId));
         } catch (e) {
           // A platform that is down may come back; an audience naming a missing folder will not.
           const final = e instanceof AudienceError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
-          if (final) await crier.ledger.setRunStatus(job.data.runId, 'failed', ['due'], (e as Error).message);
-          crier.log.error({ run: job.data.runId, err: (e as Error).message }, 'run could not be prepared');
+          if (final) await engine.ledger.setRunStatus(job.data.runId, 'failed', ['due'], (e as Error).message);
+          engine.log.error({ run: job.data.runId, err: (e as Error).message }, 'run could not be prepared');
           throw e instanceof AudienceError ? new UnrecoverableError((e as Error).message) : e;
         }
       },
@@ -157,14 +167,14 @@ export function startWorkers(crier: Crier, queues: CrierQueues, opts: { tick?: b
       'deliveries',
       async (job: Job<{ deliveryId: number }>) => {
         // RetryLater propagates: BullMQ backs off and tries again; the ledger already says why.
-        return deliver(crier, job.data.deliveryId, { lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) });
+        return deliver(engine, job.data.deliveryId, { lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) });
       },
-      workerOpts(crier.config.crier.concurrency),
+      workerOpts(engine.config.crier.concurrency),
     ),
   );
   for (const w of workers) {
-    w.on('error', (err) => crier.log.error({ err: err.message, queue: w.name }, 'worker error'));
-    w.on('failed', (job, err) => crier.log.warn({ queue: w.name, job: job?.id, attempt: job?.attemptsMade, err: err.message }, 'job failed'));
+    w.on('error', (err) => engine.log.error({ err: err.message, queue: w.name }, 'worker error'));
+    w.on('failed', (job, err) => engine.log.warn({ queue: w.name, job: job?.id, attempt: job?.attemptsMade, err: err.message }, 'job failed'));
   }
   return {
     async close(timeoutMs = CLOSE_TIMEOUT_MS) {

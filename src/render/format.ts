@@ -35,12 +35,16 @@ export class Formatter {
     return this.numbers.format(n);
   }
 
-  /** An amount in a currency (ISO 4217), whole units: "€ 70.000" in nl-BE, "€70,000" in en-GB. */
-  money(amount: number, currency: string): string {
-    const key = `${this.locale}\u0000${currency}`;
+  /**
+   * An amount in a currency (ISO 4217), whole units: "€ 70.000" in nl-BE, "€70,000" in en-GB;
+   * from a million on, `compact` shortens it for a stat tile ("€ 26,3 mln.", "€26.3M").
+   */
+  money(amount: number, currency: string, opts: { compact?: boolean } = {}): string {
+    const compact = opts.compact === true && Math.abs(amount) >= 1_000_000;
+    const key = `${this.locale}\u0000${currency}\u0000${compact}`;
     let f = Formatter.moneyFormats.get(key);
     if (!f) {
-      f = new Intl.NumberFormat(this.locale, { style: 'currency', currency, maximumFractionDigits: 0 });
+      f = new Intl.NumberFormat(this.locale, compact ? { style: 'currency', currency, notation: 'compact', maximumFractionDigits: 1 } : { style: 'currency', currency, maximumFractionDigits: 0 });
       Formatter.moneyFormats.set(key, f);
     }
     return f.format(amount);

@@ -1,5 +1,4 @@
-/** A platform multiloc: {"nl-BE": "…", "fr-BE": "…"}. */
-export type Multiloc = Record<string, string> | null | undefined;
+import type { Multiloc } from '../platform/types.ts';
 
 /**
  * The text of a multiloc for `locale`: the exact locale, then the same language in another

@@ -1,6 +1,5 @@
 import { DateTime } from 'luxon';
-import type { JobKind, PlannedRun } from '../job-kind.ts';
-import { occurrenceKey } from '../ledger/ledger.ts';
+import type { JobKind, PlannedRun } from '../kit/contract.ts';
 import { nextOccurrences, occurrencesBetween, type Triggers } from './occurrences.ts';
 
 /** What a schedule's planning needs: its triggers, zone and job options. */
@@ -15,6 +14,11 @@ const ctxOf = (s: PlanInput, now: DateTime) => ({ scheduleId: s.id, timezone: s.
 
 /** How far around a window trigger occurrences are read for job kinds that plan their own sends. */
 const PLAN_HORIZON = { days: 400 };
+
+/** The run key of a plain occurrence: the instant in UTC, as ISO-8601. */
+export function occurrenceKey(occurrence: Date): string {
+  return occurrence.toISOString();
+}
 
 /** A plain occurrence as a run: keyed by its instant. */
 function plain(at: DateTime): PlannedRun {

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { pgConfig } from '../../src/db.ts';
-import { recreateTenantSchema } from '../../src/platform/tenant-schema.ts';
+import { recreateTenantSchema } from '../../src/demo/tenant-schema.ts';
 import { PG_URL } from './services.ts';
 
 /**

@@ -88,6 +88,8 @@ interface PhaseSpec {
   /** Months relative to now (negative = past) for start, and for end (null = open-ended). */
   from: number;
   to: number | null;
+  /** Ends this many days from now instead (a survey closing this week, for the survey reminder). */
+  endsInDays?: number;
   voting?: 'budgeting' | 'multiple_voting';
   title: Record<string, string>;
 }
@@ -118,6 +120,7 @@ const PROJECTS: ProjectSpec[] = [
   { title: { 'nl-BE': 'Open ideeënbus' }, folder: null, status: 'published', weight: 3, phases: [phase('ideation', -15, null, 'Altijd open', 'Always open')] },
   { title: { 'nl-BE': 'Vrijwilligers voor de buurt', 'fr-BE': 'Bénévoles pour le quartier', en: 'Volunteers for the neighbourhood' }, folder: null, status: 'published', weight: 1, phases: [phase('volunteering', -3, 2, 'Inschrijven', 'Sign up')] },
   { title: { 'nl-BE': 'Nieuwe markthal', 'fr-BE': 'Nouvelle halle', en: 'New market hall' }, folder: null, status: 'archived', weight: 2, phases: [phase('ideation', -15, -11, 'Ideeën', 'Ideas'), phase('information', -11, -10, 'Besluit', 'Decision')] },
+  { title: { 'nl-BE': 'Sportterreinen in de buurt', 'fr-BE': 'Terrains de sport du quartier', en: 'Sports grounds nearby' }, folder: 'youth', status: 'published', weight: 2, phases: [{ ...phase('native_survey', -1, null, 'Bevraging sportclubs', 'Sports clubs survey'), endsInDays: 8 }] },
   { title: { 'nl-BE': 'Gemeentemonitor', 'fr-BE': 'Baromètre communal', en: 'Community monitor' }, folder: null, status: 'published', weight: 2, communityMonitor: true, phases: [phase('community_monitor_survey', -12, null, 'Tevredenheidsmeting', 'Satisfaction survey')] },
 ];
 
@@ -211,7 +214,7 @@ export async function createDemoTenant(opts: DemoOptions): Promise<DemoReport> {
     left += 1;
     const phases = spec.phases.map((p) => {
       const start = at(p.from);
-      const end = p.to === null ? null : at(p.to).minus({ days: 1 });
+      const end = p.endsInDays !== undefined ? now.plus({ days: p.endsInDays }).startOf('day') : p.to === null ? null : at(p.to).minus({ days: 1 });
       const phaseId = rnd.uuid();
       phaseRows.set(phaseId, add('phases', { id: phaseId, project_id: id, title_multiloc: p.title, start_at: start.toISODate(), end_at: end?.toISODate() ?? null, participation_method: p.method, voting_method: p.voting ?? null, native_survey_title_multiloc: p.method === 'native_survey' ? p.title : {}, ...stamp(launchMs - 86_400_000) }));
       return { id: phaseId, spec: p, start, end };

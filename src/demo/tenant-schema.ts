@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { tenantSchema } from './platform.ts';
+import { tenantSchema } from '../platform/platform.ts';
 
 /**
  * The Go Vocal platform's real tables (transcribed from CitizenLabDotCo/citizenlab

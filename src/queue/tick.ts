@@ -1,9 +1,19 @@
 import { DateTime } from 'luxon';
-import type { Crier, Schedule } from '../crier.ts';
+import type { Logger } from 'pino';
+import type { Schedule, ScheduleBook } from '../deployment/schedules.ts';
+import type { Ledger } from '../ledger/ledger.ts';
 import type { RunRow } from '../ledger/ledger.ts';
 
 /** An occurrence this close to the tick counts as on time; older ones are catch-up. */
 const ON_TIME_MS = 2 * 60_000;
+
+/** What a tick uses: the schedules, the ledger it records runs in, a clock and a log. */
+export interface TickDeps {
+  schedules(): Promise<ScheduleBook>;
+  ledger: Ledger;
+  log: Logger;
+  now(): Date;
+}
 
 export interface TickResult {
   /** Runs this tick created (another tick or worker may have created the rest). */
@@ -16,29 +26,30 @@ export interface TickResult {
  * (schedule, run key) makes concurrent ticks create each run once. A schedule is watched
  * from its first tick minus catchUp, so adding one does not resurrect its history.
  */
-export async function tick(crier: Crier, now: Date = crier.now()): Promise<TickResult> {
+export async function tick(deps: TickDeps, now: Date = deps.now()): Promise<TickResult> {
   const created: RunRow[] = [];
-  for (const s of await crier.schedules()) {
+  const book = await deps.schedules();
+  for (const s of book.all) {
     if (!s.enabled) continue;
     try {
-      created.push(...(await tickSchedule(crier, s, now)));
+      created.push(...(await tickSchedule(deps, book, s, now)));
     } catch (e) {
       // One schedule's trouble (a database hiccup) must not keep the others from being checked.
-      crier.log.error({ schedule: s.id, err: (e as Error).message }, 'schedule could not be checked; retried next tick');
+      deps.log.error({ schedule: s.id, err: (e as Error).message }, 'schedule could not be checked; retried next tick');
     }
   }
   return { created };
 }
 
 /** One schedule's part of a tick: its runs come due since it was last checked. */
-async function tickSchedule(crier: Crier, s: Schedule, now: Date): Promise<RunRow[]> {
+async function tickSchedule({ ledger, log }: TickDeps, book: ScheduleBook, s: Schedule, now: Date): Promise<RunRow[]> {
   const created: RunRow[] = [];
-  const state = await crier.ledger.scheduleState(s.id, new Date(now.getTime() - s.catchUpMs));
-  const due = crier.plannedRuns(s, DateTime.fromJSDate(state.checked_until), DateTime.fromJSDate(now));
+  const state = await ledger.scheduleState(s.id, new Date(now.getTime() - s.catchUpMs));
+  const due = book.plannedRuns(s, DateTime.fromJSDate(state.checked_until), DateTime.fromJSDate(now));
   for (const planned of due) {
-    if (planned.requires && !(await crier.ledger.hasSentRun(s.id, planned.requires))) continue;
+    if (planned.requires && !(await ledger.hasSentRun(s.id, planned.requires))) continue;
     const lateBy = now.getTime() - planned.at.toMillis();
-    const run = await crier.ledger.insertRun({
+    const run = await ledger.insertRun({
       scheduleId: s.id,
       key: planned.key,
       occurrence: planned.occurrence.toJSDate(),
@@ -53,10 +64,10 @@ async function tickSchedule(crier: Crier, s: Schedule, now: Date): Promise<RunRo
     if (run.created) {
       created.push(run);
       const level = run.status === 'missed' ? 'warn' : 'info';
-      crier.log[level]({ schedule: s.id, at: planned.at.toISO(), variant: planned.variant, run: run.id, status: run.status }, run.status === 'missed' ? 'occurrence missed: later than catchUp allows' : 'occurrence due');
+      log[level]({ schedule: s.id, at: planned.at.toISO(), variant: planned.variant, run: run.id, status: run.status }, run.status === 'missed' ? 'occurrence missed: later than catchUp allows' : 'occurrence due');
     }
   }
   // Only once every run is recorded: a failure above leaves the window to be checked again.
-  await crier.ledger.advanceSchedule(s.id, now);
+  await ledger.advanceSchedule(s.id, now);
   return created;
 }

@@ -1,8 +1,8 @@
 import { DateTime } from 'luxon';
-import type { Recipient, ViewContext } from '../job-kind.ts';
+import type { Recipient, ViewContext } from './contract.ts';
 import { scopeKey, type ActivityCounts } from '../platform/activity.ts';
 import type { EventFact, InputFact, PhaseFact, ProjectFact } from '../platform/facts.ts';
-import type { Multiloc } from './multiloc.ts';
+import type { Multiloc } from '../platform/types.ts';
 
 /*
  * The view side of the recurring blocks of every e-mail (email-templates/partials/): job kinds
@@ -22,7 +22,7 @@ export function statRows<K extends string>(ctx: ViewContext, current: Record<K, 
   const tiles = keys.map((k) => {
     const change = previous ? ctx.format.change(current[k], previous[k]) : null;
     return {
-      value: k === 'budget' ? ctx.format.money(current[k], ctx.currency) : ctx.format.number(current[k]),
+      value: k === 'budget' ? ctx.format.money(current[k], ctx.currency, { compact: true }) : ctx.format.number(current[k]),
       label: ctx.t(`common.${k}`),
       change: change ? ctx.t('common.changeVsPrevious', { change }) : previous && current[k] > 0 ? ctx.t('common.newThisPeriod') : '',
     };

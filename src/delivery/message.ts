@@ -1,10 +1,10 @@
 import type { DateTime, Interval } from 'luxon';
-import type { JobKind, Recipient, ViewContext } from '../job-kind.ts';
+import type { JobKind, Recipient, ViewContext } from '../kit/contract.ts';
 import type { PlatformInfo } from '../platform/platform.ts';
-import { catalogueLocale, fallbackChain, translate } from './catalog.ts';
-import { Formatter } from './format.ts';
-import { resolveMultiloc } from './multiloc.ts';
-import { compileTemplate, compileText } from './template.ts';
+import { catalogueLocale, fallbackChain, translate } from '../render/catalog.ts';
+import { Formatter } from '../render/format.ts';
+import { resolveMultiloc } from '../render/multiloc.ts';
+import { compileTemplate, compileText } from '../render/template.ts';
 
 /** A rendered e-mail for one recipient. */
 export interface RenderedMessage {

@@ -1,15 +1,19 @@
 import type { DateTime, Interval } from 'luxon';
 import type { z } from 'zod';
-import type { Platform } from './platform/platform.ts';
-import type { Formatter } from './render/format.ts';
-import type { RecipientScope } from './ledger/ledger.ts';
+import type { Platform } from '../platform/platform.ts';
+import type { Formatter } from '../render/format.ts';
+import type { RecipientScope } from '../platform/types.ts';
+
+/** The options of a job kind, as its zod shape validates them. */
+export type Options = Record<string, unknown>;
 
 /**
- * A job kind: one module in jobs/ that default-exports one of these. The engine schedules,
- * fans out, renders and delivers; the job kind only says what period an occurrence covers,
- * what data it needs and what the recipient sees.
+ * A job kind: one module in jobs/ that default-exports one of these (made with
+ * defineJobKind, so its options are typed from their zod shape). The engine schedules, fans
+ * out, renders and delivers; the job kind only says what period an occurrence covers, what
+ * data it needs and what the recipient sees.
  */
-export interface JobKind<Data = unknown> {
+export interface JobKind<Data = unknown, O extends Options = Options> {
   /** The name schedules give in `job:`; also the template and catalogue section name. */
   name: string;
   /** One line shown by `crier check` and in the README's table. */
@@ -17,9 +21,9 @@ export interface JobKind<Data = unknown> {
   /** Extra schedule keys this kind accepts (zod shape with defaults), validated with the config. */
   options?: z.ZodRawShape;
   /** The reporting period an occurrence covers, half-open, in the schedule's zone. */
-  period(ctx: PeriodContext): Interval<true>;
+  period(ctx: PeriodContext<O>): Interval<true>;
   /** Reads the platform once per run; the result is the run's snapshot in the ledger, so it is JSON. */
-  collect(ctx: CollectContext): Promise<Data>;
+  collect(ctx: CollectContext<O>): Promise<Data>;
   /** What the template gets for one recipient: everything already in their language. */
   view(data: Data, ctx: ViewContext): Record<string, unknown>;
   /** A one-line summary of the data for logs and `crier preview --json`. */
@@ -28,7 +32,7 @@ export interface JobKind<Data = unknown> {
    * The sends of a schedule, from its trigger occurrences (default: one per occurrence). A
    * steering meeting plans an invitation and an agenda before each meeting occurrence.
    */
-  plan?(occurrences: DateTime[], ctx: PlanContext): PlannedRun[];
+  plan?(occurrences: DateTime[], ctx: PlanContext<O>): PlannedRun[];
   /** Who gets it when a schedule names no audience (config audience entries). */
   defaultAudience?: unknown[];
   /**
@@ -42,12 +46,29 @@ export interface JobKind<Data = unknown> {
   isEmpty?(data: Data, recipient: Recipient): boolean;
   /** A calendar invitation (or cancellation) to attach, per recipient. */
   calendar?(data: Data, ctx: ViewContext): { method: 'REQUEST' | 'CANCEL'; content: string } | undefined;
+  /**
+   * A schedule that fires this kind on the demo tenant, for the e-mail gates and the gallery
+   * when the shipped config has none: its config keys (job: is implied) and the occurrence to
+   * render, local to the schedule (default: its next one).
+   */
+  example?: { schedule: Record<string, unknown>; at?: string };
 }
 
-export interface PlanContext {
+/** What a job kind module writes: a JobKind whose `options` is a zod shape. */
+export type JobKindDefinition<Data, Shape extends z.ZodRawShape> = Omit<JobKind<Data, z.output<z.ZodObject<Shape>>>, 'options'> & { options?: Shape };
+
+/**
+ * Declares a job kind with options typed from their zod shape: `ctx.options.deadline` is the
+ * parsed value (defaults applied), as the config validated it.
+ */
+export function defineJobKind<Data, Shape extends z.ZodRawShape = Record<never, never>>(kind: JobKindDefinition<Data, Shape>): JobKind<Data, z.output<z.ZodObject<Shape>>> {
+  return kind as JobKind<Data, z.output<z.ZodObject<Shape>>>;
+}
+
+export interface PlanContext<O extends Options = Options> {
   scheduleId: string;
   timezone: string;
-  options: Record<string, unknown>;
+  options: O;
   /** The clock: what is already past decides, e.g., whether a cancellation is owed. */
   now: DateTime;
 }
@@ -76,7 +97,7 @@ export interface PlannedRun {
   requires?: string;
 }
 
-export interface PeriodContext {
+export interface PeriodContext<O extends Options = Options> {
   /** The occurrence, in the schedule's zone. */
   occurrence: DateTime;
   /** The run's variant and details (see PlannedRun); absent for plain schedules. */
@@ -88,10 +109,10 @@ export interface PeriodContext {
   /** The schedule's trigger occurrence before this one (the previous meeting, check-in …), if any. */
   previous?: DateTime;
   /** The schedule's job options. */
-  options: Record<string, unknown>;
+  options: O;
 }
 
-export interface CollectContext extends PeriodContext {
+export interface CollectContext<O extends Options = Options> extends PeriodContext<O> {
   period: Interval<true>;
   platform: Platform;
   /** Who the run goes to (before opt-outs), for figures counted per recipient's scope. */

@@ -1,0 +1,57 @@
+import type { DateTime, Interval } from 'luxon';
+import type { CrierConfig } from '../config/load.ts';
+import type { Schedule, ScheduleBook } from '../deployment/schedules.ts';
+import type { JobKind, Recipient } from '../kit/contract.ts';
+import type { DeliveryInput } from '../ledger/ledger.ts';
+import { optedOut } from '../platform/directory.ts';
+import type { Platform } from '../platform/platform.ts';
+import { resolveAudience } from './audience.ts';
+
+/** What preparing a run reads: the platform, the schedules and the config's audiences. */
+export interface PrepareDeps {
+  platform(): Promise<Platform>;
+  schedules(): Promise<ScheduleBook>;
+  config: Pick<CrierConfig, 'audiences' | 'departments'>;
+  now(): Date;
+}
+
+/** A run ready to be sent: its period, its snapshot and who it goes to. */
+export interface PreparedRun {
+  period: Interval<true>;
+  /** The platform snapshot, as JSON (as the ledger stores it), or null when not collected. */
+  data: unknown;
+  /** Every recipient of the audience, before the skip policies. */
+  audience: Recipient[];
+}
+
+/**
+ * Prepares one send of a schedule: its period, its recipients (resolved first, so a job kind
+ * can count per recipient scope in SQL) and the platform snapshot. Fan-out, preview, the gallery
+ * and the benchmark all go through here.
+ */
+export async function prepareRun(deps: PrepareDeps, schedule: Schedule, run: { occurrence: DateTime; variant: string; meta: Record<string, unknown> }, collect = true): Promise<PreparedRun> {
+  const [platform, book] = await Promise.all([deps.platform(), deps.schedules()]);
+  const job = book.job(schedule.job);
+  const ctx = book.runContext(schedule, run.occurrence, run.variant, run.meta);
+  const period = job.period(ctx);
+  const audience = await resolveAudience(deps.config, schedule, job, platform, deps.now());
+  // Through JSON, as the ledger stores it, so a preview renders exactly what a run would.
+  const data = collect ? JSON.parse(JSON.stringify(await job.collect({ ...ctx, period, platform, recipients: audience }))) : null;
+  return { period, data, audience };
+}
+
+/**
+ * Who a run goes to, with the policies applied: a recipient who opted out of the platform's
+ * equivalent campaign, or (with skipWhenEmpty) has nothing to report, is recorded as skipped
+ * with the reason, never silently left out.
+ */
+export async function recipientsOf(schedule: Schedule, job: JobKind, recipients: Recipient[], data: unknown, platform: Platform): Promise<DeliveryInput[]> {
+  const opted = job.consentCampaign ? await optedOut(platform, job.consentCampaign, recipients.flatMap((r) => (r.userId ? [r.userId] : []))) : new Set<string>();
+  const skipEmpty = schedule.skipWhenEmpty ?? job.skipWhenEmpty ?? false;
+  return recipients.map((r): DeliveryInput => {
+    const base = { email: r.email, name: r.name, locale: r.locale, userId: r.userId, scope: r.scope, variant: r.variant };
+    if (r.userId && opted.has(r.userId)) return { ...base, status: 'skipped', reason: `opted out of the platform's ${job.consentCampaign!.split('::').pop()} e-mails` };
+    if (skipEmpty && job.isEmpty?.(data, r)) return { ...base, status: 'skipped', reason: 'nothing to report' };
+    return { ...base, status: 'pending' };
+  });
+}

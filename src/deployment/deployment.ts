@@ -1,0 +1,68 @@
+import type { Logger } from 'pino';
+import type { CrierConfig } from '../config/load.ts';
+import { Ledger, type RunRow } from '../ledger/ledger.ts';
+import { Platform } from '../platform/platform.ts';
+import { createLogger } from '../log.ts';
+import { resolveSchedules, ScheduleBook, type JobRegistry } from './schedules.ts';
+
+export interface CrierOptions {
+  /** Clock, for tests and `--from`. */
+  now?: () => Date;
+  logger?: Logger;
+}
+
+/**
+ * One Crier deployment as a command opens it: its config, job kinds, ledger, the platform
+ * (connected on first use) and its schedules. The engine's functions (queue/, delivery/) ask
+ * for the narrow parts they use; the SMTP or outbox transport is made by the process that
+ * sends (`crier start`, `crier run`), not here.
+ */
+export class Crier {
+  readonly ledger: Ledger;
+  readonly log: Logger;
+  readonly now: () => Date;
+  private platformPromise?: Promise<Platform>;
+  private bookPromise?: Promise<ScheduleBook>;
+  /** Fanned-out runs' snapshots never change: keep the last few instead of re-reading them per recipient. */
+  private readonly settledRuns = new Map<number, RunRow>();
+
+  constructor(
+    readonly config: CrierConfig,
+    readonly jobs: JobRegistry,
+    opts: CrierOptions = {},
+  ) {
+    this.ledger = Ledger.connect(config.crier.database, config.crier.schema);
+    this.log = opts.logger ?? createLogger();
+    this.now = opts.now ?? (() => new Date());
+  }
+
+  /** The platform, connected on first use (check and status need it only for defaults). */
+  platform(): Promise<Platform> {
+    this.platformPromise ??= Platform.connect({ database: this.config.platform.database, tenant: this.config.platform.tenant, url: this.config.platform.url });
+    this.platformPromise.catch(() => (this.platformPromise = undefined));
+    return this.platformPromise;
+  }
+
+  /** The schedules; reads the tenant's zone only if one lacks it. */
+  schedules(): Promise<ScheduleBook> {
+    this.bookPromise ??= resolveSchedules(this.config, async () => (await this.platform()).info.timezone).then((all) => new ScheduleBook(all, this.jobs, this.config.platform.launch));
+    this.bookPromise.catch(() => (this.bookPromise = undefined));
+    return this.bookPromise;
+  }
+
+  /** A run whose snapshot is taken (fanned out or later), read once per process. */
+  async snapshotRun(id: number): Promise<RunRow | undefined> {
+    const hit = this.settledRuns.get(id);
+    if (hit) return hit;
+    const run = await this.ledger.run(id);
+    if (run && run.data !== null) {
+      this.settledRuns.set(id, run);
+      if (this.settledRuns.size > 20) this.settledRuns.delete(this.settledRuns.keys().next().value!);
+    }
+    return run;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([this.ledger.close(), this.platformPromise?.then((p) => p.close())]);
+  }
+}

@@ -1,0 +1,100 @@
+import { DateTime, Duration } from 'luxon';
+import type { CrierConfig, ScheduleConfig } from '../config/load.ts';
+import type { JobKind, PeriodContext, PlannedRun } from '../kit/contract.ts';
+import { previousOccurrence, type Triggers } from '../schedule/occurrences.ts';
+import { nextPlannedRuns, plannedRuns, runsOfOccurrence } from '../schedule/plan.ts';
+
+/** A schedule with its zone settled (config, else the tenant's core.timezone). */
+export interface Schedule extends ScheduleConfig {
+  timezone: string;
+  triggers: Triggers;
+  catchUpMs: number;
+}
+
+/** The job kinds of a deployment, by name (src/job-registry.ts loads them). */
+export type JobRegistry = ReadonlyMap<string, JobKind>;
+
+/**
+ * Every schedule of one deployment with its job kind, and the time questions the engine asks
+ * of them: what a run covers, which sends fall in a window, which one `crier run` means.
+ */
+export class ScheduleBook {
+  constructor(
+    readonly all: Schedule[],
+    readonly jobs: JobRegistry,
+    /** platform.launch, a local date. */
+    private readonly launch?: string,
+  ) {}
+
+  get(id: string, file = 'the config'): Schedule {
+    const found = this.all.find((s) => s.id === id);
+    if (!found) throw new Error(`there is no schedule '${id}' in ${file}; schedules: ${this.all.map((s) => s.id).join(', ') || 'none'}`);
+    return found;
+  }
+
+  job(name: string): JobKind {
+    const job = this.jobs.get(name);
+    if (!job) throw new Error(`no job kind '${name}' in jobs/`);
+    return job;
+  }
+
+  /** What a job kind is told about one run of a schedule. */
+  runContext(schedule: Schedule, occurrence: DateTime, variant = 'default', meta: Record<string, unknown> = {}): PeriodContext & { variant: string; meta: Record<string, unknown> } {
+    const launch = this.launch ? DateTime.fromISO(this.launch, { zone: schedule.timezone }) : undefined;
+    const previous = previousOccurrence(schedule.triggers, occurrence.minus({ milliseconds: 1 }));
+    return { occurrence: occurrence.setZone(schedule.timezone), timezone: schedule.timezone, launch, previous: previous?.setZone(schedule.timezone), options: schedule.options, variant, meta };
+  }
+
+  /** The sends a schedule plans in (after, until] (and overdue "as soon as seen" ones). */
+  plannedRuns(schedule: Schedule, after: DateTime, until: DateTime): PlannedRun[] {
+    return plannedRuns(this.job(schedule.job), schedule, after, until);
+  }
+
+  /** The schedule's next `count` sends strictly after `from`. */
+  nextRuns(schedule: Schedule, from: DateTime, count: number): PlannedRun[] {
+    return nextPlannedRuns(this.job(schedule.job), schedule, from, count);
+  }
+
+  /**
+   * The send `crier run` and `crier preview` act on: the one planned for the occurrence `at`
+   * (default: the next send after `now`), of `variant` when the job kind plans several.
+   */
+  pickRun(schedule: Schedule, at: DateTime | undefined, variant: string | undefined, now: DateTime): PlannedRun {
+    const job = this.job(schedule.job);
+    const candidates = at ? runsOfOccurrence(job, schedule, at, now) : this.nextRuns(schedule, now, 50);
+    const found = candidates.find((r) => !variant || r.variant === variant);
+    if (!found) {
+      const variants = [...new Set(candidates.map((r) => r.variant))];
+      throw new Error(
+        candidates.length
+          ? `schedule '${schedule.id}' plans no '${variant}' send${at ? ' for that occurrence' : ''}; variants: ${variants.join(', ')}`
+          : `schedule '${schedule.id}' has no further occurrence; pass --at`,
+      );
+    }
+    return found;
+  }
+}
+
+/** The config's schedules with their zones; `tenantZone` is asked only if one lacks a zone. */
+export async function resolveSchedules(config: CrierConfig, tenantZone: () => Promise<string>): Promise<Schedule[]> {
+  let zone: string | undefined;
+  const out: Schedule[] = [];
+  for (const s of config.schedules) {
+    let timezone = s.timezone;
+    if (!timezone) {
+      try {
+        zone ??= await tenantZone();
+      } catch (e) {
+        throw new Error(`schedules.${s.id}.timezone is not set and the platform's core.timezone could not be read (${(e as Error).message}); set timezone: in the schedule`);
+      }
+      timezone = zone;
+    }
+    out.push({
+      ...s,
+      timezone,
+      catchUpMs: Duration.fromISO(s.catchUp).toMillis(),
+      triggers: { timezone, crons: s.crons, dates: s.dates, afterLaunch: s.afterLaunch, time: s.time, launch: config.platform.launch },
+    });
+  }
+  return out;
+}
