@@ -3,34 +3,36 @@
  * and reported as ratios (absolute times vary with the machine; the ratios hold).
  */
 import { DateTime } from 'luxon';
-import { loadJobKinds } from '../src/job-registry.ts';
+import { loadConfig } from '../src/config/load.ts';
+import { Crier } from '../src/deployment/deployment.ts';
+import { prepareRun } from '../src/delivery/prepare.ts';
 import { viewContext } from '../src/delivery/message.ts';
+import { ensureDemoTenant } from '../src/cli/demo.ts';
+import { loadJobKinds } from '../src/job-registry.ts';
+import { createLogger } from '../src/log.ts';
 import { compileFresh, compileTemplate } from '../src/render/template.ts';
-import type { PlatformInfo } from '../src/platform/platform.ts';
 import { fallbackChain } from '../src/render/catalog.ts';
-import type { CouncilData } from '../jobs/council-update.ts';
+import { previousOccurrence } from '../src/schedule/occurrences.ts';
 
 const RECIPIENTS = Number(process.env.BENCH_RECIPIENTS ?? 200);
+// The shipped demo config's council update, on a demo tenant of its own, prepared the way a run is.
 const jobs = await loadJobKinds();
-const job = jobs.get('council-update')!;
-const platform: PlatformInfo = { host: 'bench.local', schema: 'bench_local', timezone: 'Europe/Brussels', locales: ['nl-BE', 'fr-BE'], organizationName: { 'nl-BE': 'Stad Gent' }, url: 'https://bench.local', currency: 'EUR' };
-const occurrence = DateTime.fromISO('2027-01-04T09:00', { zone: 'Europe/Brussels' });
-const period = job.period({ occurrence, timezone: 'Europe/Brussels', options: {} });
-const totals: CouncilData['totals'] = { newUsers: 120, inputs: 840, surveyResponses: 310, comments: 2210, reactions: 6400, ballots: 640, voters: 610, offlineVoters: 40, votes: 1900, offlineVotes: 120, budget: 350_000, offlineBudget: 0, participants: 2428 };
-// Typed as the job kind's snapshot, so the type check keeps the benchmark in step with it.
-const data: CouncilData = {
-  period: { start: period.start.toISO()!, end: period.end.toISO()!, timezone: 'Europe/Brussels' },
-  previousPeriod: null,
-  sinceLaunch: false,
-  totals,
-  previous: { ...totals, inputs: 700 },
-  projects: Array.from({ length: 14 }, (_, i) => ({ id: `p${i}`, slug: `p${i}`, title: { 'nl-BE': `Project ${i}` }, status: 'published' as const, folderId: null, folderTitle: { 'nl-BE': 'Mobiliteit' }, firstPublishedAt: null, hidden: false, listed: true, ...totals })),
-  newProjects: [],
-  months: Array.from({ length: 12 }, (_, i) => ({ month: `2026-${String(i + 1).padStart(2, '0')}`, participants: 100 * i, inputs: 10 * i })),
-};
+const shipped = loadConfig('config/crier.yaml', { jobs });
+const config = { ...shipped, platform: { ...shipped.platform, tenant: process.env.BENCH_TENANT ?? 'bench.crier.local', demo: true } };
+process.env.LOG_LEVEL ??= 'warn';
+const crier = new Crier(config, jobs, { logger: createLogger() });
+await ensureDemoTenant(crier);
+const book = await crier.schedules();
+const schedule = book.get('council-quarterly');
+const now = DateTime.now();
+const planned = book.pickRun(schedule, previousOccurrence(schedule.triggers, now)!, undefined, now);
+const { period, data } = await prepareRun(crier, schedule, planned);
+const platform = (await crier.platform()).info;
+const job = book.job('council-update');
+await crier.close();
 const recipient = (i: number) => ({ email: `r${i}@example.org`, name: `Recipient ${i}`, locale: 'nl-BE' });
 const viewFor = (i: number) => {
-  const ctx = viewContext({ recipient: recipient(i), platform, period, timezone: 'Europe/Brussels' });
+  const ctx = viewContext({ recipient: recipient(i), platform, period, timezone: schedule.timezone });
   return { ...job.view(data, ctx), _chain: fallbackChain('nl-BE', platform.locales), recipient: recipient(i), organization: 'Stad Gent', platformUrl: platform.url, color: '#0f4c81', replyTo: 'p@example.org' };
 };
 
