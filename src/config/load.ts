@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
 import { z } from 'zod';
-import type { JobKind } from '../kit/contract.ts';
 import { parseCron, type CronSpec } from '../schedule/cron.ts';
 import { ConfigError, formatPath, type ConfigIssue } from './errors.ts';
 import { interpolateEnv } from './env.ts';
@@ -38,7 +37,8 @@ export interface CrierConfig extends Omit<TopLevel, 'schedules'> {
 }
 
 export interface LoadOptions {
-  jobs: ReadonlyMap<string, JobKind>;
+  /** The job kinds, by name: their extra schedule keys are validated with the config. */
+  jobs: ReadonlyMap<string, { name: string; options?: z.ZodRawShape; defaultAudience?: unknown[] }>;
   env?: NodeJS.ProcessEnv;
 }
 

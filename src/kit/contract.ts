@@ -3,6 +3,9 @@ import type { z } from 'zod';
 import type { Platform } from '../platform/platform.ts';
 import type { Formatter } from '../render/format.ts';
 import type { RecipientScope } from '../platform/types.ts';
+import type { PlanContext, PlannedRun } from '../schedule/plan.ts';
+
+export type { PlanContext, PlannedRun };
 
 /** The options of a job kind, as its zod shape validates them. */
 export type Options = Record<string, unknown>;
@@ -63,38 +66,6 @@ export type JobKindDefinition<Data, Shape extends z.ZodRawShape> = Omit<JobKind<
  */
 export function defineJobKind<Data, Shape extends z.ZodRawShape = Record<never, never>>(kind: JobKindDefinition<Data, Shape>): JobKind<Data, z.output<z.ZodObject<Shape>>> {
   return kind as JobKind<Data, z.output<z.ZodObject<Shape>>>;
-}
-
-export interface PlanContext<O extends Options = Options> {
-  scheduleId: string;
-  timezone: string;
-  options: O;
-  /** The clock: what is already past decides, e.g., whether a cancellation is owed. */
-  now: DateTime;
-}
-
-/** One send a schedule plans: becomes one run, unique per (schedule, key). */
-export interface PlannedRun {
-  /** Unique per schedule, stable across restarts and config reloads. */
-  key: string;
-  /** When it is due. */
-  at: DateTime;
-  /** Which message this is (e.g. invitation, agenda); passed to the job kind. */
-  variant: string;
-  /** Details for the job kind (e.g. the meeting's uid, time and sequence), stored with the run. */
-  meta: Record<string, unknown>;
-  /** The trigger occurrence it belongs to (the meeting), for periods and display. */
-  occurrence: DateTime;
-  /**
-   * Sent as soon as it is seen, even if `at` passed before anything looked, as long as the
-   * clock is before this (a moved meeting's new invitation, before the meeting).
-   */
-  asapUntil?: DateTime;
-  /**
-   * Only when this schedule already sent a run whose key starts with this (a cancellation
-   * needs a sent invitation); checked at each tick until `asapUntil`.
-   */
-  requires?: string;
 }
 
 export interface PeriodContext<O extends Options = Options> {

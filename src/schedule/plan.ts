@@ -1,6 +1,43 @@
 import { DateTime } from 'luxon';
-import type { JobKind, PlannedRun } from '../kit/contract.ts';
 import { nextOccurrences, occurrencesBetween, type Triggers } from './occurrences.ts';
+
+/** What a job kind is told when it plans a schedule's sends. */
+export interface PlanContext<O extends Record<string, unknown> = Record<string, unknown>> {
+  scheduleId: string;
+  timezone: string;
+  options: O;
+  /** The clock: what is already past decides, e.g., whether a cancellation is owed. */
+  now: DateTime;
+}
+
+/** One send a schedule plans: becomes one run, unique per (schedule, key). */
+export interface PlannedRun {
+  /** Unique per schedule, stable across restarts and config reloads. */
+  key: string;
+  /** When it is due. */
+  at: DateTime;
+  /** Which message this is (e.g. invitation, agenda); passed to the job kind. */
+  variant: string;
+  /** Details for the job kind (e.g. the meeting's uid, time and sequence), stored with the run. */
+  meta: Record<string, unknown>;
+  /** The trigger occurrence it belongs to (the meeting), for periods and display. */
+  occurrence: DateTime;
+  /**
+   * Sent as soon as it is seen, even if `at` passed before anything looked, as long as the
+   * clock is before this (a moved meeting's new invitation, before the meeting).
+   */
+  asapUntil?: DateTime;
+  /**
+   * Only when this schedule already sent a run whose key starts with this (a cancellation
+   * needs a sent invitation); checked at each tick until `asapUntil`.
+   */
+  requires?: string;
+}
+
+/** What planning asks of a job kind: its own plan of sends per trigger occurrence, if it has one. */
+export interface Planner {
+  plan?(occurrences: DateTime[], ctx: PlanContext): PlannedRun[];
+}
 
 /** What a schedule's planning needs: its triggers, zone and job options. */
 export interface PlanInput {
@@ -30,7 +67,7 @@ function plain(at: DateTime): PlannedRun {
  * ones (a moved meeting's new invitation) whose time has passed but whose deadline has not.
  * A job kind without `plan` sends once per trigger occurrence.
  */
-export function plannedRuns(job: JobKind, s: PlanInput, after: DateTime, until: DateTime): PlannedRun[] {
+export function plannedRuns(job: Planner, s: PlanInput, after: DateTime, until: DateTime): PlannedRun[] {
   if (!job.plan) return occurrencesBetween(s.triggers, after, until).map(plain);
   const bases = occurrencesBetween(s.triggers, after.minus(PLAN_HORIZON), until.plus(PLAN_HORIZON));
   return job
@@ -40,7 +77,7 @@ export function plannedRuns(job: JobKind, s: PlanInput, after: DateTime, until: 
 }
 
 /** The next `count` planned runs strictly after `from`. */
-export function nextPlannedRuns(job: JobKind, s: PlanInput, from: DateTime, count: number): PlannedRun[] {
+export function nextPlannedRuns(job: Planner, s: PlanInput, from: DateTime, count: number): PlannedRun[] {
   if (!job.plan) return nextOccurrences(s.triggers, from, count).map(plain);
   const bases = [...occurrencesBetween(s.triggers, from.minus(PLAN_HORIZON), from), ...nextOccurrences(s.triggers, from, count + 8)];
   return job
@@ -51,6 +88,6 @@ export function nextPlannedRuns(job: JobKind, s: PlanInput, from: DateTime, coun
 }
 
 /** The runs one trigger occurrence plans (for `crier run` and `preview` with --at). */
-export function runsOfOccurrence(job: JobKind, s: PlanInput, occurrence: DateTime, now: DateTime): PlannedRun[] {
+export function runsOfOccurrence(job: Planner, s: PlanInput, occurrence: DateTime, now: DateTime): PlannedRun[] {
   return job.plan ? job.plan([occurrence], ctxOf(s, now)) : [plain(occurrence)];
 }
