@@ -1,7 +1,21 @@
 import ical, { ICalCalendarMethod, ICalEventStatus } from 'ical-generator';
 import { DateTime, Duration, Interval } from 'luxon';
 import { z } from 'zod';
-import { activityIn, byId, catalog, type InputFact, inputItems, isoDuration, list, localDateTime, offlineNote, parseLocalDateTime, type PlannedRun, type ProjectFact, projectUrl, statRows, tileFigures, title, type Totals, unanswered, votingKeys, wallTimeToInstant, defineJobKind } from '../src/kit.ts';
+import { activityIn, byId, catalog, type InputFact, inputItems, isoDuration, list, localDateTime, offlineNote, parseLocalDateTime, type PlannedRun, type ProjectFact, projectUrl, statRows, tileFigures, title, type Totals, unanswered, votingKeys, wallTimeToInstant, defineJobKind, type Round, type RoundReader } from '../src/kit.ts';
+
+/** The latest round's answers (the latest of each head) and late answers of earlier rounds. */
+function projectCallAnswers(round: Round | null, late: Awaited<ReturnType<RoundReader['lateAnswers']>>): NonNullable<SteeringData['agenda']>['projectCallAnswers'] {
+  const out: NonNullable<SteeringData['agenda']>['projectCallAnswers'] = [];
+  for (const h of round?.heads ?? []) {
+    const latest = h.answers[h.answers.length - 1];
+    if (latest) out.push({ head: h.name, folders: h.scope.folders ?? [], items: latest.items.map((i) => i.title), late: latest.late, receivedAt: latest.receivedAt });
+  }
+  for (const a of late) {
+    if (round && a.schedule === round.schedule && round.heads.some((h) => h.email === a.headEmail)) continue;
+    out.push({ head: a.headEmail, folders: [], items: a.items.map((i) => i.title), late: true, receivedAt: a.receivedAt });
+  }
+  return out;
+}
 
 /** One meeting, as every send about it carries it (PlannedRun.meta). */
 interface Meeting {
@@ -24,8 +38,11 @@ export interface SteeringData {
     backlog: InputFact[];
     backlogCount: number;
     projects: ProjectFact[];
-    /** Answers to the latest project call (filled once answers are collected by e-mail). */
-    projectCallAnswers: { department: string; answer: string }[];
+    /**
+     * Answers to the latest project call, and late answers to earlier ones received since the
+     * previous agenda: per head, their department's folders and the items they named.
+     */
+    projectCallAnswers: { head: string; folders: string[]; items: string[]; late: boolean; receivedAt: string }[];
   } | null;
 }
 
@@ -100,10 +117,11 @@ const steeringMeeting = defineJobKind<SteeringData, typeof options>({
     return Interval.fromDateTimes(since < until ? since : until.minus({ months: 3 }), until) as Interval<true>;
   },
 
-  async collect({ platform, period, variant, meta }) {
+  async collect({ platform, period, variant, meta, rounds }) {
     const meeting = meta as unknown as Meeting;
     if (variant !== 'agenda') return { meeting, agenda: null };
-    const [activity, { projects }, backlog] = await Promise.all([activityIn(platform, period), catalog(platform), unanswered(platform, period.end, 10)]);
+    const [activity, { projects }, backlog, round, late] = await Promise.all([activityIn(platform, period), catalog(platform), unanswered(platform, period.end, 10), rounds.latest(), rounds.lateAnswers(period.start.toJSDate(), period.end.toJSDate())]);
+    const answers = projectCallAnswers(round, late);
     const oldest = [...backlog.inputs].sort((a, b) => (a.publishedAt ?? '').localeCompare(b.publishedAt ?? '')).slice(0, 10);
     return {
       meeting,
@@ -114,7 +132,7 @@ const steeringMeeting = defineJobKind<SteeringData, typeof options>({
         backlog: oldest,
         backlogCount: Object.values(backlog.countByProject).reduce((a, b) => a + b, 0),
         projects,
-        projectCallAnswers: [],
+        projectCallAnswers: answers,
       },
     };
   },
@@ -141,7 +159,15 @@ const steeringMeeting = defineJobKind<SteeringData, typeof options>({
       statRows: statRows(ctx, tileFigures(a.totals), null, ['participants', 'inputs', 'comments', 'reactions', 'surveyResponses', 'newUsers', ...votingKeys(a.totals, null)]),
       statNote: offlineNote(ctx, a.totals),
       activityHeading: t('steering-meeting.agenda.activity', { since: ctx.format.date(a.since) }),
-      answers: list(ctx, t('steering-meeting.agenda.answers'), a.projectCallAnswers.map((x) => ({ title: x.department, url: '', meta: x.answer })), { limit: 20, empty: t('steering-meeting.agenda.noAnswers') }),
+      answers: list(
+        ctx,
+        t('steering-meeting.agenda.answers'),
+        a.projectCallAnswers.map((x) => {
+          const folders = [...new Set(a.projects.filter((p) => p.folderId && x.folders.includes(p.folderId) && p.folderTitle).map((p) => title(ctx, p.folderTitle, 40)))];
+          return { title: folders.join(', ') || x.head, url: '', meta: [x.items.join('; ') || t('project-call.overview.nothing'), x.late ? t('project-call.overview.late') : ''].filter(Boolean).join(' · ') };
+        }),
+        { limit: 20, empty: t('steering-meeting.agenda.noAnswers') },
+      ),
       drafts: list(ctx, t('steering-meeting.agenda.drafts'), a.drafts.map((p) => ({ title: title(ctx, p.title), url: projectUrl(ctx, p), meta: p.folderTitle ? title(ctx, p.folderTitle, 40) : '' })), { limit: 10, empty: t('steering-meeting.agenda.noDrafts') }),
       backlog: list(ctx, t('steering-meeting.agenda.backlog'), inputItems(ctx, a.backlog, projects), { limit: 10, total: a.backlogCount, intro: t('common.waitingIntro'), empty: t('steering-meeting.agenda.noBacklog') }),
     };

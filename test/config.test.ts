@@ -71,6 +71,9 @@ describe('config validation', () => {
     ['a bad date', (s) => s.replace('    cron: "0 9 * 1,4,7,10 1#1"', '    dates: ["2027-13-09 14:00"]'), { line: 21, path: 'schedules.council-quarterly.dates[0]', message: /not a date on the calendar/ }],
     ['a schedule without trigger', (s) => s.replace('    cron: "0 9 * 1,4,7,10 1#1"\n', ''), { line: 18, column: 3, path: 'schedules.council-quarterly', message: /at least one trigger/ }],
     ['a missing required key', (s) => s.replace('  tenant: participatie.gent.be\n', ''), { line: 1, column: 1, path: 'platform.tenant', message: /is required/ }],
+    ['a short inbound secret', (s) => s.replace('audiences:', 'inbound:\n  address: calls@gent.be\n  secret: short\naudiences:'), { line: 16, column: 11, path: 'inbound.secret', message: /at least 16 characters, from the environment/ }],
+    ['an inbound mailbox that is not IMAP', (s) => s.replace('audiences:', 'inbound:\n  address: calls@gent.be\n  secret: a-long-enough-secret\n  imap: { url: "https://mail.gent.be" }\naudiences:'), { line: 17, path: 'inbound.imap.url', message: /is not a imap or imaps URL/ }],
+    ['an overview audience not defined', (s) => s.replace('    job: council-update', '    job: project-call\n    overview: [stuurgroep]'), { line: 20, path: 'schedules.council-quarterly.overview[0]', message: /audience 'stuurgroep' is not defined; defined: council/ }],
     ['afterLaunch without launch', (s) => s.replace('  launch: 2026-03-02\n', '').replace('    timezone: Europe/Brussels', '    timezone: Europe/Brussels\n    afterLaunch: [P0D]'), { path: 'schedules.council-quarterly.afterLaunch', message: /platform.launch, which is not set/ }],
   ])('refuses %s with file, line, column and path', async (_what, edit, expected) => {
     const issues = await issuesOf(edit(VALID));
@@ -127,7 +130,7 @@ describe('the shipped configs', () => {
     expect(demo.mail.transport).toBe('outbox');
     const example = loadConfig(path.resolve('config/example.yaml'), {
       jobs,
-      env: { PLATFORM_DATABASE_URL: 'postgres://reader@db:5432/citizenlab', CRIER_DATABASE_URL: 'postgres://crier@db:5432/crier', SMTP_URL: 'smtp://relay:587' },
+      env: { PLATFORM_DATABASE_URL: 'postgres://reader@db:5432/citizenlab', CRIER_DATABASE_URL: 'postgres://crier@db:5432/crier', SMTP_URL: 'smtp://relay:587', CRIER_INBOUND_SECRET: 'a-long-secret-from-the-vault', INBOUND_IMAP_URL: 'imaps://calls%40gent.be:pw@outlook.office365.com:993' },
     });
     expect(example.mail.transport).toBe('smtp');
   });

@@ -355,7 +355,7 @@ describe('steering-meeting plans', () => {
     const cancelled = job.plan!([original], { scheduleId: 'sc', timezone: zone, options: { ...options, cancelled: ['2027-03-10 14:00'] }, now: DateTime.fromISO('2027-03-01T12:00', { zone }) });
     expect(cancelled).toEqual([expect.objectContaining({ variant: 'cancellation', requires: 'invitation:sc-20270310T1300Z:', asapUntil: DateTime.fromISO('2027-03-31T14:00', { zone }) })]);
     // The agenda of 9 March reports from the previous agenda's send (6 December, two days before 8 December).
-    const period = job.period({ occurrence: DateTime.fromISO('2027-03-09T14:00', { zone }), previous: DateTime.fromISO('2026-12-08T14:00', { zone }), timezone: zone, options, variant: 'agenda', meta: {} });
+    const period = job.period({ scheduleId: 'sc', occurrence: DateTime.fromISO('2027-03-09T14:00', { zone }), previous: DateTime.fromISO('2026-12-08T14:00', { zone }), timezone: zone, options, variant: 'agenda', meta: {} });
     expect([period.start.toISO(), period.end.toISO()]).toEqual(['2026-12-06T14:00:00.000+01:00', '2027-03-07T14:00:00.000+01:00']);
   });
 });

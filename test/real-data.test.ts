@@ -4,6 +4,8 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DateTime } from 'luxon';
 import { Platform } from '../src/platform/platform.ts';
+import { Ledger } from '../src/ledger/ledger.ts';
+import { roundReader, type RoundReader } from '../src/inbound/rounds.ts';
 import { loadJobKinds } from '../src/job-registry.ts';
 import { renderMessage, viewContext } from '../src/delivery/message.ts';
 import { Formatter } from '../src/render/format.ts';
@@ -33,6 +35,8 @@ const host = `${name.replace(/_/g, '-')}.crier.test`;
 const zone = 'Europe/Brussels';
 let tenant: Awaited<ReturnType<typeof createTenant>>;
 let platform: Platform;
+let ledger: Ledger;
+let rounds: RoundReader;
 let jobs: Map<string, JobKind>;
 const ids: Record<string, string> = {};
 
@@ -97,9 +101,14 @@ beforeAll(async () => {
   await t.insert('reactions', { reactable_type: 'Idea', reactable_id: ids.i1, user_id: ids.r2, mode: 'up', created_at: '2026-12-04 10:00:00' });
 
   platform = await Platform.connect({ database: PG_URL, tenant: host });
+  ledger = Ledger.connect(PG_URL, name);
+  await ledger.migrate();
+  rounds = roundReader(ledger.pool);
 });
 
 afterAll(async () => {
+  await ledger?.pool.query(`DROP SCHEMA IF EXISTS ${name} CASCADE`);
+  await ledger?.close();
   await platform?.close();
   await tenant?.drop();
 });
@@ -108,8 +117,8 @@ const at = (iso: string) => DateTime.fromISO(iso, { zone });
 
 async function collect<T>(job: string, occurrence: string, recipients: Recipient[] = [], extra: Record<string, unknown> = {}): Promise<T> {
   const kind = jobs.get(job)!;
-  const ctx = { occurrence: at(occurrence), timezone: zone, options: {}, ...extra };
-  return JSON.parse(JSON.stringify(await kind.collect({ ...ctx, period: kind.period(ctx), platform, recipients }))) as T;
+  const ctx = { scheduleId: job, occurrence: at(occurrence), timezone: zone, options: {}, ...extra };
+  return JSON.parse(JSON.stringify(await kind.collect({ ...ctx, period: kind.period(ctx), platform, recipients, rounds }))) as T;
 }
 
 function fakeConfig(audiences: Record<string, unknown[]>): CrierConfig {
@@ -149,7 +158,7 @@ describe('a council update on a real Go Vocal tenant (Q4 2026)', () => {
   it('says so in the e-mail: money in the tenant’s currency, offline votes named', async () => {
     const job = jobs.get('council-update')!;
     const data = await collect<CouncilData>('council-update', '2027-01-04T09:00');
-    const period = job.period({ occurrence: at('2027-01-04T09:00'), timezone: zone, options: {} });
+    const period = job.period({ scheduleId: 'x', occurrence: at('2027-01-04T09:00'), timezone: zone, options: {} });
     const render = (locale: string) =>
       renderMessage({ job, data, recipient: { email: 'mayor@example.org', name: 'Mayor', locale }, platform: platform.info, period, timezone: zone, color: '#0f4c81', replyTo: 'p@example.org' });
     const en = await render('en-GB');
@@ -186,7 +195,7 @@ describe('audiences on a real tenant', () => {
     expect(recipients.map((r) => r.email)).toEqual(['fm@stad.example.org', 'pm@stad.example.org']); // not the admins, the vendor, the space moderator
     const data = await collect<Parameters<typeof job.view>[0]>('moderator-digest', '2027-01-04T09:00', recipients);
     const fm = recipients[0];
-    const summary = job.summary!(data, viewContext({ recipient: fm, platform: platform.info, period: job.period({ occurrence: at('2027-01-04T09:00'), timezone: zone, options: {} }), timezone: zone })) as { projects: string[]; waiting: number };
+    const summary = job.summary!(data, viewContext({ recipient: fm, platform: platform.info, period: job.period({ scheduleId: 'x', occurrence: at('2027-01-04T09:00'), timezone: zone, options: {} }), timezone: zone })) as { projects: string[]; waiting: number };
     expect(summary.projects.sort()).toEqual([ids.P1, ids.P2].sort());
     expect(summary.waiting).toBe(2); // i2 in P1, i4 in P2
   });
@@ -214,7 +223,7 @@ describe('a department digest (December 2026)', () => {
     const job = jobs.get('department-digest')!;
     const fm: Recipient = { email: 'fm@stad.example.org', name: 'Fien', locale: 'en', scope: { folders: [ids.F] } };
     const data = await collect<Parameters<typeof job.view>[0]>('department-digest', '2027-01-04T09:00', [fm]);
-    const summary = job.summary!(data, viewContext({ recipient: fm, platform: platform.info, period: job.period({ occurrence: at('2027-01-04T09:00'), timezone: zone, options: {} }), timezone: zone })) as { totals: { participants: number; ballots: number; budget: number; comments: number } };
+    const summary = job.summary!(data, viewContext({ recipient: fm, platform: platform.info, period: job.period({ scheduleId: 'x', occurrence: at('2027-01-04T09:00'), timezone: zone, options: {} }), timezone: zone })) as { totals: { participants: number; ballots: number; budget: number; comments: number } };
     // December: P1 has r1 (comment) and r2 (reaction), P2 has r1 and r2 (ballots): 2 + 2 per
     // project, but two people.
     expect(summary.totals).toMatchObject({ participants: 2, ballots: 2, budget: 260_000, comments: 1 });

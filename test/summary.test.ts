@@ -1,6 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DateTime } from 'luxon';
 import { Platform } from '../src/platform/platform.ts';
+import { Ledger } from '../src/ledger/ledger.ts';
+import { roundReader, type RoundReader } from '../src/inbound/rounds.ts';
 import { loadJobKinds } from '../src/job-registry.ts';
 import type { CouncilData } from '../jobs/council-update.ts';
 import { PG_URL, uniqueName } from './helpers/services.ts';
@@ -14,6 +16,8 @@ import { createTenant } from './helpers/tenant.ts';
 const host = `${uniqueName('summary').replace(/_/g, '-')}.crier.test`;
 let tenant: Awaited<ReturnType<typeof createTenant>>;
 let platform: Platform;
+let ledger: Ledger;
+let rounds: RoundReader;
 const ids: Record<string, string> = {};
 
 beforeAll(async () => {
@@ -71,9 +75,14 @@ beforeAll(async () => {
   await t.client.query(`UPDATE admin_publications SET first_published_at = '2026-10-02 08:00:00' WHERE publication_id = $1`, [ids.A]);
   await t.client.query(`UPDATE admin_publications SET first_published_at = '2026-06-02 08:00:00' WHERE publication_id = $1`, [ids.B]);
   platform = await Platform.connect({ database: PG_URL, tenant: host });
+  ledger = Ledger.connect(PG_URL, host.replace(/[.-]/g, '_'));
+  await ledger.migrate();
+  rounds = roundReader(ledger.pool);
 });
 
 afterAll(async () => {
+  await ledger?.pool.query(`DROP SCHEMA IF EXISTS ${ledger.schema} CASCADE`);
+  await ledger?.close();
   await platform?.close();
   await tenant?.drop();
 });
@@ -81,8 +90,8 @@ afterAll(async () => {
 async function councilData(occurrence: string): Promise<CouncilData> {
   const job = (await loadJobKinds()).get('council-update')!;
   const at = DateTime.fromISO(occurrence, { zone: 'Europe/Brussels' });
-  const period = job.period({ occurrence: at, timezone: 'Europe/Brussels', options: {} });
-  return (await job.collect({ occurrence: at, timezone: 'Europe/Brussels', options: {}, period, platform, recipients: [] })) as CouncilData;
+  const period = job.period({ scheduleId: 'council', occurrence: at, timezone: 'Europe/Brussels', options: {} });
+  return (await job.collect({ scheduleId: 'council', occurrence: at, timezone: 'Europe/Brussels', options: {}, period, platform, recipients: [], rounds })) as CouncilData;
 }
 
 describe('council update activity summary (Q4 2026, Europe/Brussels)', () => {
@@ -142,7 +151,7 @@ describe('council update activity summary (Q4 2026, Europe/Brussels)', () => {
     const job = (await loadJobKinds()).get('council-update')!;
     const data = await councilData('2027-01-04T09:00');
     const { viewContext } = await import('../src/delivery/message.ts');
-    const period = job.period({ occurrence: DateTime.fromISO('2027-01-04T09:00', { zone: 'Europe/Brussels' }), timezone: 'Europe/Brussels', options: {} });
+    const period = job.period({ scheduleId: 'council', occurrence: DateTime.fromISO('2027-01-04T09:00', { zone: 'Europe/Brussels' }), timezone: 'Europe/Brussels', options: {} });
     const summary = (locale: string) =>
       job.summary!(data, viewContext({ recipient: { email: 'x@example.org', name: 'X', locale }, platform: platform.info, period, timezone: 'Europe/Brussels' })) as { projects: { title: string; folder: string | null }[] };
     expect(summary('nl-BE').projects.map((p) => p.title)).toEqual(['<b>Fietsstraten</b> & "pleinen"', 'Budget participatif', 'Concept met activiteit']);

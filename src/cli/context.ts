@@ -52,6 +52,7 @@ export function engineOf(crier: Crier, transport: Transport): EngineDeps {
     log: crier.log,
     now: crier.now,
     transport,
+    rounds: crier.rounds,
     platform: () => crier.platform(),
     schedules: () => crier.schedules(),
     snapshotRun: (id) => crier.snapshotRun(id),

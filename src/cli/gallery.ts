@@ -47,6 +47,8 @@ export async function gallery(opts: GlobalOptions & { out?: string }): Promise<n
   const crier = await openCrier(opts);
   try {
     await ensureDemoTenant(crier);
+    // Rounds of project calls are read from Crier's own tables.
+    await crier.ledger.migrate();
     const outDir = path.resolve(opts.out ?? 'preview');
     mkdirSync(outDir, { recursive: true });
     const writer = outboxTransport(outDir);
@@ -57,7 +59,7 @@ export async function gallery(opts: GlobalOptions & { out?: string }): Promise<n
     // Every job kind is shown: the config's schedules, and a kind's own example for a kind the
     // config does not schedule (so a new kind meets the quality gates before anyone schedules it).
     const book = await withExamples(crier);
-    const deps = { platform: () => crier.platform(), schedules: async () => book, config: crier.config, now: crier.now };
+    const deps = { platform: () => crier.platform(), schedules: async () => book, config: crier.config, now: crier.now, rounds: crier.rounds };
     for (const schedule of book.all) {
       for (const planned of sendsToShow(crier, book, schedule)) {
         const job = book.job(schedule.job);

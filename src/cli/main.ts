@@ -10,6 +10,8 @@ const gallery = async (...a: Parameters<typeof import('./gallery.ts').gallery>) 
 const preview = async (...a: Parameters<typeof import('./preview.ts').preview>) => (await import('./preview.ts')).preview(...a);
 const run = async (...a: Parameters<typeof import('./run.ts').run>) => (await import('./run.ts')).run(...a);
 const start = async (...a: Parameters<typeof import('./start.ts').start>) => (await import('./start.ts')).start(...a);
+const inbound = async (...a: Parameters<typeof import('./inbound.ts').inbound>) => (await import('./inbound.ts')).inbound(...a);
+const calls = async (...a: Parameters<typeof import('./calls.ts').calls>) => (await import('./calls.ts')).calls(...a);
 const status = async (...a: Parameters<typeof import('./status.ts').status>) => (await import('./status.ts')).status(...a);
 
 /** Runs the `crier` command line; resolves to the exit code. */
@@ -69,6 +71,10 @@ export async function main(argv: string[]): Promise<number> {
       }
     }),
   );
+  withGlobal(program.command('inbound [file]').description('read one raw e-mail (a reply, an auto-reply, a bounce) from FILE or standard input and process it')).action(action(inbound));
+  withGlobal(program.command('calls [schedule]').description('a project-call round: who answered what, who did not, replies to check'))
+    .option('--round <iso>', 'the call’s occurrence (default: the latest round)')
+    .action(action(calls));
   withGlobal(program.command('demo').description('create (or recreate) the demo tenant named by platform.tenant')).action(action(demo));
 
   try {

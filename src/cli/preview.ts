@@ -21,6 +21,8 @@ export async function preview(scheduleId: string, opts: PreviewOptions): Promise
   const crier = await openCrier(opts);
   try {
     await ensureDemoTenant(crier);
+    // Rounds of project calls are read from Crier's own tables.
+    await crier.ledger.migrate();
     const book = await crier.schedules();
     const schedule = book.get(scheduleId, crier.config.file);
     const planned = book.pickRun(schedule, opts.at ? parseInstant(opts.at, schedule.timezone, '--at') : undefined, opts.variant, DateTime.fromJSDate(crier.now()));

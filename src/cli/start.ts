@@ -2,8 +2,27 @@ import { DateTime } from 'luxon';
 import { CrierQueues, startWorkers } from '../queue/queues.ts';
 import { nextOccurrences } from '../schedule/occurrences.ts';
 import { tick } from '../queue/tick.ts';
+import type { Crier } from '../deployment/deployment.ts';
 import { engineOf, openCrier, transportOf, type GlobalOptions } from './context.ts';
 import { ensureDemoTenant } from './demo.ts';
+
+/**
+ * Reading replies, when the config says where they come in: messages stored but not processed
+ * before a stop are processed first, then the SMTP receiver listens and the mailbox is polled.
+ */
+async function startInbound(crier: Crier): Promise<{ close(): Promise<void> }> {
+  const inbound = crier.config.inbound;
+  if (!inbound) return { close: async () => undefined };
+  const { processPending } = await import('../inbound/process.ts');
+  await processPending(crier);
+  const receiver = inbound.smtp ? await (await import('../inbound/smtp-receiver.ts')).startSmtpReceiver(crier, inbound.smtp) : undefined;
+  const poller = inbound.imap ? (await import('../inbound/imap-poller.ts')).startImapPoller(crier, inbound.imap) : undefined;
+  return {
+    async close() {
+      await Promise.allSettled([receiver?.close(), poller?.close()]);
+    },
+  };
+}
 
 /**
  * `crier start`: the scheduler and worker. Migrates the ledger, upserts the minute tick, ticks
@@ -33,6 +52,7 @@ export async function start(opts: GlobalOptions): Promise<number> {
   }
   await tick(engine);
   await queues.enqueueOpenWork();
+  const inbound = await startInbound(crier);
   crier.log.info({ config: crier.config.file, transport: crier.config.mail.transport }, 'crier started');
 
   await new Promise<void>((resolve) => {
@@ -43,6 +63,7 @@ export async function start(opts: GlobalOptions): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+  await inbound.close();
   await workers.close();
   await queues.close();
   await transport.close();

@@ -38,7 +38,7 @@ export interface CrierConfig extends Omit<TopLevel, 'schedules'> {
 
 export interface LoadOptions {
   /** The job kinds, by name: their extra schedule keys are validated with the config. */
-  jobs: ReadonlyMap<string, { name: string; options?: z.ZodRawShape; defaultAudience?: unknown[] }>;
+  jobs: ReadonlyMap<string, { name: string; options?: z.ZodRawShape; defaultAudience?: unknown[]; audienceOptions?: string[] }>;
   env?: NodeJS.ProcessEnv;
 }
 
@@ -101,12 +101,16 @@ export function parseConfig(text: string, file: string, opts: LoadOptions, absol
       }
       const audiences = (raw as { audiences?: Record<string, unknown> }).audiences ?? {};
       if (!s.audience && !job.defaultAudience) at(offsetOf(doc, base), [...base, 'audience'], `is required: job kind ${job.name} has no default audience; name one of: ${Object.keys(audiences).join(', ') || '(define one under audiences:)'}`);
-      (s.audience ?? []).forEach((a, i) => {
+      // The schedule's audience, and job options that name audiences too (a project call's overview).
+      for (const key of ['audience', ...(job.audienceOptions ?? [])]) {
+      const named = (key === 'audience' ? s.audience : (s as Record<string, unknown>)[key]) as string[] | string | undefined;
+      ([] as string[]).concat(named ?? []).forEach((a, i) => {
         if (!(a in audiences)) {
-          const p = Array.isArray((entry as Record<string, unknown>).audience) ? [...base, 'audience', i] : [...base, 'audience'];
+          const p = Array.isArray((entry as Record<string, unknown>)[key]) ? [...base, key, i] : [...base, key];
           at(offsetOf(doc, p), p, `audience '${a}' is not defined; defined: ${Object.keys(audiences).join(', ') || 'none'} (add it under audiences:)`);
         }
       });
+      }
       const options: Record<string, unknown> = {};
       for (const key of Object.keys(job.options ?? {})) options[key] = s[key];
       schedules.push({

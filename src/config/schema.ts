@@ -186,6 +186,35 @@ export const mailSchema = z.strictObject({
     .default({ maxConnections: 5 }),
 });
 
+/** Where replies to Crier's e-mails (project-call answers, bounces) come in. */
+export const inboundSchema = z.strictObject({
+  /** The mailbox replies go to, e.g. calls@city.example; each recipient replies to calls+TOKEN@city.example. */
+  address: email,
+  /** Signs the personal reply addresses (HMAC); from the environment, e.g. ${CRIER_INBOUND_SECRET}. At least 16 characters. */
+  secret: z.string().min(16, 'write a secret of at least 16 characters, from the environment: secret: ${CRIER_INBOUND_SECRET}'),
+  /** A built-in SMTP receiver `crier start` runs, for a forwarding rule or an MX. */
+  smtp: z
+    .strictObject({
+      /** Interface to listen on (default 127.0.0.1). */
+      host: z.string().min(1).default('127.0.0.1'),
+      port: z.number().int().min(1).max(65535),
+      /** Largest message accepted, in bytes (default 10 MB). */
+      maxSize: z.number().int().min(1024).default(10 * 1024 * 1024),
+    })
+    .optional(),
+  /** A mailbox Crier polls (a city's shared mailbox on Exchange Online or Google Workspace). */
+  imap: z
+    .strictObject({
+      /** imaps://user:password@host:993 (imap:// for plain IMAP on a trusted network). */
+      url: url(['imap', 'imaps'], 'imaps://calls%40city.example:secret@outlook.office365.com:993'),
+      /** The folder to read (default INBOX); processed messages are marked \\Seen. */
+      mailbox: z.string().min(1).default('INBOX'),
+      /** How often to look (default PT1M). */
+      every: isoDuration.default('PT1M'),
+    })
+    .optional(),
+});
+
 export const organizationSchema = z.strictObject({
   /** Shown in headers and footers (default: the platform's organization_name). */
   name: z.string().min(1).optional(),
@@ -225,5 +254,9 @@ export const topLevelSchema = z.strictObject({
   audiences: z.record(id, z.array(audienceEntrySchema).min(1, 'an audience lists at least one person or platform role')).default({}),
   /** Department heads of folders the platform has no folder manager for: folder slug → person. */
   departments: z.record(z.string().min(1), personSchema).default({}),
+  /** Replies Crier reads: project-call answers and bounces. */
+  inbound: inboundSchema.optional(),
+  /** People who may answer a project call for a head: head's address → their deputies' addresses. */
+  deputies: z.record(email, z.array(email).min(1)).default({}),
   schedules: z.record(id, z.looseObject({ job: z.string({ error: 'every schedule names its job kind, e.g. job: council-update' }) })),
 });

@@ -5,6 +5,7 @@ import type { Platform } from '../platform/platform.ts';
 import type { Recipient } from '../kit/contract.ts';
 import { renderMessage, type RenderedMessage } from './message.ts';
 import type { OutgoingMessage } from './transport.ts';
+import { replyAddress } from '../inbound/token.ts';
 
 export interface ComposeInput {
   schedule: Schedule;
@@ -34,7 +35,7 @@ export function senderName(from: string): string {
 export interface ComposeDeps {
   platform(): Promise<Platform>;
   schedules(): Promise<ScheduleBook>;
-  config: Pick<CrierConfig, 'mail' | 'organization'>;
+  config: Pick<CrierConfig, 'mail' | 'organization' | 'inbound'>;
 }
 
 /** Renders and addresses one recipient's e-mail. */
@@ -56,6 +57,12 @@ export async function composeMessage(deps: ComposeDeps, input: ComposeInput): Pr
     replyTo,
   });
   const domain = addressOf(mail.from).split('@')[1] ?? 'crier.invalid';
+  // A conversation Crier reads the replies of: a personal, signed Reply-To, and the thread.
+  const inbound = deps.config.inbound;
+  const conversation = inbound ? rendered.conversation : undefined;
+  const threadDelivery = conversation === 'new' ? input.deliveryId : conversation?.deliveryId;
+  const personalReplyTo = conversation && inbound ? replyAddress(inbound.address, inbound.secret, threadDelivery ?? 0) : undefined;
+  const thread = conversation && conversation !== 'new' && conversation.messageId ? conversation.messageId : undefined;
   const headers: Record<string, string> = {
     'Auto-Submitted': 'auto-generated',
     'X-Crier-Schedule': input.schedule.id,
@@ -66,7 +73,8 @@ export async function composeMessage(deps: ComposeDeps, input: ComposeInput): Pr
     message: {
       from: mail.from,
       to: { name: input.recipient.name, address: input.recipient.email },
-      replyTo,
+      replyTo: personalReplyTo ?? replyTo,
+      ...(thread ? { inReplyTo: thread, references: [thread] } : {}),
       subject: rendered.subject,
       html: rendered.html,
       text: rendered.text,

@@ -57,7 +57,7 @@ export function viewContext(input: Omit<RenderInput, 'job' | 'data' | 'color' | 
   };
 }
 
-export async function renderMessage(input: RenderInput): Promise<RenderedMessage & { calendar?: { method: 'REQUEST' | 'CANCEL'; content: string } }> {
+export async function renderMessage(input: RenderInput): Promise<RenderedMessage & { calendar?: { method: 'REQUEST' | 'CANCEL'; content: string }; conversation?: ReturnType<NonNullable<JobKind['conversation']>> }> {
   const ctx = viewContext(input);
   const locale = catalogueLocale(input.recipient.locale, input.platform.locales);
   const view = input.job.view(input.data, ctx) as { subject?: string; preheader?: string } & Record<string, unknown>;
@@ -75,5 +75,6 @@ export async function renderMessage(input: RenderInput): Promise<RenderedMessage
   const html = template(full);
   const text = compileText(input.job.name)(full);
   const calendar = input.job.calendar?.(input.data, ctx);
-  return { subject: view.subject, html, text, preheader: view.preheader ?? '', locale, calendar };
+  const conversation = input.job.conversation?.(input.data, ctx);
+  return { subject: view.subject, html, text, preheader: view.preheader ?? '', locale, calendar, conversation };
 }

@@ -5,12 +5,14 @@ import type { JobKind, Recipient } from '../kit/contract.ts';
 import type { DeliveryInput } from '../ledger/ledger.ts';
 import { optedOut } from '../platform/directory.ts';
 import type { Platform } from '../platform/platform.ts';
+import type { RoundReader } from '../inbound/rounds.ts';
 import { resolveAudience } from './audience.ts';
 
 /** What preparing a run reads: the platform, the schedules and the config's audiences. */
 export interface PrepareDeps {
   platform(): Promise<Platform>;
   schedules(): Promise<ScheduleBook>;
+  rounds: RoundReader;
   config: Pick<CrierConfig, 'audiences' | 'departments'>;
   now(): Date;
 }
@@ -34,10 +36,19 @@ export async function prepareRun(deps: PrepareDeps, schedule: Schedule, run: { o
   const job = book.job(schedule.job);
   const ctx = book.runContext(schedule, run.occurrence, run.variant, run.meta);
   const period = job.period(ctx);
-  const audience = await resolveAudience(deps.config, schedule, job, platform, deps.now());
+  const audience = await runAudience(deps, schedule, job, platform, run.meta);
   // Through JSON, as the ledger stores it, so a preview renders exactly what a run would.
-  const data = collect ? JSON.parse(JSON.stringify(await job.collect({ ...ctx, period, platform, recipients: audience }))) : null;
+  const data = collect ? JSON.parse(JSON.stringify(await job.collect({ ...ctx, period, platform, recipients: audience, rounds: deps.rounds }))) : null;
   return { period, data, audience };
+}
+
+/** A run's audience: exactly meta.recipients, else meta.audience's ids, else the schedule's. */
+async function runAudience(deps: PrepareDeps, schedule: Schedule, job: JobKind, platform: Platform, meta: Record<string, unknown>): Promise<Recipient[]> {
+  if (Array.isArray(meta.recipients)) {
+    return (meta.recipients as Recipient[]).map((r) => ({ email: r.email.toLowerCase(), name: r.name, locale: r.locale ?? platform.info.locales[0] }));
+  }
+  const audience = Array.isArray(meta.audience) ? { ...schedule, audience: meta.audience as string[] } : schedule;
+  return resolveAudience(deps.config, audience, job, platform, deps.now());
 }
 
 /**
@@ -52,6 +63,8 @@ export async function recipientsOf(schedule: Schedule, job: JobKind, recipients:
     const base = { email: r.email, name: r.name, locale: r.locale, userId: r.userId, scope: r.scope, variant: r.variant };
     if (r.userId && opted.has(r.userId)) return { ...base, status: 'skipped', reason: `opted out of the platform's ${job.consentCampaign!.split('::').pop()} e-mails` };
     if (skipEmpty && job.isEmpty?.(data, r)) return { ...base, status: 'skipped', reason: 'nothing to report' };
+    const reason = job.skip?.(data, r);
+    if (reason) return { ...base, status: 'skipped', reason };
     return { ...base, status: 'pending' };
   });
 }

@@ -5,7 +5,7 @@ import nodemailer from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer/index.js';
 
 /** One e-mail to one recipient, ready to go. */
-export interface OutgoingMessage extends Pick<Mail.Options, 'from' | 'replyTo' | 'subject' | 'html' | 'text' | 'headers' | 'messageId' | 'icalEvent' | 'attachments' | 'list'> {
+export interface OutgoingMessage extends Pick<Mail.Options, 'from' | 'replyTo' | 'subject' | 'html' | 'text' | 'headers' | 'messageId' | 'icalEvent' | 'attachments' | 'list' | 'inReplyTo' | 'references'> {
   to: { name: string; address: string };
   /** File name stem for the outbox, e.g. "2027-01-04-council-quarterly-17". */
   fileStem: string;

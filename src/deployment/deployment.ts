@@ -3,6 +3,7 @@ import type { CrierConfig } from '../config/load.ts';
 import { Ledger, type RunRow } from '../ledger/ledger.ts';
 import { Platform } from '../platform/platform.ts';
 import { createLogger } from '../log.ts';
+import { roundReader, type RoundReader } from '../inbound/rounds.ts';
 import { resolveSchedules, ScheduleBook, type JobRegistry } from './schedules.ts';
 
 export interface CrierOptions {
@@ -21,6 +22,8 @@ export class Crier {
   readonly ledger: Ledger;
   readonly log: Logger;
   readonly now: () => Date;
+  /** Project-call rounds and their answers, from the ledger's tables. */
+  readonly rounds: RoundReader;
   private platformPromise?: Promise<Platform>;
   private bookPromise?: Promise<ScheduleBook>;
   /** Fanned-out runs' snapshots never change: keep the last few instead of re-reading them per recipient. */
@@ -34,6 +37,7 @@ export class Crier {
     this.ledger = Ledger.connect(config.crier.database, config.crier.schema);
     this.log = opts.logger ?? createLogger();
     this.now = opts.now ?? (() => new Date());
+    this.rounds = roundReader(this.ledger.pool, this.now);
   }
 
   /** The platform, connected on first use (check and status need it only for defaults). */

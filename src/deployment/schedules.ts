@@ -42,7 +42,7 @@ export class ScheduleBook {
   runContext(schedule: Schedule, occurrence: DateTime, variant = 'default', meta: Record<string, unknown> = {}): PeriodContext & { variant: string; meta: Record<string, unknown> } {
     const launch = this.launch ? DateTime.fromISO(this.launch, { zone: schedule.timezone }) : undefined;
     const previous = previousOccurrence(schedule.triggers, occurrence.minus({ milliseconds: 1 }));
-    return { occurrence: occurrence.setZone(schedule.timezone), timezone: schedule.timezone, launch, previous: previous?.setZone(schedule.timezone), options: schedule.options, variant, meta };
+    return { scheduleId: schedule.id, occurrence: occurrence.setZone(schedule.timezone), timezone: schedule.timezone, launch, previous: previous?.setZone(schedule.timezone), options: schedule.options, variant, meta };
   }
 
   /** The sends a schedule plans in (after, until] (and overdue "as soon as seen" ones). */

@@ -4,6 +4,7 @@ import type { Platform } from '../platform/platform.ts';
 import type { Formatter } from '../render/format.ts';
 import type { RecipientScope } from '../platform/types.ts';
 import type { PlanContext, PlannedRun } from '../schedule/plan.ts';
+import type { RoundReader } from '../inbound/rounds.ts';
 
 export type { PlanContext, PlannedRun };
 
@@ -38,6 +39,8 @@ export interface JobKind<Data = unknown, O extends Options = Options> {
   plan?(occurrences: DateTime[], ctx: PlanContext<O>): PlannedRun[];
   /** Who gets it when a schedule names no audience (config audience entries). */
   defaultAudience?: unknown[];
+  /** Option keys that name audiences (ids under `audiences:`), checked with the config like `audience`. */
+  audienceOptions?: string[];
   /**
    * The platform's own e-mail campaign this message stands in for: a recipient who opted out of
    * it there (email_campaigns_consents.consented = false) is skipped, with the reason recorded.
@@ -47,6 +50,18 @@ export interface JobKind<Data = unknown, O extends Options = Options> {
   skipWhenEmpty?: boolean;
   /** Nothing to report for this recipient? (only asked when skipWhenEmpty applies) */
   isEmpty?(data: Data, recipient: Recipient): boolean;
+  /**
+   * Why this recipient is not sent this run, if they are not (a reminder to a head who has
+   * answered): recorded as skipped with the reason.
+   */
+  skip?(data: Data, recipient: Recipient): string | undefined;
+  /**
+   * Replies to this e-mail are read by Crier (config `inbound:`): the recipient gets a personal,
+   * signed Reply-To. `new` starts a conversation with this delivery; otherwise the e-mail
+   * continues the conversation of an earlier delivery (its Reply-To token and its thread:
+   * In-Reply-To and References to that delivery's Message-ID).
+   */
+  conversation?(data: Data, ctx: ViewContext): 'new' | { deliveryId: number; messageId: string | null } | undefined;
   /** A calendar invitation (or cancellation) to attach, per recipient. */
   calendar?(data: Data, ctx: ViewContext): { method: 'REQUEST' | 'CANCEL'; content: string } | undefined;
   /**
@@ -69,6 +84,8 @@ export function defineJobKind<Data, Shape extends z.ZodRawShape = Record<never, 
 }
 
 export interface PeriodContext<O extends Options = Options> {
+  /** The schedule's id. */
+  scheduleId: string;
   /** The occurrence, in the schedule's zone. */
   occurrence: DateTime;
   /** The run's variant and details (see PlannedRun); absent for plain schedules. */
@@ -88,6 +105,8 @@ export interface CollectContext<O extends Options = Options> extends PeriodConte
   platform: Platform;
   /** Who the run goes to (before opt-outs), for figures counted per recipient's scope. */
   recipients: readonly Recipient[];
+  /** Project-call rounds and the answers that came back by e-mail (Crier's own tables). */
+  rounds: RoundReader;
 }
 
 export interface Recipient {

@@ -7,7 +7,7 @@ import * as Q from './queries.ts';
 // timestamptz comes back as a JS Date; bigint ids as strings unless told otherwise.
 pg.types.setTypeParser(20, (v) => Number(v));
 
-export type RunOrigin = 'schedule' | 'catch-up' | 'manual';
+export type RunOrigin = 'schedule' | 'catch-up' | 'manual' | 'reply';
 export type RunStatus = 'due' | 'fanned-out' | 'done' | 'missed' | 'failed';
 export type DeliveryStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'skipped';
 

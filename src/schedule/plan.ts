@@ -18,7 +18,11 @@ export interface PlannedRun {
   at: DateTime;
   /** Which message this is (e.g. invitation, agenda); passed to the job kind. */
   variant: string;
-  /** Details for the job kind (e.g. the meeting's uid, time and sequence), stored with the run. */
+  /**
+   * Details for the job kind (e.g. the meeting's uid, time and sequence), stored with the run.
+   * Two keys the engine reads: `audience` (audience ids) sends this run to other audiences
+   * than the schedule's, `recipients` ([{email, name, locale}]) to exactly these people.
+   */
   meta: Record<string, unknown>;
   /** The trigger occurrence it belongs to (the meeting), for periods and display. */
   occurrence: DateTime;

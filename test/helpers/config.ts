@@ -14,6 +14,8 @@ export interface TestConfigOptions {
   schedules: Record<string, unknown>;
   launch?: string;
   retry?: { attempts: number; backoff: string };
+  /** More top-level sections (inbound, deputies …). */
+  extra?: Record<string, unknown>;
 }
 
 /** Writes a config file for a test into a fresh temp folder and returns its path. */
@@ -33,6 +35,7 @@ export function writeTestConfig(o: TestConfigOptions): string {
       steering: [{ name: 'Mathias again', email: 'burgemeester@EXAMPLE.org' }],
     },
     schedules: o.schedules,
+    ...o.extra,
   };
   writeFileSync(file, stringify(config));
   return file;

@@ -1,0 +1,154 @@
+import type { Logger } from 'pino';
+import type { CrierConfig } from '../config/load.ts';
+import type { Ledger } from '../ledger/ledger.ts';
+import { answerItems, parseInbound, type AnswerItem, type InboundMessage } from './parse.ts';
+import * as Q from './queries.ts';
+import { tokenIn, verifyToken } from './token.ts';
+
+/** What reading replies uses: the ledger, the inbound settings and deputies, a clock and a log. */
+export interface InboundDeps {
+  ledger: Ledger;
+  log: Logger;
+  now(): Date;
+  config: Pick<CrierConfig, 'inbound' | 'deputies'>;
+}
+
+export type Channel = 'smtp' | 'imap' | 'file';
+
+/** What became of one received message (`crier inbound --json` prints it). */
+export interface InboundResult {
+  id: number;
+  /** The same message had arrived before (by this or another channel): nothing was done again. */
+  duplicate: boolean;
+  kind: 'answer' | 'unverified' | 'unmatched' | 'auto-reply' | 'bounce' | 'error' | null;
+  from: string | null;
+  subject: string;
+  round?: { schedule: string; occurrence: string; head: string };
+  late?: boolean;
+  items?: AnswerItem[];
+  /** The delivery a bounce marked `bounced`. */
+  bounced?: number;
+  error?: string;
+}
+
+/** A delivery with its run, as a token or thread header finds it. */
+type Matched = { id: number; email: string; name: string; locale: string; message_id: string | null; run_id: number; schedule_id: string; occurrence: Date; variant: string; job: string; timezone: string };
+
+/**
+ * Stores a message raw before anything else (what a receiver does before it answers 250), once:
+ * a Message-ID seen before, or the same bytes, is a duplicate. Returns its id and whether it is new.
+ */
+export async function storeMessage(deps: InboundDeps, raw: Buffer, channel: Channel): Promise<{ id: number; duplicate: boolean; parsed: InboundMessage | null }> {
+  const parsed = await parseInbound(raw).catch((e: Error) => {
+    deps.log.warn({ err: e.message }, 'inbound message could not be parsed; stored as it is');
+    return null;
+  });
+  const key = parsed?.dedupeKey ?? `sha256:${(await import('node:crypto')).createHash('sha256').update(raw).digest('hex')}`;
+  const inserted = await deps.ledger.pool.query(Q.INSERT_MESSAGE, [key, channel, raw, deps.now(), parsed?.from ?? null, parsed?.subject ?? null]);
+  if (inserted.rows[0]) return { id: Number(inserted.rows[0].id), duplicate: false, parsed };
+  const existing = (await deps.ledger.pool.query(Q.MESSAGE_BY_KEY, [key])).rows[0];
+  return { id: Number(existing.id), duplicate: true, parsed };
+}
+
+/** Receives one raw message from any channel: stores it, then processes it (once). */
+export async function receive(deps: InboundDeps, raw: Buffer, channel: Channel, envelope: string[] = []): Promise<InboundResult> {
+  const stored = await storeMessage(deps, raw, channel);
+  if (stored.duplicate) {
+    const row = (await deps.ledger.pool.query(Q.MESSAGE_BY_KEY, [stored.parsed?.dedupeKey])).rows[0];
+    return { id: stored.id, duplicate: true, kind: row?.kind ?? null, from: stored.parsed?.from ?? null, subject: stored.parsed?.subject ?? '' };
+  }
+  return processStored(deps, stored.id, stored.parsed, envelope);
+}
+
+/** Processes every stored message not processed yet (after a crash, or a reader that failed). */
+export async function processPending(deps: InboundDeps): Promise<InboundResult[]> {
+  const out: InboundResult[] = [];
+  for (const { id } of (await deps.ledger.pool.query(Q.UNPROCESSED)).rows) {
+    const { raw } = (await deps.ledger.pool.query(Q.MESSAGE_RAW, [id])).rows[0];
+    out.push(await processStored(deps, Number(id), await parseInbound(raw).catch(() => null)));
+  }
+  return out;
+}
+
+/**
+ * Works out what a stored message is and records it: a bounce marks its delivery bounced; an
+ * auto-reply is noted; a reply is matched to a round and a head (signed token, else thread) and
+ * verified by its sender, and a verified answer gets its acknowledgement (a run keyed by the answer).
+ */
+export async function processStored(deps: InboundDeps, id: number, parsed: InboundMessage | null, envelope: string[] = []): Promise<InboundResult> {
+  const pool = deps.ledger.pool;
+  const record = async (r: Omit<InboundResult, 'id' | 'duplicate' | 'from' | 'subject'>, m: Partial<Matched> = {}, extra: { answeredAt?: Date; text?: string } = {}) => {
+    await pool.query(Q.RECORD_RESULT, [id, r.kind, m.schedule_id ?? null, m.occurrence ?? null, m.email ?? null, m.id ?? null, extra.answeredAt ?? null, r.late ?? false, extra.text ?? null, r.items ? JSON.stringify(r.items) : null, r.error ?? null]);
+    const result: InboundResult = { id, duplicate: false, from: parsed?.from ?? null, subject: parsed?.subject ?? '', ...r };
+    deps.log.info({ inbound: id, kind: r.kind, from: result.from, round: r.round }, 'inbound message processed');
+    return result;
+  };
+  if (!parsed) return record({ kind: 'error', error: 'not a readable RFC 5322 message' });
+
+  const matched = await match(deps, parsed, envelope);
+  const round = matched ? { schedule: matched.schedule_id, occurrence: matched.occurrence.toISOString(), head: matched.email } : undefined;
+
+  if (parsed.kind === 'bounce') {
+    const [target] = (await pool.query<Matched>(Q.DELIVERIES_BY_MESSAGE_ID, [asStored([parsed.bounce?.messageId, ...parsed.thread])])).rows;
+    if (target) await pool.query(Q.MARK_BOUNCED, [target.id, `bounced: ${parsed.bounce?.status ?? 'no status'} for ${parsed.bounce?.recipient ?? target.email}`]);
+    return record({ kind: 'bounce', round: target ? { schedule: target.schedule_id, occurrence: target.occurrence.toISOString(), head: target.email } : undefined, bounced: target ? Number(target.id) : undefined }, target ?? {});
+  }
+  if (parsed.kind === 'auto-reply') return record({ kind: 'auto-reply', round }, matched ?? {});
+  if (!matched) return record({ kind: 'unmatched' }, {}, { text: parsed.answer });
+
+  const call = (await pool.query(Q.CALL_RUN, [matched.schedule_id, matched.occurrence])).rows[0] as { meta: { deadline?: string }; job: string; timezone: string } | undefined;
+  const deputies = Object.entries(deps.config.deputies).find(([head]) => head.toLowerCase() === matched.email)?.[1] ?? [];
+  const verified = parsed.from !== null && (parsed.from === matched.email || deputies.some((d) => d.toLowerCase() === parsed.from));
+  const answeredAt = answerTime(parsed.date, deps.now(), matched.occurrence);
+  const late = call?.meta.deadline ? answeredAt > new Date(call.meta.deadline) : false;
+  const items = answerItems(parsed.answer);
+  const result = await record({ kind: verified ? 'answer' : 'unverified', round, late, items }, matched, { answeredAt, text: parsed.answer });
+  if (verified && call) {
+    // One acknowledgement per answer, through the ledger like every e-mail: keyed by the answer.
+    await deps.ledger.insertRun({
+      scheduleId: matched.schedule_id,
+      key: `ack:${id}`,
+      occurrence: matched.occurrence,
+      job: call.job,
+      timezone: call.timezone,
+      origin: 'reply',
+      status: 'due',
+      variant: 'ack',
+      meta: { answer: id, deadline: call.meta.deadline, recipients: [{ email: parsed.from, name: parsed.from === matched.email ? matched.name : (parsed.fromName ?? parsed.from), locale: matched.locale }] },
+    });
+  }
+  return result;
+}
+
+/**
+ * When the head answered: the Date their client wrote, when it is plausible (not before the
+ * call, not more than a day after Crier received it, so a replayed message keeps its time and a
+ * forged date cannot move an answer past the deadline by much), else when Crier received it.
+ */
+function answerTime(date: Date | null, received: Date, call: Date): Date {
+  if (date && date.getTime() >= call.getTime() - 86_400_000 && date.getTime() <= received.getTime() + 86_400_000) return date;
+  return received;
+}
+
+/** Message-IDs as the ledger stores a sent one: in angle brackets, as nodemailer returns it. */
+const asStored = (ids: (string | null | undefined)[]) => ids.filter((id): id is string => Boolean(id)).map((id) => `<${id}>`);
+
+/** The call delivery a reply belongs to: by its signed token, else by its thread headers. */
+async function match(deps: InboundDeps, parsed: InboundMessage, envelope: string[]): Promise<Matched | null> {
+  const pool = deps.ledger.pool;
+  const inbound = deps.config.inbound;
+  if (inbound) {
+    for (const address of [...envelope.map((a) => a.toLowerCase()), ...parsed.recipients]) {
+      const token = tokenIn(address, inbound.address);
+      if (!token) continue;
+      const deliveryId = verifyToken(inbound.secret, token);
+      // A token that does not verify matches nothing, not even through the thread.
+      if (deliveryId === null) return null;
+      const row = (await pool.query<Matched>(Q.DELIVERY_BY_ID, [deliveryId])).rows[0];
+      return row ?? null;
+    }
+  }
+  if (!parsed.thread.length) return null;
+  const [row] = (await pool.query<Matched>(Q.DELIVERIES_BY_MESSAGE_ID, [asStored(parsed.thread)])).rows;
+  return row ?? null;
+}
