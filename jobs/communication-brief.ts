@@ -33,8 +33,8 @@ const communicationBrief = defineJobKind<CommunicationData>({
     const next = period.end.startOf('month').plus({ months: 1 });
     const coming = Interval.fromDateTimes(next, next.plus({ months: 1 })) as Interval<true>;
     const [activity, { projects }, discussed, allPhases, events] = await Promise.all([activityIn(platform, period), catalog(platform), mostDiscussed(platform, period), phases(platform), eventsBetween(platform, coming)]);
-    // Only what residents can find: published, listed projects the platform does not hide.
-    const visible = projects.filter((p) => p.status === 'published' && !p.hidden && p.listed);
+    // Only what every resident can find: published, listed, public projects the platform does not hide.
+    const visible = projects.filter((p) => p.status === 'published' && !p.hidden && p.listed && p.visibleTo === 'public');
     const open = new Set(visible.map((p) => p.id));
     const { starting, ending } = phasesStartingOrEnding(allPhases.filter((p) => open.has(p.projectId)), coming.start.toISODate()!, coming.end.toISODate()!);
     return {

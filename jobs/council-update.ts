@@ -54,7 +54,7 @@ const councilUpdate = defineJobKind<CouncilData>({
       previous: before?.totals ?? null,
       projects: withActivity(projects, current.byProject),
       months,
-      newProjects: projects.filter((p) => p.firstPublishedAt && p.status !== 'draft' && p.firstPublishedAt >= period.start.toUTC().toISO()! && p.firstPublishedAt < period.end.toUTC().toISO()!),
+      newProjects: projects.filter((p) => p.firstPublishedAt && p.status !== 'draft' && !p.hidden && p.firstPublishedAt >= period.start.toUTC().toISO()! && p.firstPublishedAt < period.end.toUTC().toISO()!),
     };
   },
 

@@ -23,7 +23,7 @@ function scoped(data: ModeratorData, r: Recipient) {
     unanswered: mine.about(data.unanswered),
     unansweredCount: mine.total(data.unansweredCount),
     ending: mine.about(data.ending),
-    drafts: mine.projects.filter((p) => p.status === 'draft'),
+    drafts: mine.projects.filter((p) => p.status === 'draft' && !p.hidden),
   };
 }
 

@@ -62,6 +62,8 @@ beforeAll(async () => {
   const ideation = await t.phase(ids.P1, 'ideation');
   const multiple = await t.phase(ids.P1, 'voting', { voting_method: 'multiple_voting', start_at: '2026-11-01' });
   const budgeting = await t.phase(ids.P2, 'voting', { voting_method: 'budgeting', start_at: '2026-11-15' });
+  // A second voting round in P1: i2 is in both rounds; its offline votes count once.
+  const secondRound = await t.phase(ids.P1, 'voting', { voting_method: 'multiple_voting', start_at: '2026-12-01' });
   const box = await t.phase(ids.P3, 'ideation');
   const monitor = await t.phase(ids.CM, 'community_monitor_survey');
 
@@ -71,7 +73,7 @@ beforeAll(async () => {
   ids.i3 = await t.idea({ project_id: ids.P2, author_id: ids.admin, published_at: '2026-06-01 10:00:00', budget: 70_000 }); // Q2: a budget option
   ids.i4 = await t.idea({ project_id: ids.P2, author_id: ids.admin, published_at: '2026-06-01 10:00:00', budget: 30_000 });
   ids.i5 = await t.idea({ project_id: ids.P3, author_id: ids.r1, published_at: '2026-10-15 10:00:00' });
-  for (const [idea, phase] of [[ids.i1, ideation], [ids.i2, ideation], [ids.i1, multiple], [ids.i2, multiple], [ids.i3, budgeting], [ids.i4, budgeting], [ids.i5, box]]) await t.insert('ideas_phases', { idea_id: idea, phase_id: phase });
+  for (const [idea, phase] of [[ids.i1, ideation], [ids.i2, ideation], [ids.i1, multiple], [ids.i2, multiple], [ids.i2, secondRound], [ids.i3, budgeting], [ids.i4, budgeting], [ids.i5, box]]) await t.insert('ideas_phases', { idea_id: idea, phase_id: phase });
   // The community monitor: survey responses, never inputs, never waiting for an answer.
   await t.idea({ project_id: ids.CM, author_id: ids.r1, creation_phase_id: monitor, published_at: '2026-11-01 10:00:00', title_multiloc: { 'nl-BE': 'Monitorantwoord' } });
   await t.idea({ project_id: ids.CM, author_id: ids.r2, creation_phase_id: monitor, published_at: '2026-11-02 10:00:00', title_multiloc: { 'nl-BE': 'Monitorantwoord' } });
@@ -88,6 +90,10 @@ beforeAll(async () => {
   await t.insert('baskets_ideas', { basket_id: b1, idea_id: ids.i2, votes: 2 });
   await t.client.query(`UPDATE ideas SET manual_votes_amount = 40, manual_votes_last_updated_at = '2026-11-20 10:00:00' WHERE id = $1`, [ids.i1]);
   await t.client.query(`UPDATE phases SET manual_voters_amount = 12, manual_voters_last_updated_at = '2026-11-20 10:00:00' WHERE id = $1`, [multiple]);
+  await t.client.query(`UPDATE ideas SET manual_votes_amount = 10, manual_votes_last_updated_at = '2026-11-25 10:00:00' WHERE id = $1`, [ids.i2]);
+  // P3 and the monitor went public in Q4; P3 is for a group of residents only (not promoted).
+  await t.client.query(`UPDATE admin_publications SET first_published_at = '2026-10-02 10:00:00' WHERE publication_id = ANY($1::uuid[])`, [[ids.P3, ids.CM]]);
+  await t.client.query(`UPDATE projects SET visible_to = 'groups' WHERE id = $1`, [ids.P3]);
   // Budgeting: baskets_ideas.votes holds the price. r1 picks i3 (€70,000), r2 i3 and i4
   // (€100,000), both in December; 3 offline ballots for i4 entered on 15 Dec (3 × €30,000).
   const b2 = await t.insert('baskets', { user_id: ids.r1, phase_id: budgeting, submitted_at: '2026-12-01 10:00:00' });
@@ -138,19 +144,24 @@ describe('a council update on a real Go Vocal tenant (Q4 2026)', () => {
       ballots: 3, // r3 (multiple voting), r1 and r2 (budgeting)
       voters: 3, // r1, r2, r3
       offlineVoters: 12,
-      votes: 45, // 3 + 2 online + 40 offline; never the budget's euros
-      offlineVotes: 40,
+      votes: 55, // 3 + 2 online + 40 + 10 offline (i2's 10 once, though it is in two rounds); never the budget's euros
+      offlineVotes: 50,
       budget: 260_000, // €70,000 + €100,000 online + 3 × €30,000 offline
       offlineBudget: 90_000,
       participants: 3, // r1, r2, r3 (offline voters are not known by name)
     });
   });
 
+  it('names the projects that went public, never the hidden monitor', async () => {
+    const { newProjects } = await collect<CouncilData>('council-update', '2027-01-04T09:00');
+    expect(newProjects.map((p) => p.id)).toEqual([ids.P3]); // the monitor also went public on 2 Oct
+  });
+
   it('lists the projects without the community monitor, whose responses stay in the totals', async () => {
     const { projects } = await collect<CouncilData>('council-update', '2027-01-04T09:00');
     expect(projects.map((p) => p.id)).toEqual([ids.P1, ids.P2, ids.P3]); // busiest first; CM never
     const p = Object.fromEntries(projects.map((x) => [x.id, x]));
-    expect(p[ids.P1]).toMatchObject({ inputs: 2, comments: 1, reactions: 1, ballots: 1, voters: 1, votes: 45, offlineVotes: 40, offlineVoters: 12, budget: 0, participants: 3 });
+    expect(p[ids.P1]).toMatchObject({ inputs: 2, comments: 1, reactions: 1, ballots: 1, voters: 1, votes: 55, offlineVotes: 50, offlineVoters: 12, budget: 0, participants: 3 });
     expect(p[ids.P2]).toMatchObject({ inputs: 0, ballots: 2, voters: 2, votes: 0, budget: 260_000, offlineBudget: 90_000, participants: 2 });
     expect(p[ids.P3]).toMatchObject({ inputs: 1, participants: 1 });
   });
@@ -163,10 +174,10 @@ describe('a council update on a real Go Vocal tenant (Q4 2026)', () => {
       renderMessage({ job, data, recipient: { email: 'mayor@example.org', name: 'Mayor', locale }, platform: platform.info, period, timezone: zone, color: '#0f4c81', replyTo: 'p@example.org' });
     const en = await render('en-GB');
     expect(en.text).toMatch(/Budget allocated\s+€260,000/);
-    expect(en.text).toMatch(/Votes\s+45/);
+    expect(en.text).toMatch(/Votes\s+55/);
     expect(en.text).toMatch(/Voters\s+15/); // 3 online + 12 entered by hand, as the platform shows them
     expect(en.text).toMatch(/Ballots\s+3/);
-    expect(en.text).toContain('Entered by hand from offline voting, and included above: 40 votes, 12 voters, €90,000 of the budget.');
+    expect(en.text).toContain('Entered by hand from offline voting, and included above: 50 votes, 12 voters, €90,000 of the budget.');
     expect(en.html).toContain('€260,000');
     expect(en.text).not.toContain('Community monitor');
     // A tile shortens millions; the text keeps every figure up to then.
@@ -175,6 +186,14 @@ describe('a council update on a real Go Vocal tenant (Q4 2026)', () => {
     const nl = await render('nl-BE');
     expect(nl.text).toMatch(/Toegewezen budget\s+€\s?260\.000/);
     expect(nl.text).not.toContain('Gemeentemonitor');
+  });
+});
+
+describe('promotion', () => {
+  it('the communication brief promotes only what every resident can see', async () => {
+    const data = await collect<{ projects: { id: string }[]; starting: { projectId: string }[] }>('communication-brief', '2026-12-20T09:00');
+    // P3 is visible to a group only, the monitor is hidden: neither is promoted.
+    expect(data.projects.map((p) => p.id).sort()).toEqual([ids.P1, ids.P2].sort());
   });
 });
 

@@ -55,7 +55,7 @@ const surveyReminder = defineJobKind<SurveyReminderData, typeof options>({
     const until = today.plus(Duration.fromISO(options.within)).plus({ days: 1 });
     const [{ projects }, rows] = await Promise.all([
       catalog(platform),
-      platform.query<{ id: string; project_id: string; title_multiloc: Multiloc; native_survey_title_multiloc: Multiloc; end_at: string; responses: number; recent: number }>(sql.surveysEnding, [today.toISODate(), until.toISODate(), platformTimestamp(period.start)]),
+      platform.query<{ id: string; project_id: string; title_multiloc: Multiloc; native_survey_title_multiloc: Multiloc; end_at: string; responses: number; recent: number }>(sql.surveysEnding, [today.toISODate(), until.toISODate(), platformTimestamp(period.start), platformTimestamp(period.end)]),
     ]);
     const surveys = rows.map((r) => ({
       phaseId: r.id,

@@ -25,7 +25,7 @@ export async function fanOut(deps: FanOutDeps, runId: number): Promise<number[]>
     await ledger.setRunStatus(runId, 'failed', ['due'], `schedule '${run.schedule_id}' is no longer in the config`);
     return [];
   }
-  const prepared = await prepareRun(deps, schedule, { occurrence: DateTime.fromJSDate(run.occurrence), variant: run.variant, meta: run.meta }, run.data === null);
+  const prepared = await prepareRun(deps, schedule, { occurrence: DateTime.fromJSDate(run.occurrence), variant: run.variant, meta: run.meta, job: run.job }, run.data === null);
   if (run.data === null) run = await ledger.snapshot(runId, prepared.data, prepared.period.start.toJSDate(), prepared.period.end.toJSDate());
   await ledger.insertDeliveries(runId, await recipientsOf(schedule, book.job(run.job), prepared.audience, run.data, await deps.platform()));
   await ledger.setRunStatus(runId, 'fanned-out', ['due']);

@@ -31,9 +31,13 @@ export interface PreparedRun {
  * can count per recipient scope in SQL) and the platform snapshot. Fan-out, preview, the gallery
  * and the benchmark all go through here.
  */
-export async function prepareRun(deps: PrepareDeps, schedule: Schedule, run: { occurrence: DateTime; variant: string; meta: Record<string, unknown> }, collect = true): Promise<PreparedRun> {
+/**
+ * `run.job` is the job kind a recorded run was made for (the schedule's, unless the config
+ * changed since); default the schedule's.
+ */
+export async function prepareRun(deps: PrepareDeps, schedule: Schedule, run: { occurrence: DateTime; variant: string; meta: Record<string, unknown>; job?: string }, collect = true): Promise<PreparedRun> {
   const [platform, book] = await Promise.all([deps.platform(), deps.schedules()]);
-  const job = book.job(schedule.job);
+  const job = book.job(run.job ?? schedule.job);
   const ctx = book.runContext(schedule, run.occurrence, run.variant, run.meta);
   const period = job.period(ctx);
   const audience = await runAudience(deps, schedule, job, platform, run.meta);

@@ -92,6 +92,8 @@ export interface ProjectFact {
   hidden: boolean;
   /** False: reachable by link only, so not promoted. */
   listed: boolean;
+  /** public, or groups / admins: who may see it (only public projects are promoted). */
+  visibleTo: string;
 }
 
 export interface FolderFact {
@@ -103,7 +105,7 @@ export interface FolderFact {
 /** Every project with its folder, and every folder, in the platform's order. */
 export async function catalog(platform: Platform): Promise<{ projects: ProjectFact[]; folders: FolderFact[] }> {
   const [projects, folders] = await Promise.all([
-    platform.query<{ id: string; slug: string | null; title_multiloc: Multiloc; publication_status: ProjectFact['status']; folder_id: string | null; first_published_at: Date | null; hidden: boolean; listed: boolean }>(PROJECT_INDEX),
+    platform.query<{ id: string; slug: string | null; title_multiloc: Multiloc; publication_status: ProjectFact['status']; folder_id: string | null; first_published_at: Date | null; hidden: boolean; listed: boolean; visible_to: string }>(PROJECT_INDEX),
     platform.query<{ id: string; slug: string | null; title_multiloc: Multiloc }>(FOLDERS),
   ]);
   const folderTitle = new Map(folders.map((f) => [f.id, f.title_multiloc]));
@@ -118,6 +120,7 @@ export async function catalog(platform: Platform): Promise<{ projects: ProjectFa
       firstPublishedAt: iso(p.first_published_at),
       hidden: p.hidden,
       listed: p.listed,
+      visibleTo: p.visible_to,
     })),
     folders: folders.map((f) => ({ id: f.id, slug: f.slug, title: f.title_multiloc })),
   };

@@ -81,12 +81,17 @@ const ACTS = `
       JOIN phases ph ON ph.id = b.phase_id
      WHERE b.submitted_at >= $1::timestamp AND b.submitted_at < $2::timestamp
     UNION ALL
-    SELECT CASE WHEN ph.voting_method = 'budgeting' THEN 'offline-budget' ELSE 'offline-vote' END, ph.project_id, NULL,
+    SELECT CASE WHEN ph.voting_method = 'budgeting' THEN 'offline-budget' ELSE 'offline-vote' END, i.project_id, NULL,
            CASE WHEN ph.voting_method = 'budgeting' THEN i.manual_votes_amount::bigint * COALESCE(i.budget, 0) ELSE i.manual_votes_amount END,
            i.manual_votes_last_updated_at
       FROM ideas i
-      JOIN ideas_phases ip ON ip.idea_id = i.id
-      JOIN phases ph ON ph.id = ip.phase_id AND ph.participation_method = 'voting'
+      -- manual_votes_amount is one running total per idea: it belongs to one voting phase, the
+      -- latest the idea is in, however many it was in.
+      CROSS JOIN LATERAL (
+        SELECT vp.voting_method FROM ideas_phases ip JOIN phases vp ON vp.id = ip.phase_id
+         WHERE ip.idea_id = i.id AND vp.participation_method = 'voting'
+         ORDER BY vp.start_at DESC NULLS LAST, vp.id LIMIT 1
+      ) ph
      WHERE i.manual_votes_amount > 0
        AND i.manual_votes_last_updated_at >= $1::timestamp AND i.manual_votes_last_updated_at < $2::timestamp
     UNION ALL
@@ -170,7 +175,7 @@ export const FOLDERS = `
  */
 export const PROJECT_INDEX = `
   SELECT p.id, p.slug, p.title_multiloc, ap.publication_status, ap.first_published_at, fap.publication_id AS folder_id,
-         (p.hidden OR p.internal_role = 'community_monitor') AS hidden, p.listed
+         (p.hidden OR p.internal_role IS NOT DISTINCT FROM 'community_monitor') AS hidden, p.listed, p.visible_to
     FROM projects p
     LEFT JOIN admin_publications ap ON ap.publication_type = 'Project' AND ap.publication_id = p.id
     LEFT JOIN admin_publications fap ON fap.id = ap.parent_id AND fap.publication_type = 'ProjectFolders::Folder'
@@ -181,11 +186,13 @@ export const OPTED_OUT = `
   SELECT user_id::text AS user_id FROM email_campaigns_consents
    WHERE campaign_type = $1 AND consented = false AND user_id::text = ANY($2::text[])`;
 
-/** Every phase with its project and local dates (end_at NULL = open-ended). */
+/** Every phase with its project and local dates (end_at NULL = open-ended); hidden projects' phases left out. */
 export const PHASES = `
   SELECT ph.id, ph.project_id, ph.title_multiloc, ph.participation_method,
          to_char(ph.start_at, 'YYYY-MM-DD') AS start_at, to_char(ph.end_at, 'YYYY-MM-DD') AS end_at
     FROM phases ph
+    JOIN projects p ON p.id = ph.project_id
+   WHERE NOT p.hidden AND p.internal_role IS DISTINCT FROM 'community_monitor'
    ORDER BY ph.start_at NULLS LAST, ph.id`;
 
 /** Events starting in [$1, $2). */

@@ -4,7 +4,7 @@ import { recreateTenantSchema } from '../../src/demo/tenant-schema.ts';
 import { PG_URL } from './services.ts';
 
 /**
- * An empty tenant on the platform's real schema (src/platform/govocal-structure-2025-11.sql, the
+ * An empty tenant on the platform's real schema (src/demo/govocal-structure-2025-11.sql, the
  * tables of the platform's structure.sql), for fixtures whose every row the test knows. Returns a client whose
  * search_path is the tenant schema, with helpers that fill the NOT NULL columns tests don't care about.
  */
