@@ -189,18 +189,28 @@ describe('delivery on real Redis, Postgres and SMTP', () => {
     expect(receivedFor('council-late')).toHaveLength(2);
   });
 
-  it('leaves a delivery claimed by a worker that died before marking it, and reports it instead of resending', async () => {
+  it('when a worker dies holding deliveries: sends again what it never handed over, reports as unknown what it did', async () => {
     const { crier, engine, close } = await openEngine(configFile);
     try {
       const run = await crier.ledger.insertRun({ scheduleId: 'council-twice', key: 'manual-crash-test', occurrence: new Date('2027-06-01T07:00:00Z'), job: 'council-update', timezone: 'Europe/Brussels', origin: 'manual', status: 'due' });
-      await crier.ledger.insertDeliveries(run.id, [{ email: 'anna@example.org', name: 'Anna', locale: 'de-DE', status: 'pending' }]);
-      const [d] = await crier.ledger.deliveries(run.id);
-      expect(await crier.ledger.claimDelivery(d.id)).toBeDefined(); // the worker that then "crashed"
-      await crier.ledger.pool.query(`UPDATE deliveries SET claimed_at = now() - interval '1 hour' WHERE id = $1`, [d.id]);
+      await crier.ledger.insertDeliveries(run.id, [
+        { email: 'anna@example.org', name: 'Anna', locale: 'de-DE', status: 'pending' },
+        { email: 'claire@example.org', name: 'Claire', locale: 'fr-BE', status: 'pending' },
+      ]);
+      const [anna, claire] = await crier.ledger.deliveries(run.id);
+      // The worker that then "crashed": it had claimed both, and handed Claire's to the server.
+      expect(await crier.ledger.claimDelivery(anna.id, 'dead-worker', 30)).toBeDefined();
+      expect(await crier.ledger.claimDelivery(claire.id, 'dead-worker', 30)).toBeDefined();
+      expect(await crier.ledger.markHanded(claire.id, 'dead-worker')).toBe(true);
       const { deliver } = await import('../src/delivery/send.ts');
-      expect(await deliver(engine, d.id, { lastAttempt: false })).toBe('not-claimed');
+      expect(await deliver(engine, anna.id, { lastAttempt: false })).toBe('not-claimed'); // held under a live lease
+      // Its heartbeat stops: the lease runs out.
+      await crier.ledger.pool.query(`UPDATE deliveries SET lease_until = now() - interval '1 second' WHERE claimed_by = 'dead-worker'`);
       const status = JSON.parse((await cli(['status', '--json', '--config', configFile])).stdout);
-      expect(status.problems).toContainEqual(expect.objectContaining({ delivery: d.id, status: 'sending', hint: expect.stringMatching(/may or may not have it/) }));
+      expect(status.problems).toContainEqual(expect.objectContaining({ delivery: claire.id, status: 'unknown', hint: expect.stringMatching(/may or may not have it.*crier retry \d+ --unknown/) }));
+      // Never handed over: the server cannot have it, so it goes back to be sent (the kill -9
+      // drill in reliability.test.ts follows such a row to the SMTP server).
+      expect((await crier.ledger.deliveries(run.id)).find((d) => d.id === anna.id)).toMatchObject({ status: 'pending', last_error: expect.stringMatching(/before handing the message to the SMTP server; sent again/) });
     } finally {
       await close();
     }
@@ -208,7 +218,7 @@ describe('delivery on real Redis, Postgres and SMTP', () => {
 });
 
 describe('an SMTP server that takes the message and hangs up before answering', () => {
-  it('leaves the delivery as sending, reports it, and never sends it again', async () => {
+  it('records the delivery as unknown, reports it, and never sends it again', async () => {
     const net = await import('node:net');
     let bodies = 0;
     const dropper = net.createServer((sock) => {
@@ -243,12 +253,13 @@ describe('an SMTP server that takes the message and hangs up before answering', 
     try {
       const first = await cli(['run', 'dropped', '--at', '2027-07-01T09:00', '--wait', '--json', '--config', file]);
       expect(first.code).toBe(1);
-      expect(JSON.parse(first.stdout)).toMatchObject({ run: { status: 'fanned-out' }, deliveries: { sent: 0, failed: 0, pending: 0, sending: 1 } });
+      // The run is done, with a problem; `crier run --wait` says so with exit 1.
+      expect(JSON.parse(first.stdout)).toMatchObject({ run: { status: 'done' }, deliveries: { sent: 0, failed: 0, pending: 0, sending: 0, unknown: 1 } });
       const again = await cli(['run', 'dropped', '--at', '2027-07-01T09:00', '--wait', '--json', '--config', file]);
-      expect(JSON.parse(again.stdout).deliveries).toMatchObject({ sending: 1 });
+      expect(JSON.parse(again.stdout).deliveries).toMatchObject({ unknown: 1 });
       expect(bodies).toBe(1); // not resent
       const status = JSON.parse((await cli(['status', '--json', '--config', file])).stdout);
-      expect(status.problems).toContainEqual(expect.objectContaining({ schedule: 'dropped', status: 'sending', error: expect.stringMatching(/no answer after the message was sent/) }));
+      expect(status.problems).toContainEqual(expect.objectContaining({ schedule: 'dropped', status: 'unknown', error: expect.stringMatching(/no answer after the message was handed over/) }));
     } finally {
       dropper.close();
       await dropRedisPrefix(dropName);

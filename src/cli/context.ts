@@ -1,8 +1,10 @@
 import path from 'node:path';
-import { DateTime } from 'luxon';
+import { DateTime, Duration } from 'luxon';
 import { loadConfig, type CrierConfig } from '../config/load.ts';
 import { ConfigError } from '../config/errors.ts';
 import { Crier, type CrierOptions } from '../deployment/deployment.ts';
+import { randomUUID } from 'node:crypto';
+import { hostname } from 'node:os';
 import { createTransport, type Transport } from '../delivery/transport.ts';
 import type { EngineDeps } from '../queue/queues.ts';
 import { loadJobKinds } from '../job-registry.ts';
@@ -52,6 +54,8 @@ export function engineOf(crier: Crier, transport: Transport): EngineDeps {
     log: crier.log,
     now: crier.now,
     transport,
+    // One id per process: what its claims carry, and what its heartbeat keeps alive.
+    worker: { id: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, leaseSeconds: Duration.fromISO(crier.config.crier.lease).as('seconds') },
     rounds: crier.rounds,
     platform: () => crier.platform(),
     schedules: () => crier.schedules(),

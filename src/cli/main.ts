@@ -12,6 +12,7 @@ const run = async (...a: Parameters<typeof import('./run.ts').run>) => (await im
 const start = async (...a: Parameters<typeof import('./start.ts').start>) => (await import('./start.ts')).start(...a);
 const inbound = async (...a: Parameters<typeof import('./inbound.ts').inbound>) => (await import('./inbound.ts')).inbound(...a);
 const calls = async (...a: Parameters<typeof import('./calls.ts').calls>) => (await import('./calls.ts')).calls(...a);
+const retry = async (...a: Parameters<typeof import('./retry.ts').retry>) => (await import('./retry.ts')).retry(...a);
 const status = async (...a: Parameters<typeof import('./status.ts').status>) => (await import('./status.ts')).status(...a);
 
 /** Runs the `crier` command line; resolves to the exit code. */
@@ -54,6 +55,9 @@ export async function main(argv: string[]): Promise<number> {
     .option('--wait', 'work the run to the end in this process and report its deliveries')
     .option('--timeout <seconds>', 'how long --wait waits at most', '300')
     .action(action(run));
+  withGlobal(program.command('retry <run>').description('send again the deliveries of a run whose outcome is unknown'))
+    .option('--unknown', 'the deliveries handed to the SMTP server without an answer')
+    .action(action(retry));
   withGlobal(program.command('start').description('run the scheduler and worker until SIGTERM')).action(action(start));
   withGlobal(program.command('status').description('schedules, recent runs, deliveries by status and what needs attention'))
     .option('--limit <n>', 'recent runs to show', '20')

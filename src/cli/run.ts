@@ -57,7 +57,8 @@ export async function run(scheduleId: string, opts: RunOptions): Promise<number>
         current = { ...(await crier.ledger.run(created.id))!, created: created.created };
         if (current.status === 'done' || current.status === 'failed' || current.status === 'missed') break;
         // Fanned out and nothing left to work: settle it here (the worker that sent the last one
-        // may not have yet); what is still `sending` then waits for a person.
+        // may not have yet). A row a dead worker held is released by the heartbeat when its lease
+        // runs out (sent again, or unknown), so this never waits for rows no one holds.
         if (current.status === 'fanned-out' && (await crier.ledger.inFlight(created.id)) === 0) {
           await crier.ledger.completeRunIfSettled(created.id);
           current = { ...(await crier.ledger.run(created.id))!, created: created.created };
@@ -79,7 +80,7 @@ export async function run(scheduleId: string, opts: RunOptions): Promise<number>
         created: created.created,
         error: current.error,
       },
-      deliveries: { sent: counts.sent, skipped: counts.skipped, failed: counts.failed, pending: counts.pending, sending: counts.sending },
+      deliveries: { sent: counts.sent, skipped: counts.skipped, failed: counts.failed, bounced: counts.bounced, unknown: counts.unknown, pending: counts.pending, sending: counts.sending },
     };
     if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else {
@@ -87,10 +88,10 @@ export async function run(scheduleId: string, opts: RunOptions): Promise<number>
       process.stdout.write(`run ${result.run.id} of ${schedule.id} at ${result.run.occurrence}: ${result.run.status}${note}\n`);
       process.stdout.write(`deliveries: ${counts.sent} sent, ${counts.skipped} skipped, ${counts.failed} failed, ${counts.pending + counts.sending} open\n`);
       if (current.error) process.stdout.write(`error: ${current.error}\n`);
-      if (counts.sending) process.stdout.write(`${counts.sending} delivery(ies) may or may not have reached the SMTP server and are not resent; see \`crier status\`\n`);
+      if (counts.unknown) process.stdout.write(`${counts.unknown} delivery(ies) may or may not have reached the SMTP server and are not resent; see \`crier status\`, and \`crier retry ${result.run.id} --unknown\` to send them again\n`);
     }
     // Failed to prepare, or a delivery whose outcome is unknown: a person should look.
-    return current.status === 'failed' || counts.sending > 0 ? 1 : 0;
+    return current.status === 'failed' || counts.unknown > 0 ? 1 : 0;
   } finally {
     // This process may hold another run's delivery (the queues are shared): let it finish rather
     // than cut it off mid-send, which would leave it `sending` for a person to check.

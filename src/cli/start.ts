@@ -41,6 +41,7 @@ export async function start(opts: GlobalOptions): Promise<number> {
     await crier.close();
     throw e;
   }
+  for (const problem of await queues.checkSettings()) crier.log.warn(problem);
   await queues.scheduleTick();
   const transport = transportOf(crier);
   const engine = engineOf(crier, transport);
@@ -68,5 +69,8 @@ export async function start(opts: GlobalOptions): Promise<number> {
   await queues.close();
   await transport.close();
   await crier.close();
+  // Everything is recorded. A job BullMQ still holds (a send cut off at the deadline) must not
+  // keep the process alive past it: the shutdown is bounded.
+  setTimeout(() => process.exit(process.exitCode ?? 0), 500).unref();
   return 0;
 }

@@ -6,6 +6,10 @@ export async function status(opts: GlobalOptions & { limit?: string }): Promise<
   const crier = await openCrier(opts);
   try {
     await crier.ledger.migrate();
+    // Claims of workers known dead (their lease ran out) are settled first, so what is shown is
+    // what is true: released to be sent again, or unknown.
+    await crier.ledger.releaseDeliveries(null);
+    await crier.ledger.completeSettledRuns();
     const now = DateTime.fromJSDate(crier.now());
     const book = await crier.schedules();
     const schedules = book.all.map((s) => ({
@@ -24,7 +28,7 @@ export async function status(opts: GlobalOptions & { limit?: string }): Promise<
       origin: r.origin,
       status: r.status,
       error: r.error,
-      deliveries: { sent: r.sent, skipped: r.skipped, failed: r.failed, pending: r.pending, sending: r.sending },
+      deliveries: { sent: r.sent, skipped: r.skipped, failed: r.failed, unknown: r.unknown, pending: r.pending, sending: r.sending },
     }));
     const deliveries = await crier.ledger.deliveryTotals();
     const problems = (await crier.ledger.problemDeliveries()).map((p) => ({
@@ -35,7 +39,7 @@ export async function status(opts: GlobalOptions & { limit?: string }): Promise<
       status: p.status,
       attempts: p.attempts,
       error: p.last_error,
-      hint: p.status === 'sending' ? 'claimed but never marked: the SMTP server may or may not have it; check its log before resending' : 'send failed; see error',
+      hint: p.status === 'unknown' ? `handed to the SMTP server, no answer: it may or may not have it; check its log, then \`crier retry ${p.run_id} --unknown\` to send it again` : p.status === 'bounced' ? 'the address does not take mail' : 'send failed; see error',
     }));
     const missed = runs.filter((r) => r.status === 'missed');
     const skipped = (await crier.ledger.skippedDeliveries(runs.map((r) => r.id))).map((d) => ({ run: d.run_id, schedule: d.schedule_id, email: d.email, reason: d.reason }));
@@ -50,7 +54,7 @@ export async function status(opts: GlobalOptions & { limit?: string }): Promise<
     if (!runs.length) w('  none yet\n');
     for (const r of runs) {
       const d = r.deliveries;
-      w(`  #${String(r.id).padEnd(5)} ${`${r.schedule}${r.variant === 'default' ? '' : ` (${r.variant})`}`.padEnd(28)} ${r.occurrence.slice(0, 16).replace('T', ' ')}Z ${r.status.padEnd(10)} ${r.origin.padEnd(8)} sent ${d.sent}, skipped ${d.skipped}, failed ${d.failed}${d.pending + d.sending ? `, open ${d.pending + d.sending}` : ''}${r.error ? `  ${r.error}` : ''}\n`);
+      w(`  #${String(r.id).padEnd(5)} ${`${r.schedule}${r.variant === 'default' ? '' : ` (${r.variant})`}`.padEnd(28)} ${r.occurrence.slice(0, 16).replace('T', ' ')}Z ${r.status.padEnd(10)} ${r.origin.padEnd(8)} sent ${d.sent}, skipped ${d.skipped}, failed ${d.failed}${d.unknown ? `, unknown ${d.unknown}` : ''}${d.pending + d.sending ? `, open ${d.pending + d.sending}` : ''}${r.error ? `  ${r.error}` : ''}\n`);
     }
     w(`\nDeliveries: ${Object.entries(deliveries).map(([k, v]) => `${v} ${k}`).join(', ')}\n`);
     if (missed.length) w(`\n${missed.length} occurrence(s) missed (later than catchUp when found): ${missed.map((m) => `${m.schedule} ${m.occurrence}`).join('; ')}\n`);

@@ -160,6 +160,13 @@ export const crierSchema = z.strictObject({
       backoff: isoDuration.default('PT30S'),
     })
     .default({ attempts: 5, backoff: 'PT30S' }),
+  /** How long SIGTERM waits for sends in flight before it records what is left and exits (default PT30S). */
+  shutdownTimeout: isoDuration.default('PT30S'),
+  /**
+   * How long a claimed delivery stays a worker's without a heartbeat (default PT30S; renewed every
+   * third of it): after it, a dead worker's deliveries are sent again, or marked unknown.
+   */
+  lease: isoDuration.default('PT30S'),
 });
 
 export const mailSchema = z.strictObject({

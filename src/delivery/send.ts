@@ -10,6 +10,8 @@ export interface SendDeps extends ComposeDeps {
   ledger: Ledger;
   log: Logger;
   transport: Transport;
+  /** This worker process: the claims it makes carry its id and a lease it renews while alive. */
+  worker: { id: string; leaseSeconds: number };
   /** The run with its snapshot (cached: it never changes once taken). */
   snapshotRun(id: number): Promise<RunRow | undefined>;
 }
@@ -20,13 +22,13 @@ export type DeliverOutcome = 'sent' | 'failed' | 'not-claimed';
 export class RetryLater extends Error {}
 
 /**
- * Sends one delivery exactly once: claims the row (pending → sending) in one statement, sends,
- * then marks it sent with its Message-ID. A row another worker holds, or that is settled, is
- * left alone. A temporary failure goes back to pending with its error (and throws RetryLater
- * unless this was the last attempt, which marks it failed); a permanent one is failed at once.
- * Once the SMTP server may have the message, nothing marks it failed or pending again: an error
- * there (the connection lost during DATA, the ledger unreachable) leaves it `sending`, which
- * `crier status` reports for a person to check.
+ * Sends one delivery exactly once: claims the row (pending → sending, under this worker's
+ * lease) in one statement, sends, then marks it sent with its Message-ID. A row another worker
+ * holds, or that is settled, is left alone. Just before SMTP's final dot the ledger records the
+ * hand-over; a connection lost after it, with no answer, makes the delivery `unknown` (never
+ * resent without a person). A failure before it is an ordinary temporary failure: back to
+ * pending with its error (RetryLater, or failed on the last attempt); a 5xx fails it at once.
+ * If this process dies, its lease runs out and the row is released the same way.
  */
 export async function deliver(deps: SendDeps, deliveryId: number, opts: { lastAttempt: boolean }): Promise<DeliverOutcome> {
   const { ledger, log } = deps;
@@ -36,7 +38,7 @@ export async function deliver(deps: SendDeps, deliveryId: number, opts: { lastAt
   if (!peek || peek.status !== 'pending') return 'not-claimed';
   const run = (await deps.snapshotRun(peek.runId))!;
   const schedule = (await deps.schedules()).get(run.schedule_id);
-  const delivery = await ledger.claimDelivery(deliveryId);
+  const delivery = await ledger.claimDelivery(deliveryId, deps.worker.id, deps.worker.leaseSeconds);
   if (!delivery) return 'not-claimed';
 
   let result: SendResult;
@@ -52,12 +54,18 @@ export async function deliver(deps: SendDeps, deliveryId: number, opts: { lastAt
       deliveryId: delivery.id,
       fileStem: `${occurrence.toFormat('yyyy-MM-dd')}-${run.schedule_id}-${run.id}-${delivery.id}-${delivery.email}`,
     });
-    result = await deps.transport.send(message);
+    result = await deps.transport.send(message, {
+      beforeHandOver: async () => {
+        // A claim whose lease ran out (this process stalled) may be another worker's now: stop.
+        if (!(await ledger.markHanded(delivery.id, deps.worker.id))) throw new Error(`delivery ${delivery.id} is no longer held by this worker`);
+      },
+    });
   } catch (e) {
     const error = e as Error;
     if (error instanceof SendError && error.uncertain) {
-      await ledger.markUncertain(delivery.id, error.message);
-      log.error({ delivery: delivery.id, run: run.id, to: delivery.email, err: error.message }, 'delivery outcome unknown: left as sending, not resent');
+      await ledger.markUnknown(delivery.id, `${error.message}: the server may or may not have it; crier retry ${run.id} --unknown sends it again`);
+      log.error({ delivery: delivery.id, run: run.id, to: delivery.email, err: error.message }, 'delivery outcome unknown: not resent');
+      await ledger.completeRunIfSettled(run.id);
       return 'failed';
     }
     const permanent = !(error instanceof SendError) || error.permanent;

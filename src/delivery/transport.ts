@@ -1,8 +1,8 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { Readable } from 'node:stream';
 import nodemailer from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer/index.js';
+import { SmtpSender, type SmtpSendError, type SmtpStage } from './smtp-sender.ts';
 
 /** One e-mail to one recipient, ready to go. */
 export interface OutgoingMessage extends Pick<Mail.Options, 'from' | 'replyTo' | 'subject' | 'html' | 'text' | 'headers' | 'messageId' | 'icalEvent' | 'attachments' | 'list' | 'inReplyTo' | 'references'> {
@@ -23,8 +23,10 @@ export class SendError extends Error {
     message: string,
     readonly permanent: boolean,
     readonly responseCode?: number,
-    /** The message may have been accepted (the connection was lost after DATA): not to be resent. */
+    /** The message may have been accepted (the connection was lost after the final dot): not to be resent. */
     readonly uncertain = false,
+    /** Where in the SMTP exchange it failed. */
+    readonly stage?: SmtpStage,
   ) {
     super(message);
   }
@@ -32,7 +34,12 @@ export class SendError extends Error {
 
 export interface Transport {
   readonly kind: 'outbox' | 'smtp';
-  send(message: OutgoingMessage): Promise<SendResult>;
+  /**
+   * Sends one message. `beforeHandOver` runs just before the message is complete at the server
+   * (before SMTP's final dot): the ledger records it, so a crash after it is "outcome unknown"
+   * and a crash before it is safely retried.
+   */
+  send(message: OutgoingMessage, hooks?: { beforeHandOver?: () => Promise<void> }): Promise<SendResult>;
   close(): Promise<void>;
 }
 
@@ -54,8 +61,9 @@ export function outboxTransport(dir: string): Transport {
   const writer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
   return {
     kind: 'outbox',
-    async send(message) {
+    async send(message, hooks = {}) {
       const { fileStem, ...mail } = message;
+      await hooks.beforeHandOver?.();
       const info = await writer.sendMail(mail);
       mkdirSync(dir, { recursive: true });
       const stem = path.join(dir, fileStem.replace(/[^A-Za-z0-9._-]+/g, '_'));
@@ -74,50 +82,41 @@ export function outboxTransport(dir: string): Transport {
 function smtpTransport(opts: TransportOptions): Transport {
   if (!opts.smtp) throw new Error('mail.transport is smtp but mail.smtp is not set');
   const url = new URL(opts.smtp);
-  const transporter = nodemailer.createTransport({
-    pool: true,
+  const sender = new SmtpSender({
     host: url.hostname,
     port: Number(url.port || (url.protocol === 'smtps:' ? 465 : 587)),
     secure: url.protocol === 'smtps:',
     auth: url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined,
     maxConnections: opts.pool.maxConnections,
-    ...(opts.pool.rateLimit ? { rateLimit: opts.pool.rateLimit, rateDelta: 1000 } : {}),
+    rateLimit: opts.pool.rateLimit,
     // A local test server or relay without a certificate for its name still gets STARTTLS when offered.
-    tls: { rejectUnauthorized: url.searchParams.get('tlsRejectUnauthorized') !== 'false' },
+    rejectUnauthorized: url.searchParams.get('tlsRejectUnauthorized') !== 'false',
   });
-  // The message is built first, then sent as a stream Crier watches: once the server has read
-  // the whole body, a lost connection means it may have the message (not to be sent again);
-  // before that, nothing was delivered and a retry is safe.
+  // Built first (headers, MIME, Message-ID), then sent by a sender that knows the SMTP stage.
   const builder = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
   return {
     kind: 'smtp',
-    async send(message) {
+    async send(message, hooks = {}) {
       const { fileStem: _stem, ...mail } = message;
       const built = await builder.sendMail(mail);
-      let bodyRead = false;
-      const raw = Readable.from(
-        (async function* () {
-          yield built.message as Buffer;
-          bodyRead = true;
-        })(),
-      );
+      const envelope = { from: built.envelope.from || '', to: built.envelope.to.map(String) };
       let info;
       try {
-        info = await transporter.sendMail({ envelope: built.envelope, raw });
+        info = await sender.send(envelope, built.message as Buffer, hooks.beforeHandOver ?? (async () => undefined));
       } catch (e) {
-        const err = e as Error & { responseCode?: number; code?: string };
+        const err = e as SmtpSendError;
         const code = err.responseCode;
-        if (code === undefined && bodyRead) throw new SendError(`no answer after the message was sent (${err.code ?? err.message})`, false, undefined, true);
+        // After the final dot, with no answer: the server may have it. Before it: it cannot.
+        if (err.stage === 'dot' && code === undefined) throw new SendError(`no answer after the message was handed over (${err.code ?? err.message})`, false, undefined, true, err.stage);
         // 5xx is final except 503 (bad sequence, a server-side state problem worth a retry).
         const permanent = code !== undefined && code >= 500 && code !== 503;
-        throw new SendError(`${code ? `SMTP ${code}: ` : ''}${err.message}`, permanent, code);
+        throw new SendError(`${code ? `SMTP ${code}: ` : ''}${err.message}${code === undefined ? ` (at ${err.stage})` : ''}`, permanent, code, false, err.stage);
       }
-      const rejected = (info.rejected ?? []).map(String);
-      if (rejected.length) throw new SendError(`the SMTP server rejected ${rejected.join(', ')}`, true);
+      if (info.rejected.length) throw new SendError(`the SMTP server rejected ${info.rejected.join(', ')}`, true, undefined, false, 'envelope');
       return { messageId: built.messageId };
     },
     async close() {
-      transporter.close();
+      await sender.close();
     },
   };
 }

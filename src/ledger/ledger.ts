@@ -9,7 +9,9 @@ pg.types.setTypeParser(20, (v) => Number(v));
 
 export type RunOrigin = 'schedule' | 'catch-up' | 'manual' | 'reply';
 export type RunStatus = 'due' | 'fanned-out' | 'done' | 'missed' | 'failed';
-export type DeliveryStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'skipped';
+export type DeliveryStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'skipped' | 'bounced' | 'unknown';
+
+const NO_DELIVERIES = (): Record<DeliveryStatus, number> => ({ pending: 0, sending: 0, sent: 0, failed: 0, skipped: 0, bounced: 0, unknown: 0 });
 
 export interface RunRow {
   id: number;
@@ -176,16 +178,50 @@ export class Ledger {
     return (await this.pool.query(Q.IN_FLIGHT, [runId])).rows[0].n;
   }
 
-  async markUncertain(id: number, error: string): Promise<void> {
-    await this.pool.query(Q.MARK_UNCERTAIN, [id, error]);
+  async markUnknown(id: number, error: string): Promise<void> {
+    await this.pool.query(Q.MARK_UNKNOWN, [id, error]);
+  }
+
+  /** Just before the final dot; false when the claim is no longer this worker's (its lease ran out). */
+  async markHanded(id: number, workerId: string): Promise<boolean> {
+    return ((await this.pool.query(Q.MARK_HANDED, [id, workerId])).rowCount ?? 0) > 0;
+  }
+
+  async registerWorker(id: string, host: string, pid: number): Promise<void> {
+    await this.pool.query(Q.REGISTER_WORKER, [id, host, pid]);
+  }
+
+  /** Renews the worker's heartbeat and the leases of what it holds. */
+  async heartbeat(workerId: string, leaseSeconds: number): Promise<void> {
+    await this.pool.query(Q.HEARTBEAT, [workerId, leaseSeconds]);
+  }
+
+  async stopWorker(workerId: string): Promise<void> {
+    await this.pool.query(Q.STOP_WORKER, [workerId]);
+  }
+
+  /**
+   * Lets go of the deliveries of dead workers (lease run out) and of `workerId` (stopping):
+   * back to pending when never handed over, unknown when handed over. Returns what changed.
+   */
+  async releaseDeliveries(workerId: string | null): Promise<{ id: number; run_id: number; status: 'pending' | 'unknown' }[]> {
+    return (await this.pool.query(Q.RELEASE_DELIVERIES, [workerId])).rows.map((r) => ({ ...r, id: Number(r.id), run_id: Number(r.run_id) }));
+  }
+
+  /** Unknown deliveries of a run go back to pending, on a person's decision; the run is open again. */
+  async retryUnknown(runId: number): Promise<number[]> {
+    const ids = (await this.pool.query(Q.RETRY_UNKNOWN, [runId])).rows.map((r) => Number(r.id));
+    if (ids.length) await this.pool.query(Q.REOPEN_RUN, [runId]);
+    return ids;
   }
 
   async completeSettledRuns(): Promise<number> {
     return (await this.pool.query(Q.COMPLETE_SETTLED_RUNS)).rowCount ?? 0;
   }
 
-  async claimDelivery(id: number): Promise<DeliveryRow | undefined> {
-    return (await this.pool.query(Q.CLAIM_DELIVERY, [id])).rows[0];
+  /** Claims a pending delivery for `workerId`, under a lease of `leaseSeconds` it renews while alive. */
+  async claimDelivery(id: number, workerId: string, leaseSeconds: number): Promise<DeliveryRow | undefined> {
+    return (await this.pool.query(Q.CLAIM_DELIVERY, [id, workerId, leaseSeconds])).rows[0];
   }
 
   async markSent(id: number, messageId: string): Promise<void> {
@@ -201,7 +237,7 @@ export class Ledger {
   }
 
   async deliveryCounts(runId: number): Promise<Record<DeliveryStatus, number>> {
-    const counts: Record<DeliveryStatus, number> = { pending: 0, sending: 0, sent: 0, failed: 0, skipped: 0 };
+    const counts = NO_DELIVERIES();
     for (const r of (await this.pool.query(Q.DELIVERY_COUNTS_OF_RUN, [runId])).rows) counts[r.status as DeliveryStatus] = r.n;
     return counts;
   }
@@ -216,11 +252,11 @@ export class Ledger {
   }
 
   async recentRuns(limit = 20) {
-    return (await this.pool.query(Q.RECENT_RUNS, [limit])).rows as (Pick<RunRow, 'id' | 'schedule_id' | 'run_key' | 'variant' | 'occurrence' | 'job' | 'origin' | 'status' | 'error' | 'created_at'> & Record<'sent' | 'skipped' | 'failed' | 'pending' | 'sending', number>)[];
+    return (await this.pool.query(Q.RECENT_RUNS, [limit])).rows as (Pick<RunRow, 'id' | 'schedule_id' | 'run_key' | 'variant' | 'occurrence' | 'job' | 'origin' | 'status' | 'error' | 'created_at'> & Record<'sent' | 'skipped' | 'failed' | 'pending' | 'sending' | 'unknown', number>)[];
   }
 
   async deliveryTotals(): Promise<Record<DeliveryStatus, number>> {
-    const counts: Record<DeliveryStatus, number> = { pending: 0, sending: 0, sent: 0, failed: 0, skipped: 0 };
+    const counts = NO_DELIVERIES();
     for (const r of (await this.pool.query(Q.DELIVERY_TOTALS)).rows) counts[r.status as DeliveryStatus] = r.n;
     return counts;
   }

@@ -29,7 +29,7 @@ export const SET_RUN_SNAPSHOT = `
 export const SET_RUN_STATUS = `
   UPDATE runs SET status = $2, error = $3, updated_at = now() WHERE id = $1 AND status = ANY($4::text[])`;
 
-/** A run is done once none of its deliveries is pending or sending. */
+/** A run is done once none of its deliveries is pending or sending (unknown and failed ones are its problems). */
 export const COMPLETE_RUN_IF_SETTLED = `
   UPDATE runs SET status = 'done', updated_at = now()
    WHERE id = $1 AND status = 'fanned-out'
@@ -46,14 +46,53 @@ export const DELIVERIES_OF_RUN = `SELECT * FROM deliveries WHERE run_id = $1 ORD
 
 export const DELIVERY_RUN = `SELECT run_id, status FROM deliveries WHERE id = $1`;
 
-/** Deliveries of a run still being worked: pending, or sending with no known trouble. */
+/** Deliveries of a run still being worked: pending, or sending under a live lease. */
 export const IN_FLIGHT = `
-  SELECT count(*)::int AS n FROM deliveries
-   WHERE run_id = $1 AND (status = 'pending' OR (status = 'sending' AND last_error IS NULL))`;
+  SELECT count(*)::int AS n FROM deliveries WHERE run_id = $1 AND status IN ('pending', 'sending')`;
 
-/** The send's outcome is unknown: stays `sending` (never resent), with why. */
-export const MARK_UNCERTAIN = `
-  UPDATE deliveries SET last_error = $2, updated_at = now() WHERE id = $1 AND status = 'sending'`;
+/** The send's outcome is unknown (handed over, no answer): never resent without a person. */
+export const MARK_UNKNOWN = `
+  UPDATE deliveries SET status = 'unknown', last_error = $2, claimed_by = NULL, lease_until = NULL, updated_at = now()
+   WHERE id = $1 AND status = 'sending'`;
+
+/** Recorded just before SMTP's final dot: from here a crash leaves the outcome unknown. */
+export const MARK_HANDED = `
+  UPDATE deliveries SET handed_at = now(), updated_at = now() WHERE id = $1 AND status = 'sending' AND claimed_by = $2
+  RETURNING id`;
+
+export const REGISTER_WORKER = `
+  INSERT INTO workers (id, host, pid) VALUES ($1, $2, $3)
+  ON CONFLICT (id) DO UPDATE SET heartbeat_at = now(), stopped_at = NULL`;
+
+/** A worker is alive: its own row, and the leases of the deliveries it holds ($2 seconds). */
+export const HEARTBEAT = `
+  WITH w AS (UPDATE workers SET heartbeat_at = now() WHERE id = $1)
+  UPDATE deliveries SET lease_until = now() + make_interval(secs => $2) WHERE claimed_by = $1 AND status = 'sending'`;
+
+export const STOP_WORKER = `UPDATE workers SET stopped_at = now() WHERE id = $1`;
+
+/**
+ * Deliveries whose worker is gone (lease run out), or that a stopping worker $1 lets go:
+ * never handed over → pending again (safe: the server cannot have it); handed over → unknown.
+ */
+export const RELEASE_DELIVERIES = `
+  UPDATE deliveries
+     SET status = CASE WHEN handed_at IS NULL THEN 'pending' ELSE 'unknown' END,
+         last_error = CASE WHEN handed_at IS NULL
+           THEN 'its worker stopped before handing the message to the SMTP server; sent again'
+           ELSE 'its worker stopped after handing the message to the SMTP server and before its answer: it may or may not have arrived; crier retry RUN --unknown sends it again' END,
+         claimed_by = NULL, lease_until = NULL, updated_at = now()
+   WHERE status = 'sending'
+     AND (claimed_by = $1 OR lease_until < now() OR (lease_until IS NULL AND claimed_at < now() - interval '10 minutes'))
+  RETURNING id, run_id, status`;
+
+/** A person decides to send unknown deliveries of run $1 again. */
+export const RETRY_UNKNOWN = `
+  UPDATE deliveries SET status = 'pending', last_error = 'sent again on request (its outcome was unknown)', handed_at = NULL, updated_at = now()
+   WHERE run_id = $1 AND status = 'unknown'
+  RETURNING id`;
+
+export const REOPEN_RUN = `UPDATE runs SET status = 'fanned-out', updated_at = now() WHERE id = $1 AND status = 'done'`;
 
 /** Completes every fanned-out run none of whose deliveries is open (the tick's sweep). */
 export const COMPLETE_SETTLED_RUNS = `
@@ -72,7 +111,8 @@ export const PENDING_DELIVERIES = `
  * The previous attempt's error is cleared: on a `sending` row an error means "outcome unknown".
  */
 export const CLAIM_DELIVERY = `
-  UPDATE deliveries SET status = 'sending', attempts = attempts + 1, claimed_at = now(), last_error = NULL, updated_at = now()
+  UPDATE deliveries SET status = 'sending', attempts = attempts + 1, claimed_at = now(), last_error = NULL, updated_at = now(),
+         claimed_by = $2, lease_until = now() + make_interval(secs => $3), handed_at = NULL
    WHERE id = $1 AND status = 'pending'
   RETURNING *`;
 
@@ -107,7 +147,8 @@ export const RECENT_RUNS = `
          count(d.id) FILTER (WHERE d.status = 'skipped')::int AS skipped,
          count(d.id) FILTER (WHERE d.status = 'failed')::int  AS failed,
          count(d.id) FILTER (WHERE d.status = 'pending')::int AS pending,
-         count(d.id) FILTER (WHERE d.status = 'sending')::int AS sending
+         count(d.id) FILTER (WHERE d.status = 'sending')::int AS sending,
+         count(d.id) FILTER (WHERE d.status = 'unknown')::int AS unknown
     FROM runs r LEFT JOIN deliveries d ON d.run_id = r.id
    GROUP BY r.id
    ORDER BY r.occurrence DESC, r.id DESC
@@ -115,12 +156,11 @@ export const RECENT_RUNS = `
 
 export const DELIVERY_TOTALS = `SELECT status, count(*)::int AS n FROM deliveries GROUP BY status`;
 
-/** Deliveries that need a person's attention: failed, or stuck in sending (outcome unknown). */
+/** Deliveries that need a person's attention: failed, bounced, or outcome unknown. */
 export const PROBLEM_DELIVERIES = `
   SELECT d.id, d.run_id, r.schedule_id, r.occurrence, d.email, d.status, d.attempts, d.last_error, d.updated_at
     FROM deliveries d JOIN runs r ON r.id = d.run_id
-   WHERE d.status = 'failed'
-      OR (d.status = 'sending' AND (d.last_error IS NOT NULL OR d.claimed_at < now() - interval '10 minutes'))
+   WHERE d.status IN ('failed', 'unknown', 'bounced')
    ORDER BY d.updated_at DESC LIMIT 50`;
 
 /** Skipped deliveries of recent runs, with why: what `crier status` shows under "skipped". */

@@ -1,4 +1,5 @@
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import { Duration } from 'luxon';
 import type { Logger } from 'pino';
@@ -12,8 +13,6 @@ import { tick, type TickDeps } from './tick.ts';
 
 /** How often the tick fires: occurrences are minute-precise. */
 export const TICK_EVERY_MS = 60_000;
-/** Bound on waiting for active jobs at shutdown (worker.close() alone has none). */
-const CLOSE_TIMEOUT_MS = 10_000;
 
 /**
  * The three BullMQ queues. Redis only carries work: every job names a ledger row, and job ids
@@ -68,6 +67,21 @@ export class CrierQueues {
     }
   }
 
+  /**
+   * What Redis must be for Crier (BullMQ's own requirements): no eviction of keys, and
+   * persistence so a restart keeps the queues. Returns what is wrong, in words; a managed Redis
+   * that refuses CONFIG is not judged.
+   */
+  async checkSettings(): Promise<string[]> {
+    const get = async (key: string) => ((await this.connection.config('GET', key).catch(() => [])) as string[])[1];
+    const problems: string[] = [];
+    const policy = await get('maxmemory-policy');
+    if (policy !== undefined && policy !== 'noeviction') problems.push(`Redis evicts keys (maxmemory-policy ${policy}): queued work can vanish; set maxmemory-policy noeviction`);
+    const [aof, save] = [await get('appendonly'), await get('save')];
+    if (aof !== undefined && aof !== 'yes' && !save) problems.push('Redis keeps nothing on disk (appendonly no, no save): a restart empties the queues; Crier rebuilds them from the ledger within a minute, but set appendonly yes');
+    return problems;
+  }
+
   /** The minute tick as a BullMQ job scheduler: one per deployment, however many workers upsert it. */
   async scheduleTick(): Promise<void> {
     await this.tick.upsertJobScheduler('tick', { every: TICK_EVERY_MS }, { name: 'tick', opts: { removeOnComplete: 100, removeOnFail: 100 } });
@@ -81,8 +95,12 @@ export class CrierQueues {
     await this.runs.add('run', { runId }, { jobId: `run-${runId}`, attempts: 5, backoff: { type: 'exponential', delay: 10_000 }, removeOnComplete: true, removeOnFail: { age: 7 * 86400 } });
   }
 
-  /** One job per delivery, added in one round trip (a run can have thousands of recipients). */
-  async enqueueDeliveries(ids: number[]): Promise<void> {
+  /**
+   * One job per delivery, added in one round trip (a run can have thousands of recipients).
+   * `again`: deliveries released from a dead worker, whose old job may still be held (stalled)
+   * in Redis under the plain id: they get a new id (the ledger's claim keeps it to one send).
+   */
+  async enqueueDeliveries(ids: number[], again = false): Promise<void> {
     if (!ids.length) return;
     const retry = this.settings.retry;
     const backoff = { type: 'exponential', delay: Duration.fromISO(retry.backoff).toMillis() };
@@ -92,7 +110,7 @@ export class CrierQueues {
         data: { deliveryId },
         // A failed job is removed: the ledger keeps the error, and the tick may queue the delivery
         // again (a kept failed job would block its id for as long as it is kept).
-        opts: { jobId: `delivery-${deliveryId}`, attempts: retry.attempts, backoff, removeOnComplete: true, removeOnFail: true },
+        opts: { jobId: again ? `delivery-${deliveryId}-again-${Date.now()}` : `delivery-${deliveryId}`, attempts: retry.attempts, backoff, removeOnComplete: true, removeOnFail: true },
       })),
     );
   }
@@ -112,8 +130,10 @@ export class CrierQueues {
 
 export interface Workers {
   /**
-   * Stops taking jobs and waits for the active ones, at most `timeoutMs` (default 10 s, for
-   * SIGTERM); a job cut off then is left to BullMQ's stalled-job check and the ledger's claim.
+   * Stops taking jobs and waits for the active ones, at most `timeoutMs` (default the config's
+   * shutdownTimeout). Then the transport is closed (nothing more can reach the server), what this
+   * worker still holds is released and recorded (never handed over: pending again; handed over:
+   * unknown, logged by delivery id), and only then is the worker's ledger use over.
    */
   close(timeoutMs?: number): Promise<void>;
 }
@@ -121,9 +141,13 @@ export interface Workers {
 /** Everything the workers of one process use: the tick's, the fan-out's and the sender's parts. */
 export type EngineDeps = TickDeps & FanOutDeps & SendDeps & { config: Pick<CrierConfig, 'crier'> };
 
-/** Starts the tick, run and delivery workers of one process. */
-export function startWorkers(engine: EngineDeps, queues: CrierQueues, opts: { tick?: boolean } = {}): Workers {
-  const connections: Redis[] = [];
+/**
+ * Starts the tick, run and delivery workers of one process, and its heartbeat: every third of
+ * the lease it renews its claims, releases the claims of workers that died, and checks that
+ * Redis still has the work (a Redis restarted empty, flushed or failed over lost the tick and
+ * the queued jobs: both are rebuilt from the ledger, which is the truth).
+ */
+export function startWorkers(engine: EngineDeps, queues: CrierQueues, opts: { tick?: boolean } = {}): Workers {  const connections: Redis[] = [];
   const workerOpts = (concurrency: number) => {
     const connection = new Redis(queues.redisUrl, { maxRetriesPerRequest: null });
     connection.on('error', () => {
@@ -176,13 +200,50 @@ export function startWorkers(engine: EngineDeps, queues: CrierQueues, opts: { ti
     w.on('error', (err) => engine.log.error({ err: err.message, queue: w.name }, 'worker error'));
     w.on('failed', (job, err) => engine.log.warn({ queue: w.name, job: job?.id, attempt: job?.attemptsMade, err: err.message }, 'job failed'));
   }
+  const { ledger, log, worker } = engine;
+  const registered = ledger.registerWorker(worker.id, hostname(), process.pid).catch((e: Error) => log.error({ err: e.message }, 'worker could not register; its claims are still leased'));
+  let beating: Promise<void> | undefined;
+  const beat = async () => {
+    await registered;
+    await ledger.heartbeat(worker.id, worker.leaseSeconds);
+    const released = await ledger.releaseDeliveries(null);
+    if (released.length) {
+      for (const r of released) log[r.status === 'unknown' ? 'error' : 'warn']({ delivery: r.id, run: r.run_id, status: r.status }, r.status === 'unknown' ? 'delivery outcome unknown: its worker died after handing it over' : 'delivery released: its worker died before sending; sent again');
+      await queues.enqueueDeliveries(released.filter((r) => r.status === 'pending').map((r) => r.id), true);
+      await ledger.completeSettledRuns();
+    }
+    if (opts.tick !== false && !(await queues.tick.getJobScheduler('tick'))) {
+      log.warn('the tick is gone from Redis (restarted empty, flushed or failed over): rebuilding it and the queued work from the ledger');
+      await queues.scheduleTick();
+      await queues.enqueueOpenWork();
+    }
+  };
+  const heartbeat = setInterval(() => {
+    beating ??= beat()
+      .catch((e: Error) => log.warn({ err: e.message }, 'heartbeat failed; trying again'))
+      .finally(() => (beating = undefined));
+  }, (worker.leaseSeconds * 1000) / 3);
+  heartbeat.unref();
   return {
-    async close(timeoutMs = CLOSE_TIMEOUT_MS) {
-      await Promise.race([
-        Promise.allSettled(workers.map((w) => w.close())),
-        new Promise((resolve) => setTimeout(resolve, timeoutMs).unref()),
-      ]);
+    async close(timeoutMs = Duration.fromISO(engine.config.crier.shutdownTimeout).toMillis()) {
+      const deadline = new Promise((resolve) => setTimeout(resolve, timeoutMs).unref());
+      await Promise.race([Promise.allSettled(workers.map((w) => w.close())), deadline]);
+      // Past here nothing more may reach the SMTP server: a send still under way is cut off.
+      await engine.transport.close();
+      clearInterval(heartbeat);
+      await beating;
+      try {
+        for (const r of await ledger.releaseDeliveries(worker.id)) {
+          log[r.status === 'unknown' ? 'error' : 'warn']({ delivery: r.id, run: r.run_id, status: r.status }, r.status === 'unknown' ? 'stopped while the SMTP server had the message and no answer yet: outcome unknown' : 'stopped before sending: pending again');
+        }
+        await ledger.completeSettledRuns();
+        await ledger.stopWorker(worker.id);
+      } catch (e) {
+        log.error({ err: (e as Error).message }, 'could not record what this worker held; its leases run out and another worker releases them');
+      }
       for (const c of connections) c.disconnect();
+      // BullMQ's own close may still be waiting for a cut-off job: let it end in the background.
+      void Promise.allSettled(workers.map((w) => w.close(true)));
     },
   };
 }

@@ -12,7 +12,7 @@ export interface Received {
  * A real SMTP server (smtp-server, in process) that keeps what it accepts. `failNext` makes the
  * next DATA commands answer with a given code, to exercise retries and permanent failures.
  */
-export async function startSmtpServer() {
+export async function startSmtpServer(opts: { delayMs?: number } = {}) {
   const received: Received[] = [];
   const failures: { code: number; message: string }[] = [];
   const server = new SMTPServer({
@@ -29,8 +29,10 @@ export async function startSmtpServer() {
           return callback(err);
         }
         const raw = Buffer.concat(chunks).toString('utf8');
+        // The server has the whole message from here (a slow one answers later).
         received.push({ envelopeTo: session.envelope.rcptTo.map((r) => r.address), raw, parsed: await PostalMime.parse(raw) });
-        callback();
+        if (opts.delayMs) setTimeout(() => callback(), opts.delayMs);
+        else callback();
       });
     },
   });
