@@ -17,6 +17,8 @@ async function startInbound(crier: Crier): Promise<{ close(): Promise<void> }> {
   await processPending(crier);
   const receiver = inbound.smtp ? await (await import('../inbound/smtp-receiver.ts')).startSmtpReceiver(crier, inbound.smtp) : undefined;
   const poller = inbound.imap ? (await import('../inbound/imap-poller.ts')).startImapPoller(crier, inbound.imap) : undefined;
+  // Read the mailbox at once, not only after the first interval.
+  poller?.pollOnce().catch((e: Error) => crier.log.warn({ err: e.message }, 'inbound mailbox could not be read; trying again'));
   return {
     async close() {
       await Promise.allSettled([receiver?.close(), poller?.close()]);

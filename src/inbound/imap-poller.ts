@@ -11,14 +11,17 @@ export interface PollerOptions {
 }
 
 /**
- * Polls a mailbox (a city's shared mailbox on Exchange Online or Google Workspace) for unseen
- * messages, processes each like the receiver does, and marks it \Seen only once it is stored,
- * so a crash in between reads it again (and the ledger counts it once).
+ * Polls a mailbox (a city's shared mailbox on Exchange Online or Google Workspace), processes
+ * each message like the receiver does, and marks it \Seen once stored. \Seen is not what
+ * decides: a person may open a reply before Crier polls. Every message is read once per
+ * process (by UID) and the ledger counts each once, so one opened by a person is still read.
  */
 export function startImapPoller(deps: InboundDeps, opts: PollerOptions): { pollOnce(): Promise<number>; close(): Promise<void> } {
   const url = new URL(opts.url);
   const where = redact(opts.url);
   let running: Promise<number> | undefined;
+  /** UIDs this process has stored, per UIDVALIDITY of the mailbox. */
+  const done = new Set<string>();
   let reported = '';
 
   async function poll(): Promise<number> {
@@ -36,13 +39,16 @@ export function startImapPoller(deps: InboundDeps, opts: PollerOptions): { pollO
     try {
       const lock = await client.getMailboxLock(opts.mailbox);
       try {
-        const unseen = (await client.search({ seen: false }, { uid: true })) || [];
-        for (const uid of unseen) {
+        const validity = String(client.mailbox && client.mailbox.uidValidity);
+        const uids = (await client.search({ all: true }, { uid: true })) || [];
+        for (const uid of uids) {
+          if (done.has(`${validity}:${uid}`)) continue;
           const message = await client.fetchOne(String(uid), { source: true }, { uid: true });
           if (!message || !message.source) continue;
-          await receive(deps, message.source, 'imap');
+          const result = await receive(deps, message.source, 'imap');
           await client.messageFlagsAdd(String(uid), ['\\Seen'], { uid: true });
-          count++;
+          done.add(`${validity}:${uid}`);
+          if (!result.duplicate) count++;
         }
       } finally {
         lock.release();

@@ -113,7 +113,8 @@ function stripClosing(text: string): string {
 }
 
 const BULLET = /^\s*(?:[-*•·–]|\d{1,2}[.)])\s+(.*)$/;
-const NOTHING = /\b(nothing|niets|niks|rien|nichts|none|aucun|keine|geen)\b/i;
+/** A whole answer that says there is nothing this time ("Niets dit kwartaal", "Dieses Quartal nichts Neues"). */
+const NOTHING = /\b(nothing|niets|niks|rien|nichts)\b|^(no|geen|keine?|aucun|none)\s+(new\s+)?(projects?|projecten|projekte?|projets?)\b/i;
 
 /**
  * The items of an answer: its bullet or numbered lines when it has any (a lead-in line is not
@@ -134,7 +135,7 @@ export function answerItems(answer: string): AnswerItem[] {
         .split(/\n\s*\n/)
         .map((p) => p.trim())
         .filter((p) => p && !isSalutation(p));
-  if (!bulleted.length && chunks.length === 1 && NOTHING.test(chunks[0]) && chunks[0].length < 120) return [];
+  if (!bulleted.length && chunks.length === 1 && NOTHING.test(chunks[0]) && chunks[0].length < 80) return [];
   return chunks.map(splitItem).filter((i) => i.title);
 }
 

@@ -1,8 +1,10 @@
+import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { CrierConfig } from '../config/load.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import { answerItems, parseInbound, type AnswerItem, type InboundMessage } from './parse.ts';
 import * as Q from './queries.ts';
+import * as LQ from '../ledger/queries.ts';
 import { tokenIn, verifyToken } from './token.ts';
 
 /** What reading replies uses: the ledger, the inbound settings and deputies, a clock and a log. */
@@ -50,83 +52,119 @@ export async function storeMessage(deps: InboundDeps, raw: Buffer, channel: Chan
   return { id: Number(existing.id), duplicate: true, parsed };
 }
 
-/** Receives one raw message from any channel: stores it, then processes it (once). */
+/**
+ * Receives one raw message from any channel: stores it, then processes it (once). A message
+ * that arrives again is a duplicate; if the first copy was stored but never processed (a crash,
+ * an error), it is processed now.
+ */
 export async function receive(deps: InboundDeps, raw: Buffer, channel: Channel, envelope: string[] = []): Promise<InboundResult> {
   const stored = await storeMessage(deps, raw, channel);
   if (stored.duplicate) {
-    const row = (await deps.ledger.pool.query(Q.MESSAGE_BY_KEY, [stored.parsed?.dedupeKey])).rows[0];
+    const row = (await deps.ledger.pool.query(Q.MESSAGE_BY_ID, [stored.id])).rows[0];
+    if (row && !row.processed_at) return processStored(deps, stored.id, stored.parsed, envelope);
     return { id: stored.id, duplicate: true, kind: row?.kind ?? null, from: stored.parsed?.from ?? null, subject: stored.parsed?.subject ?? '' };
   }
   return processStored(deps, stored.id, stored.parsed, envelope);
 }
 
-/** Processes every stored message not processed yet (after a crash, or a reader that failed). */
+/**
+ * Processes every stored message not processed yet (a crash between storing and processing, or
+ * a processing that failed); run at start and at every tick. One message that fails is logged
+ * and left for the next time; it does not stop the others.
+ */
 export async function processPending(deps: InboundDeps): Promise<InboundResult[]> {
   const out: InboundResult[] = [];
   for (const { id } of (await deps.ledger.pool.query(Q.UNPROCESSED)).rows) {
-    const { raw } = (await deps.ledger.pool.query(Q.MESSAGE_RAW, [id])).rows[0];
-    out.push(await processStored(deps, Number(id), await parseInbound(raw).catch(() => null)));
+    try {
+      const { raw } = (await deps.ledger.pool.query(Q.MESSAGE_RAW, [id])).rows[0];
+      out.push(await processStored(deps, Number(id), await parseInbound(raw).catch(() => null)));
+    } catch (e) {
+      deps.log.error({ inbound: Number(id), err: (e as Error).message }, 'inbound message not processed; tried again at the next tick');
+    }
   }
   return out;
 }
 
 /**
- * Works out what a stored message is and records it: a bounce marks its delivery bounced; an
+ * Works out what a stored message is and records it, in one transaction with what follows from
+ * it, so nothing is half done and nothing is done twice: a bounce marks its delivery bounced; an
  * auto-reply is noted; a reply is matched to a round and a head (signed token, else thread) and
- * verified by its sender, and a verified answer gets its acknowledgement (a run keyed by the answer).
+ * verified by its sender, and a verified answer's acknowledgement is queued (a run keyed by the
+ * answer). A message another processor holds, or that is processed already, is left as it is.
  */
 export async function processStored(deps: InboundDeps, id: number, parsed: InboundMessage | null, envelope: string[] = []): Promise<InboundResult> {
-  const pool = deps.ledger.pool;
-  const record = async (r: Omit<InboundResult, 'id' | 'duplicate' | 'from' | 'subject'>, m: Partial<Matched> = {}, extra: { answeredAt?: Date; text?: string } = {}) => {
-    await pool.query(Q.RECORD_RESULT, [id, r.kind, m.schedule_id ?? null, m.occurrence ?? null, m.email ?? null, m.id ?? null, extra.answeredAt ?? null, r.late ?? false, extra.text ?? null, r.items ? JSON.stringify(r.items) : null, r.error ?? null]);
-    const result: InboundResult = { id, duplicate: false, from: parsed?.from ?? null, subject: parsed?.subject ?? '', ...r };
-    deps.log.info({ inbound: id, kind: r.kind, from: result.from, round: r.round }, 'inbound message processed');
+  const client = await deps.ledger.pool.connect();
+  try {
+    await client.query('BEGIN');
+    if (!(await client.query(Q.CLAIM_MESSAGE, [id])).rows[0]) {
+      await client.query('ROLLBACK');
+      const row = (await deps.ledger.pool.query(Q.MESSAGE_BY_ID, [id])).rows[0];
+      return { id, duplicate: true, kind: row?.kind ?? null, from: parsed?.from ?? null, subject: parsed?.subject ?? '' };
+    }
+    const result = await classify(deps, client, id, parsed, envelope);
+    await client.query('COMMIT');
+    deps.log.info({ inbound: id, kind: result.kind, from: result.from, round: result.round }, 'inbound message processed');
     return result;
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  } finally {
+    client.release();
+  }
+}
+
+async function classify(deps: InboundDeps, client: pg.PoolClient, id: number, parsed: InboundMessage | null, envelope: string[]): Promise<InboundResult> {
+  const record = async (r: Omit<InboundResult, 'id' | 'duplicate' | 'from' | 'subject'>, m: Partial<Matched> = {}, extra: { answeredAt?: Date; text?: string } = {}) => {
+    await client.query(Q.RECORD_RESULT, [id, r.kind, m.schedule_id ?? null, m.occurrence ?? null, m.email ?? null, m.id ?? null, extra.answeredAt ?? null, r.late ?? false, extra.text ?? null, r.items ? JSON.stringify(r.items) : null, r.error ?? null]);
+    return { id, duplicate: false, from: parsed?.from ?? null, subject: parsed?.subject ?? '', ...r } satisfies InboundResult;
   };
   if (!parsed) return record({ kind: 'error', error: 'not a readable RFC 5322 message' });
 
-  const matched = await match(deps, parsed, envelope);
+  const matched = await match(deps, client, parsed, envelope);
   const round = matched ? { schedule: matched.schedule_id, occurrence: matched.occurrence.toISOString(), head: matched.email } : undefined;
 
   if (parsed.kind === 'bounce') {
-    const [target] = (await pool.query<Matched>(Q.DELIVERIES_BY_MESSAGE_ID, [asStored([parsed.bounce?.messageId, ...parsed.thread])])).rows;
-    if (target) await pool.query(Q.MARK_BOUNCED, [target.id, `bounced: ${parsed.bounce?.status ?? 'no status'} for ${parsed.bounce?.recipient ?? target.email}`]);
+    const [target] = (await client.query<Matched>(Q.DELIVERIES_BY_MESSAGE_ID, [asStored([parsed.bounce?.messageId, ...parsed.thread])])).rows;
+    if (target) await client.query(Q.MARK_BOUNCED, [target.id, `bounced: ${parsed.bounce?.status ?? 'no status'} for ${parsed.bounce?.recipient ?? target.email}`]);
     return record({ kind: 'bounce', round: target ? { schedule: target.schedule_id, occurrence: target.occurrence.toISOString(), head: target.email } : undefined, bounced: target ? Number(target.id) : undefined }, target ?? {});
   }
   if (parsed.kind === 'auto-reply') return record({ kind: 'auto-reply', round }, matched ?? {});
   if (!matched) return record({ kind: 'unmatched' }, {}, { text: parsed.answer });
 
-  const call = (await pool.query(Q.CALL_RUN, [matched.schedule_id, matched.occurrence])).rows[0] as { meta: { deadline?: string }; job: string; timezone: string } | undefined;
+  const call = (await client.query(Q.CALL_RUN, [matched.schedule_id, matched.occurrence])).rows[0] as { meta: { deadline?: string }; job: string; timezone: string } | undefined;
   const deputies = Object.entries(deps.config.deputies).find(([head]) => head.toLowerCase() === matched.email)?.[1] ?? [];
   const verified = parsed.from !== null && (parsed.from === matched.email || deputies.some((d) => d.toLowerCase() === parsed.from));
-  const answeredAt = answerTime(parsed.date, deps.now(), matched.occurrence);
-  const late = call?.meta.deadline ? answeredAt > new Date(call.meta.deadline) : false;
+  const stored = (await client.query(Q.MESSAGE_RAW, [id])).rows[0] as { received_at: Date };
+  const answeredAt = answerTime(parsed.date, stored.received_at, matched.occurrence);
+  // Late is decided by when Crier received it, not by a date the sender's client wrote.
+  const late = call?.meta.deadline ? stored.received_at > new Date(call.meta.deadline) : false;
   const items = answerItems(parsed.answer);
   const result = await record({ kind: verified ? 'answer' : 'unverified', round, late, items }, matched, { answeredAt, text: parsed.answer });
   if (verified && call) {
     // One acknowledgement per answer, through the ledger like every e-mail: keyed by the answer.
-    await deps.ledger.insertRun({
-      scheduleId: matched.schedule_id,
-      key: `ack:${id}`,
-      occurrence: matched.occurrence,
-      job: call.job,
-      timezone: call.timezone,
-      origin: 'reply',
-      status: 'due',
-      variant: 'ack',
-      meta: { answer: id, deadline: call.meta.deadline, recipients: [{ email: parsed.from, name: parsed.from === matched.email ? matched.name : (parsed.fromName ?? parsed.from), locale: matched.locale }] },
-    });
+    await client.query(LQ.INSERT_RUN, [
+      matched.schedule_id,
+      `ack:${id}`,
+      matched.occurrence,
+      call.job,
+      call.timezone,
+      'reply',
+      'due',
+      'ack',
+      JSON.stringify({ answer: id, deadline: call.meta.deadline, recipients: [{ email: parsed.from, name: parsed.from === matched.email ? matched.name : (parsed.fromName ?? parsed.from), locale: matched.locale }] }),
+    ]);
   }
   return result;
 }
 
 /**
- * When the head answered: the Date their client wrote, when it is plausible (not before the
- * call, not more than a day after Crier received it, so a replayed message keeps its time and a
- * forged date cannot move an answer past the deadline by much), else when Crier received it.
+ * When the head answered, for display: the Date their client wrote when it is plausible (from
+ * a few hours before Crier received it, so a message replayed with `crier inbound` keeps its
+ * time, to a day after), else when Crier received it.
  */
 function answerTime(date: Date | null, received: Date, call: Date): Date {
-  if (date && date.getTime() >= call.getTime() - 86_400_000 && date.getTime() <= received.getTime() + 86_400_000) return date;
+  const earliest = Math.max(call.getTime(), received.getTime() - 6 * 3_600_000);
+  if (date && date.getTime() >= earliest && date.getTime() <= received.getTime() + 86_400_000) return date;
   return received;
 }
 
@@ -134,8 +172,7 @@ function answerTime(date: Date | null, received: Date, call: Date): Date {
 const asStored = (ids: (string | null | undefined)[]) => ids.filter((id): id is string => Boolean(id)).map((id) => `<${id}>`);
 
 /** The call delivery a reply belongs to: by its signed token, else by its thread headers. */
-async function match(deps: InboundDeps, parsed: InboundMessage, envelope: string[]): Promise<Matched | null> {
-  const pool = deps.ledger.pool;
+async function match(deps: InboundDeps, pool: pg.ClientBase, parsed: InboundMessage, envelope: string[]): Promise<Matched | null> {
   const inbound = deps.config.inbound;
   if (inbound) {
     for (const address of [...envelope.map((a) => a.toLowerCase()), ...parsed.recipients]) {
@@ -149,6 +186,6 @@ async function match(deps: InboundDeps, parsed: InboundMessage, envelope: string
     }
   }
   if (!parsed.thread.length) return null;
-  const [row] = (await pool.query<Matched>(Q.DELIVERIES_BY_MESSAGE_ID, [asStored(parsed.thread)])).rows;
+  const [row] = (await pool.query<Matched>(Q.CALL_DELIVERIES_BY_MESSAGE_ID, [asStored(parsed.thread)])).rows;
   return row ?? null;
 }

@@ -12,6 +12,8 @@ export const INSERT_MESSAGE = `
 
 export const MESSAGE_BY_KEY = `SELECT id, kind, processed_at FROM inbound_messages WHERE dedupe_key = $1`;
 
+export const MESSAGE_BY_ID = `SELECT id, kind, processed_at FROM inbound_messages WHERE id = $1`;
+
 export const MESSAGE_RAW = `SELECT id, raw, received_at FROM inbound_messages WHERE id = $1`;
 
 /** Messages stored but not processed (a crash between the two, or a reader that failed). */
@@ -32,8 +34,18 @@ const DELIVERY_WITH_RUN = `
 
 export const DELIVERY_BY_ID = `${DELIVERY_WITH_RUN} WHERE d.id = $1`;
 
-/** The deliveries whose Message-ID is among $1 (In-Reply-To and References, nearest first). */
+/** The deliveries whose Message-ID is among $1 (In-Reply-To and References, nearest first): what a bounce reports on. */
 export const DELIVERIES_BY_MESSAGE_ID = `${DELIVERY_WITH_RUN} WHERE d.message_id = ANY($1::text[]) ORDER BY array_position($1::text[], d.message_id)`;
+
+/** The same, among the sends a reply can answer: a project call and its reminders. */
+export const CALL_DELIVERIES_BY_MESSAGE_ID = `${DELIVERY_WITH_RUN}
+   WHERE d.message_id = ANY($1::text[]) AND r.job = 'project-call' AND (r.variant = 'call' OR r.variant LIKE 'reminder-%')
+   ORDER BY array_position($1::text[], d.message_id)`;
+
+/** Claims a stored message for processing: nothing when another processor has it or it is done. */
+export const CLAIM_MESSAGE = `SELECT id FROM inbound_messages WHERE id = $1 AND processed_at IS NULL FOR UPDATE SKIP LOCKED`;
+
+export const MESSAGE_RESULT = `SELECT id, kind, from_address, subject, schedule_id, occurrence, head_email, late, items FROM inbound_messages WHERE id = $1`;
 
 export const MARK_BOUNCED = `
   UPDATE deliveries SET status = 'bounced', last_error = $2, updated_at = now() WHERE id = $1 AND status IN ('sent', 'sending')`;
@@ -74,5 +86,5 @@ export const ANSWER_BY_ID = `
 /** Late answers (verified) received in [$1, $2), of any round: for the steering agenda. */
 export const LATE_ANSWERS_BETWEEN = `
   SELECT id, schedule_id, occurrence, head_email, from_address, answered_at, text, items FROM inbound_messages
-   WHERE kind = 'answer' AND late AND answered_at >= $1 AND answered_at < $2
+   WHERE kind = 'answer' AND late AND received_at >= $1 AND received_at < $2
    ORDER BY answered_at, id`;

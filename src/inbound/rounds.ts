@@ -55,7 +55,7 @@ export interface RoundReader {
   /** One answer (for its acknowledgement). */
   answer(id: number): Promise<(RoundAnswer & { headEmail: string }) | null>;
   /** Verified answers received after their round's deadline, in [from, to): for the steering agenda. */
-  lateAnswers(from: Date, to: Date): Promise<(RoundAnswer & { headEmail: string; schedule: string })[]>;
+  lateAnswers(from: Date, to: Date): Promise<(RoundAnswer & { headEmail: string; schedule: string; occurrence: string })[]>;
 }
 
 type MessageRow = { id: number; kind: string; head_email: string | null; from_address: string | null; subject: string | null; answered_at: Date | null; received_at: Date; late: boolean; text: string | null; items: AnswerItem[] | null };
@@ -108,7 +108,7 @@ export function roundReader(pool: pg.Pool, now: () => Date = () => new Date()): 
 
     async lateAnswers(from, to) {
       const rows = (await pool.query(Q.LATE_ANSWERS_BETWEEN, [from, to])).rows;
-      return rows.map((m) => ({ ...answerOf({ ...m, kind: 'answer', late: true, received_at: m.answered_at }), headEmail: m.head_email, schedule: m.schedule_id }));
+      return rows.map((m) => ({ ...answerOf({ ...m, kind: 'answer', late: true, received_at: m.answered_at }), headEmail: m.head_email, schedule: m.schedule_id, occurrence: (m.occurrence as Date).toISOString() }));
     },
   };
   return reader;

@@ -50,6 +50,9 @@ export function verifyToken(secret: string, token: string): number | null {
 /** The token in an address of the inbound mailbox (local+token@domain), if it has one. */
 export function tokenIn(address: string, inboundAddress: string): string | null {
   const [local, domain] = inboundAddress.toLowerCase().split('@');
-  const m = /^([^@+]+)\+([^@]+)@(.+)$/.exec(address.toLowerCase());
-  return m && m[1] === local && m[3] === domain ? m[2] : null;
+  const a = address.toLowerCase();
+  // The inbound address's own local part may hold a '+' (team+calls@…): the token is what follows it.
+  if (!a.startsWith(`${local}+`) || !a.endsWith(`@${domain}`)) return null;
+  const token = a.slice(local.length + 1, a.length - domain.length - 1);
+  return token && !token.includes('@') ? token : null;
 }

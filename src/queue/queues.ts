@@ -10,6 +10,7 @@ import { AudienceError } from '../delivery/audience.ts';
 import { fanOut, type FanOutDeps } from '../delivery/fan-out.ts';
 import { deliver, type SendDeps } from '../delivery/send.ts';
 import { tick, type TickDeps } from './tick.ts';
+import { processPending } from '../inbound/process.ts';
 
 /** How often the tick fires: occurrences are minute-precise. */
 export const TICK_EVERY_MS = 60_000;
@@ -139,7 +140,7 @@ export interface Workers {
 }
 
 /** Everything the workers of one process use: the tick's, the fan-out's and the sender's parts. */
-export type EngineDeps = TickDeps & FanOutDeps & SendDeps & { config: Pick<CrierConfig, 'crier'> };
+export type EngineDeps = TickDeps & FanOutDeps & SendDeps & { config: Pick<CrierConfig, 'crier' | 'inbound' | 'deputies'> };
 
 /**
  * Starts the tick, run and delivery workers of one process, and its heartbeat: every third of
@@ -164,6 +165,8 @@ export function startWorkers(engine: EngineDeps, queues: CrierQueues, opts: { ti
         async () => {
           await tick(engine);
           await queues.enqueueOpenWork();
+          // Replies stored but not processed (a crash, an error) are tried again each minute.
+          if (engine.config.inbound) await processPending(engine);
         },
         workerOpts(1),
       ),
