@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, type Document } from 'yaml';
+import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Parser, visit, type CST, type Document, type YAMLError } from 'yaml';
 import { z } from 'zod';
 import { parseCron, type CronSpec } from '../schedule/cron.ts';
 import { ConfigError, formatPath, type ConfigIssue } from './errors.ts';
 import { interpolateEnv } from './env.ts';
+import { redact } from '../redact.ts';
 import { scheduleBaseShape, topLevelSchema } from './schema.ts';
 
 type TopLevel = z.output<typeof topLevelSchema>;
@@ -63,12 +64,24 @@ export function parseConfig(text: string, file: string, opts: LoadOptions, absol
     const { line, col } = lines.linePos(offset);
     issues.push({ file, line, column: col, path: formatPath(p), message });
   };
-  for (const e of doc.errors) at(e.pos[0], [], e.message.split('\n')[0]);
+  if (doc.errors.length) {
+    for (const e of syntaxErrors(text, doc.errors)) at(e.offset, [], e.message);
+    issues.sort((a, b) => a.line - b.line || a.column - b.column);
+    throw new ConfigError(issues);
+  }
+
+  // An alias with no anchor (an unquoted `cron: */15`) would make toJS throw; refuse it here.
+  visit(doc, {
+    Alias(_key, node) {
+      if (!node.resolve(doc)) at(node.range?.[0] ?? 0, [], `'*${node.source}' is an alias to an anchor that is not defined: ${STAR}`);
+    },
+  });
   if (issues.length) throw new ConfigError(issues);
 
   const missing = interpolateEnv(doc, opts.env ?? process.env);
   const raw = doc.toJS() ?? {};
-  const top = topLevelSchema.safeParse(raw);
+  // reportInput: an issue carries the value, so a wrong type is told from a missing value.
+  const top = topLevelSchema.safeParse(raw, { reportInput: true });
   // A value that is null because its variable is unset is reported once, as the variable.
   const unsetPaths = new Set(missing.map((m) => formatPath(m.path)));
   if (!top.success) for (const i of top.error.issues) if (!unsetPaths.has(formatPath(i.path as (string | number)[]))) reportZod(doc, at, [], i);
@@ -86,7 +99,7 @@ export function parseConfig(text: string, file: string, opts: LoadOptions, absol
       }
       if (!job) continue;
       const schema = z.strictObject({ ...scheduleBaseShape, ...(job.options ?? {}) });
-      const parsed = schema.safeParse(entry);
+      const parsed = schema.safeParse(entry, { reportInput: true });
       if (!parsed.success) {
         for (const i of parsed.error.issues) reportZod(doc, at, base, i, Object.keys(schema.shape));
         continue;
@@ -163,10 +176,25 @@ function reportZod(doc: Document, at: At, base: (string | number)[], issue: z.co
     return;
   }
   let message = issue.message;
-  if (issue.code === 'invalid_type' && (issue.input === undefined || issue.input === null)) message = `is required (${issue.expected})`;
+  // zod's own "Invalid input: …" says neither what is there nor what to write; a schema's own message does.
+  if (issue.code === 'invalid_type' && message.startsWith('Invalid input')) {
+    message = issue.input === undefined || issue.input === null ? `is required (${issue.expected})` : `expected ${EXPECTED[issue.expected] ?? issue.expected}, not ${describeValue(issue.input)}`;
+  }
+  // A bad key of a record (an audience or schedule id): its own check says what to write.
+  if (issue.code === 'invalid_key' && issue.issues[0]) message = `'${String(p[p.length - 1])}' is not a valid key here: ${issue.issues[0].message}`;
   const params = issue.code === 'custom' ? (issue.params as { offset?: number; unknownKey?: string } | undefined) : undefined;
   if (params?.unknownKey) return at(keyOffset(doc, p.slice(0, -1), params.unknownKey), p, message);
   at(offsetOf(doc, p, params?.offset ?? null), p, message);
+}
+
+const EXPECTED: Record<string, string> = { object: 'a map (key: value)', record: 'a map (key: value)', array: 'a list', string: 'text', number: 'a number', boolean: 'true or false' };
+
+/** What a value in the file is, for "expected a number, not the text 'five'". */
+function describeValue(v: unknown): string {
+  if (Array.isArray(v)) return 'a list';
+  if (v && typeof v === 'object') return 'a map';
+  if (typeof v === 'string') return `the text '${redact(v)}'`;
+  return String(v);
 }
 
 /** The keys the schema accepts at a path of the top-level schema, for "allowed here" hints. */
@@ -213,4 +241,94 @@ function keyOffset(doc: Document, p: (string | number)[], key: string): number {
   }
   if (isSeq(parent) && parent.range) return parent.range[0];
   return offsetOf(doc, p);
+}
+
+/**
+ * YAML syntax errors, placed where the superadmin has to fix them. The yaml package reports a
+ * few mistakes where it gave up rather than where they are:
+ * - An unclosed quote or flow collection (`"…`, `'…`, `[…`, `{…`) is reported where the parser
+ *   stopped looking for its end, often the end of the file. We point at the quote or bracket
+ *   that opens it, found in the CST.
+ * - A line indented deeper than the key above it continues that key's plain value, and the
+ *   error lands on the value; we point at the deeper line.
+ * - An error at a line's leading spaces (a misaligned key) is moved to the key itself.
+ * An unclosed opener, a misindented line, a tab or a stray closing bracket derails the parse:
+ * everything after it is misread, so errors after the first of these are left out (they would
+ * only mislead; the next check finds any that remain).
+ */
+function syntaxErrors(text: string, errors: readonly YAMLError[]): { offset: number; message: string }[] {
+  const openers = unclosedOpeners(text);
+  const out: { offset: number; message: string; derails?: boolean }[] = [];
+  for (const e of errors) {
+    const message = e.message.split('\n')[0];
+    let offset = e.pos[0];
+    // Which opener this error is about: the quote it misses, or the bracket a flow collection must end with.
+    const quote = e.code === 'MISSING_CHAR' ? /^Missing closing (["'])quote/.exec(message)?.[1] : undefined;
+    const close = /must (?:be sufficiently indented and )?end with a ([\]}])$/.exec(message)?.[1];
+    const want = quote ?? { ']': '[', '}': '{' }[close ?? ''];
+    // The nearest unclosed opener of that kind before the error: an opener comes before where its end is missed.
+    const opener = want ? openers.filter((o) => o.char === want && o.offset <= offset).pop() : undefined;
+    if (opener) {
+      out.push({ offset: opener.offset, message: OPENER_MESSAGES[opener.char], derails: true });
+      continue;
+    }
+    const lineStart = text.lastIndexOf('\n', offset - 1) + 1;
+    const lineEnd = text.indexOf('\n', offset);
+    const line = text.slice(lineStart, lineEnd < 0 ? text.length : lineEnd);
+    // yaml reports a value continued by a deeper line twice, at the value: as a multi-line key and as a nested map.
+    const alsoHere = (code: string) => errors.some((o) => o.code === code && o.pos[0] === e.pos[0]);
+    // An unquoted value starting with * (a cron's */15) is an alias to YAML.
+    const star = /^[ \t]*(?:- +)?(?:[^\s:#'"][^:#]*: +)?\*/.exec(line);
+    if (star && (e.code === 'BAD_ALIAS' || e.code === 'UNEXPECTED_TOKEN')) {
+      out.push({ offset: lineStart + star[0].length - 1, message: `${message}: ${STAR}` });
+    } else if (e.code === 'BLOCK_AS_IMPLICIT_KEY' && alsoHere('MULTILINE_IMPLICIT_KEY')) {
+      // Said once, by the MULTILINE_IMPLICIT_KEY error at the same place.
+    } else if (e.code === 'MULTILINE_IMPLICIT_KEY' && alsoHere('BLOCK_AS_IMPLICIT_KEY')) {
+      // A value continued by a deeper-indented `key: value` line: that line is the mistake.
+      const next = /\n[ \t]*(?=\S)/.exec(text.slice(offset));
+      if (next) offset += next.index + next[0].length;
+      out.push({ offset, message: `${message}: this line is indented deeper than the key above it, so it is read as part of that value; indent it like the key above`, derails: true });
+    } else if (e.code === 'UNEXPECTED_TOKEN' && /token in YAML stream/.test(message)) {
+      out.push({ offset, message: `${message}; nothing after it can be read, remove it or match it with an opening bracket`, derails: true });
+    } else {
+      // At a line's leading spaces (a misaligned key): point at what follows them.
+      if (/^ +$/.test(text.slice(lineStart, offset + 1))) offset = lineStart + line.search(/[^ ]|$/);
+      const hint =
+        e.code === 'BLOCK_AS_IMPLICIT_KEY' ? `; a value with ': ' in it must be quoted, e.g. location: "Room: 2.14"` :
+        e.code === 'MULTILINE_IMPLICIT_KEY' ? '; write a key, a colon and a space before its value, e.g. job: council-update' : '';
+      out.push({ offset, message: message + hint, derails: e.code === 'BAD_INDENT' || e.code === 'TAB_AS_INDENT' });
+    }
+  }
+  const stop = Math.min(...out.filter((o) => o.derails).map((o) => o.offset));
+  // One error per place: an unclosed opener may be missed more than once.
+  const seen = new Set<number>();
+  return out.filter((o) => o.offset <= stop && !seen.has(o.offset) && seen.add(o.offset)).map(({ offset, message }) => ({ offset, message }));
+}
+
+const STAR = `YAML reads a plain value starting with * as an alias; quote it, e.g. cron: "*/15 9 * * 1"`;
+
+const OPENER_MESSAGES: Record<string, string> = {
+  '"': 'Missing closing "quote: the value quoted here never ends; close it with " on the same line (write \\" for a quote inside it)',
+  "'": "Missing closing 'quote: the value quoted here never ends; close it with ' on the same line (write '' for a quote inside it)",
+  '[': 'Flow sequence opened here with [ is never closed; end it with ], e.g. audience: [council, steering]',
+  '{': 'Flow map opened here with { is never closed; end it with }, e.g. - { name: Leen Wuyts, email: wijken@gent.be }',
+};
+
+/** The opening quote or bracket of each quoted value and flow collection the CST finds unclosed, in file order. */
+function unclosedOpeners(text: string): { offset: number; char: string }[] {
+  const found: { offset: number; char: string }[] = [];
+  const walk = (node: unknown): void => {
+    if (!node || typeof node !== 'object') return;
+    if (Array.isArray(node)) return node.forEach(walk);
+    const token = node as CST.Token;
+    if (token.type === 'flow-collection') {
+      if (token.end[0]?.source !== (token.start.source === '[' ? ']' : '}')) found.push({ offset: token.start.offset, char: token.start.source });
+    } else if (token.type === 'double-quoted-scalar' || token.type === 'single-quoted-scalar') {
+      const quote = token.source[0];
+      if (token.source.length === 1 || !token.source.endsWith(quote)) found.push({ offset: token.offset, char: quote });
+    }
+    for (const value of Object.values(node)) walk(value);
+  };
+  for (const token of new Parser().parse(text)) walk(token);
+  return found.sort((a, b) => a.offset - b.offset);
 }
