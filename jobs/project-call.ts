@@ -1,6 +1,6 @@
 import { DateTime, Duration, Interval } from 'luxon';
 import { z } from 'zod';
-import { catalog, defineJobKind, inRecipientScope, isoDuration, list, projectUrl, title, type FolderFact, type PlannedRun, type ProjectFact, type RecipientScope, type Round, type ViewContext } from '../src/kit.ts';
+import { catalog, clip, defineJobKind, inRecipientScope, isoDuration, list, projectUrl, title, type FolderFact, type PlannedRun, type ProjectFact, type RecipientScope, type Round, type ViewContext } from '../src/kit.ts';
 
 /** A head's answers as the overview and a reminder need them. */
 interface HeadFact {
@@ -62,9 +62,9 @@ function headFacts(round: Round | null): { heads: HeadFact[]; unmatched: Project
 }
 
 /** A head's department: the folders their call covered, by name; else their name. */
-function department(ctx: ViewContext, data: ProjectCallData, h: { name: string; scope: RecipientScope }): string {
+function department(ctx: ViewContext, data: ProjectCallData, h: { name: string; email: string; scope: RecipientScope }): string {
   const names = data.folders.filter((f) => h.scope.folders?.includes(f.id)).map((f) => title(ctx, f.title, 40));
-  return names.length ? names.join(', ') : h.name;
+  return names.length ? names.join(', ') : clip(h.name, 60) || h.email;
 }
 
 /**
@@ -167,26 +167,30 @@ const projectCall = defineJobKind<ProjectCallData, typeof options>({
   },
 });
 
-/** The steering committee's overview at the deadline: every department's answer, who did not answer, what could not be verified or matched. */
+/**
+ * The steering committee's overview at the deadline: every department's answer, who did not
+ * answer, what could not be verified or matched. Answers are e-mails, as long and as odd as
+ * anyone writes them: every text from one is clipped to a line (hostile-data test).
+ */
 function overviewView(data: ProjectCallData, ctx: ViewContext, deadline: string) {
   const t = ctx.t;
   const answered = data.heads.filter((h) => h.answer);
   const missing = data.heads.filter((h) => !h.answer);
   const items = answered.flatMap((h) => {
-    const when = [h.name, ctx.format.date(h.answer!.receivedAt), h.answer!.late ? t('project-call.overview.late') : ''].filter(Boolean).join(' · ');
+    const when = [clip(h.name, 60), ctx.format.date(h.answer!.receivedAt), h.answer!.late ? t('project-call.overview.late') : ''].filter(Boolean).join(' · ');
     if (!h.answer!.items.length) return [{ title: `${department(ctx, data, h)}: ${t('project-call.overview.nothing')}`, url: '', meta: when }];
-    return h.answer!.items.map((i) => ({ title: `${department(ctx, data, h)}: ${i.title}`, url: '', meta: [i.description, when].filter(Boolean).join(' — ') }));
+    return h.answer!.items.map((i) => ({ title: `${department(ctx, data, h)}: ${clip(i.title) || t('common.untitled')}`, url: '', meta: [clip(i.description, 300), when].filter(Boolean).join(' — ') }));
   });
-  const unverified = data.heads.flatMap((h) => h.unverified.map((u) => ({ title: t('project-call.overview.unverifiedFrom', { from: u.from, department: department(ctx, data, h) }), url: '', meta: [ctx.format.date(u.receivedAt), u.text.replace(/\s+/g, ' ').slice(0, 160)].filter(Boolean).join(' — ') })));
+  const unverified = data.heads.flatMap((h) => h.unverified.map((u) => ({ title: t('project-call.overview.unverifiedFrom', { from: clip(u.from, 80), department: department(ctx, data, h) }), url: '', meta: [ctx.format.date(u.receivedAt), clip(u.text, 160)].filter(Boolean).join(' — ') })));
   return {
     subject: t('project-call.overview.subject', { count: answered.length, total: data.heads.length }),
     preheader: t('project-call.overview.preheader', { count: answered.length, total: data.heads.length, deadline }),
     title: t('project-call.overview.title'),
     intro: t('project-call.overview.intro', { count: answered.length, total: data.heads.length, deadline }),
     answers: list(ctx, t('project-call.overview.answers'), items, { limit: 60, empty: t('project-call.overview.noAnswers') }),
-    missing: list(ctx, t('project-call.overview.missing'), missing.map((h) => ({ title: department(ctx, data, h), url: '', meta: `${h.name} <${h.email}>` })), { limit: 60 }),
+    missing: list(ctx, t('project-call.overview.missing'), missing.map((h) => ({ title: department(ctx, data, h), url: '', meta: `${clip(h.name, 60)} <${h.email}>` })), { limit: 60 }),
     unverified: list(ctx, t('project-call.overview.unverified'), unverified, { limit: 30, intro: t('project-call.overview.unverifiedIntro') }),
-    unmatched: list(ctx, t('project-call.overview.unmatched'), data.unmatched.map((u) => ({ title: u.subject || t('common.untitled'), url: '', meta: [u.from ?? '', ctx.format.date(u.receivedAt)].filter(Boolean).join(' · ') })), { limit: 30 }),
+    unmatched: list(ctx, t('project-call.overview.unmatched'), data.unmatched.map((u) => ({ title: clip(u.subject) || t('common.untitled'), url: '', meta: [clip(u.from, 80), ctx.format.date(u.receivedAt)].filter(Boolean).join(' · ') })), { limit: 30 }),
   };
 }
 
@@ -199,7 +203,8 @@ function ackView(data: ProjectCallData, ctx: ViewContext, deadline: string) {
     preheader: t('project-call.ack.preheader', { count: items.length }),
     title: t('project-call.ack.title'),
     intro: [t('project-call.ack.intro', { count: items.length }), data.answer?.late ? t('project-call.ack.late', { deadline }) : ''].filter(Boolean).join(' '),
-    answers: list(ctx, t('project-call.ack.heading'), items.map((i) => ({ title: i.title, url: '', meta: i.description })), { limit: 30, empty: t('project-call.ack.noItems') }),
+    // The answer's items, clipped to a line each, as in the overview.
+    answers: list(ctx, t('project-call.ack.heading'), items.map((i) => ({ title: clip(i.title) || t('common.untitled'), url: '', meta: clip(i.description, 300) })), { limit: 30, empty: t('project-call.ack.noItems') }),
     howTo: t('project-call.ack.correct'),
   };
 }

@@ -1,7 +1,7 @@
 import ical, { ICalCalendarMethod, ICalEventStatus } from 'ical-generator';
 import { DateTime, Duration, Interval } from 'luxon';
 import { z } from 'zod';
-import { activityIn, byId, catalog, type InputFact, inputItems, isoDuration, list, localDateTime, offlineNote, parseLocalDateTime, type PlannedRun, type ProjectFact, projectUrl, statRows, tileFigures, title, type Totals, unanswered, votingKeys, wallTimeToInstant, defineJobKind, type Round, type RoundReader } from '../src/kit.ts';
+import { activityIn, byId, catalog, clip, type InputFact, inputItems, isoDuration, list, localDateTime, offlineNote, parseLocalDateTime, type PlannedRun, type ProjectFact, projectUrl, statRows, tileFigures, title, type Totals, unanswered, votingKeys, wallTimeToInstant, defineJobKind, type Round, type RoundReader } from '../src/kit.ts';
 
 /** The latest round's answers (the latest of each head) and late answers of earlier rounds. */
 function projectCallAnswers(round: Round | null, late: Awaited<ReturnType<RoundReader['lateAnswers']>>): NonNullable<SteeringData['agenda']>['projectCallAnswers'] {
@@ -11,7 +11,8 @@ function projectCallAnswers(round: Round | null, late: Awaited<ReturnType<RoundR
     if (latest) out.push({ head: h.name, folders: h.scope.folders ?? [], items: latest.items.map((i) => i.title), late: latest.late, receivedAt: latest.receivedAt });
   }
   for (const a of late) {
-    if (round && a.schedule === round.schedule && round.heads.some((h) => h.email === a.headEmail)) continue;
+    // Already shown: a late answer to the latest round itself.
+    if (round && a.schedule === round.schedule && a.occurrence === round.occurrence) continue;
     out.push({ head: a.headEmail, folders: [], items: a.items.map((i) => i.title), late: true, receivedAt: a.receivedAt });
   }
   return out;
@@ -164,7 +165,8 @@ const steeringMeeting = defineJobKind<SteeringData, typeof options>({
         t('steering-meeting.agenda.answers'),
         a.projectCallAnswers.map((x) => {
           const folders = [...new Set(a.projects.filter((p) => p.folderId && x.folders.includes(p.folderId) && p.folderTitle).map((p) => title(ctx, p.folderTitle, 40)))];
-          return { title: folders.join(', ') || x.head, url: '', meta: [x.items.join('; ') || t('project-call.overview.nothing'), x.late ? t('project-call.overview.late') : ''].filter(Boolean).join(' · ') };
+          // Items come from a head's e-mail, of any length: one clipped line (hostile-data test).
+          return { title: folders.join(', ') || clip(x.head, 80) || t('common.untitled'), url: '', meta: [clip(x.items.join('; '), 300) || t('project-call.overview.nothing'), x.late ? t('project-call.overview.late') : ''].filter(Boolean).join(' · ') };
         }),
         { limit: 20, empty: t('steering-meeting.agenda.noAnswers') },
       ),

@@ -60,7 +60,8 @@ const surveyReminder = defineJobKind<SurveyReminderData, typeof options>({
     const surveys = rows.map((r) => ({
       phaseId: r.id,
       projectId: r.project_id,
-      title: r.native_survey_title_multiloc && Object.values(r.native_survey_title_multiloc).some((t) => t.trim()) ? r.native_survey_title_multiloc : r.title_multiloc,
+      // jsonb may hold null (or other non-text) translations: they do not count as a title.
+      title: r.native_survey_title_multiloc && Object.values(r.native_survey_title_multiloc).some((t) => typeof t === 'string' && t.trim()) ? r.native_survey_title_multiloc : r.title_multiloc,
       end: r.end_at,
       responses: r.responses,
       recent: r.recent,

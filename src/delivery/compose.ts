@@ -72,7 +72,8 @@ export async function composeMessage(deps: ComposeDeps, input: ComposeInput): Pr
     rendered,
     message: {
       from: mail.from,
-      to: { name: input.recipient.name, address: input.recipient.email },
+      // A name can come from a reply's From header (an acknowledgement): one line, never a header break.
+      to: { name: input.recipient.name.replace(/[\r\n\u0000-\u001f]+/g, ' ').trim(), address: input.recipient.email },
       replyTo: personalReplyTo ?? replyTo,
       ...(thread ? { inReplyTo: thread, references: [thread] } : {}),
       subject: rendered.subject,

@@ -61,11 +61,26 @@ export function offlineNote(ctx: ViewContext, c: ActivityCounts): string {
   return parts.length ? ctx.t('common.offline.note', { parts: parts.join(', ') }) : '';
 }
 
+/**
+ * Any outside text (platform data, a reply's items) for one line of an e-mail: whitespace
+ * collapsed, at most `max` characters. Platform texts and replies can be megabytes, and a cut
+ * never leaves half of a surrogate pair (an emoji), which would not encode as UTF-8.
+ */
+export function clip(text: string | null | undefined, max = 120): string {
+  const raw = text ?? '';
+  const collapse = (t: string) => t.replace(/\s+/g, ' ').trim();
+  // Only the start is shown: collapsing all of a 1 MB text took 130 ms, for every title of
+  // every recipient. The whole text is read only when its start is nearly all whitespace.
+  const head = raw.length > max * 8 ? raw.slice(0, max * 8) : raw;
+  let s = collapse(head);
+  if (head !== raw && s.length <= max) s = collapse(raw);
+  if (s.length <= max) return s;
+  return `${s.slice(0, max - 1).replace(/[\uD800-\uDBFF]$/, '').trimEnd()}…`;
+}
+
 /** A platform text for a heading or a list: never empty, at most `max` characters. */
 export function title(ctx: ViewContext, m: Multiloc, max = 120): string {
-  const s = ctx.text(m).replace(/\s+/g, ' ').trim();
-  if (!s) return ctx.t('common.untitled');
-  return s.length > max ? `${s.slice(0, max - 1).trimEnd()}…` : s;
+  return clip(ctx.text(m), max) || ctx.t('common.untitled');
 }
 
 export const projectUrl = (ctx: ViewContext, p: { slug: string | null }) => (p.slug ? `${ctx.platformUrl}/projects/${encodeURIComponent(p.slug)}` : ctx.platformUrl);
@@ -124,7 +139,8 @@ export function phaseItems(ctx: ViewContext, list: PhaseFact[], projects: Map<st
 export function eventItems(ctx: ViewContext, events: EventFact[], projects: Map<string, ProjectFact>) {
   return events.map((e) => {
     const project = e.projectId ? projects.get(e.projectId) : undefined;
-    const where = ctx.text(e.location) || e.address || (e.onlineLink ? ctx.t('common.online') : '');
+    // Locations and addresses are free text, as long as a title (hostile-data test: 1 MB).
+    const where = clip(ctx.text(e.location), 120) || clip(e.address, 120) || (e.onlineLink ? ctx.t('common.online') : '');
     return { title: title(ctx, e.title), url: project ? projectUrl(ctx, project) : ctx.platformUrl, meta: [ctx.format.dateTime(e.start), where].filter(Boolean).join(' · ') };
   });
 }

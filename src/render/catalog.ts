@@ -44,7 +44,9 @@ export function fallbackChain(locale: string, platformLocales: string[] = []): s
     const found = [...all.keys()].find((k) => k.toLowerCase() === l.toLowerCase());
     if (found && !chain.includes(found)) chain.push(found);
   };
-  const tryLocale = (l: string) => {
+  const tryLocale = (tag: string) => {
+    // users.locale is free text on the platform: "nl_BE" means nl-BE.
+    const l = tag.replace(/_/g, '-');
     add(l);
     add(l.split('-')[0]);
     // Same language, another region: fr-FR for fr-BE when only that exists.
@@ -84,8 +86,18 @@ export function translate(chain: string[], key: string, vars: Record<string, unk
   return message.replace(/\{(\w+)\}/g, (whole, name: string) => {
     if (!(name in vars)) return whole;
     const value = vars[name];
-    return typeof value === 'number' ? numbers.format(value) : String(value);
+    // Messages are single lines (subjects among them): a line break or control character in a
+    // value (an organisation or person's name from the platform) never splits or garbles one.
+    return typeof value === 'number' ? numbers.format(value) : oneLine(String(value));
   });
+}
+
+/** Control characters but tab and line breaks (C0, DEL, C1): not allowed in HTML, garbling in text. */
+export const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
+
+/** A text on one line: line breaks as spaces, other control characters dropped. */
+export function oneLine(s: string): string {
+  return s.replace(/[\r\n\u0085\u2028\u2029]+/g, ' ').replace(CONTROL_CHARACTERS, '');
 }
 
 const intlCache = new Map<string, { plural: Intl.PluralRules; numbers: Intl.NumberFormat }>();

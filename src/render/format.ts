@@ -22,13 +22,17 @@ export class Formatter {
     return hit;
   }
 
+  /** The BCP 47 tag the formats use (see intlLocale). */
+  readonly locale: string;
+
   constructor(
-    readonly locale: string,
+    locale: string,
     readonly timezone: string,
   ) {
-    this.numbers = new Intl.NumberFormat(locale);
-    this.percent = new Intl.NumberFormat(locale, { style: 'percent', maximumFractionDigits: 0, signDisplay: 'exceptZero' });
-    this.range = new Intl.DateTimeFormat(locale, { day: 'numeric', month: 'short', year: 'numeric', timeZone: timezone });
+    this.locale = intlLocale(locale);
+    this.numbers = new Intl.NumberFormat(this.locale);
+    this.percent = new Intl.NumberFormat(this.locale, { style: 'percent', maximumFractionDigits: 0, signDisplay: 'exceptZero' });
+    this.range = new Intl.DateTimeFormat(this.locale, { day: 'numeric', month: 'short', year: 'numeric', timeZone: timezone });
   }
 
   number(n: number): string {
@@ -93,5 +97,18 @@ export class Formatter {
   private inZone(at: DateTime | string): DateTime {
     // A date without an offset ("2027-02-22") is a local date of the schedule's zone.
     return (typeof at === 'string' ? DateTime.fromISO(at, { zone: this.timezone }) : at).setZone(this.timezone);
+  }
+}
+
+/**
+ * A locale Intl accepts. users.locale is free text on the platform: "nl_BE" is read as nl-BE,
+ * and a tag Intl refuses ("", "<script>") formats as English instead of throwing a RangeError
+ * that would stop the recipient's e-mail (hostile-data test).
+ */
+export function intlLocale(locale: string): string {
+  try {
+    return Intl.getCanonicalLocales(locale.replace(/_/g, '-'))[0] ?? 'en';
+  } catch {
+    return 'en';
   }
 }

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import Handlebars from 'handlebars';
 import mjml2html from 'mjml';
-import { TEMPLATES_DIR, translate } from './catalog.ts';
+import { CONTROL_CHARACTERS, TEMPLATES_DIR, translate } from './catalog.ts';
 
 /** Values fixed for a whole compile: they may sit in MJML attributes, where Handlebars may not. */
 export interface CompileOptions {
@@ -56,7 +56,16 @@ export async function compileFresh(name: string, opts: CompileOptions): Promise<
     keepComments: false,
   });
   const template = hbs.compile(html, { strict: false, noEscape: false });
-  return (view) => template(view);
+  return (view) => withoutControls(template(view));
+}
+
+/**
+ * Control characters are not allowed in HTML and garble a terminal's plain-text view; platform
+ * texts can hold them (hostile-data test) and the templates never do, so they are dropped from
+ * what a template makes.
+ */
+function withoutControls(s: string): string {
+  return s.replace(CONTROL_CHARACTERS, '');
 }
 
 /**
@@ -120,7 +129,7 @@ export function compileText(name: string): FilledTemplate {
 
 /** Blank lines at most one at a time, no trailing spaces, one final newline. */
 function tidyText(s: string): string {
-  return `${s
+  return `${withoutControls(s.replace(/\r\n?/g, '\n'))
     .split('\n')
     .map((l) => l.replace(/\s+$/, ''))
     .join('\n')
