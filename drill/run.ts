@@ -129,7 +129,8 @@ const crier = (args: string[], file: string) => {
   child.once('exit', () => children.delete(child));
   return child;
 };
-const exited = (c: ChildProcess) => new Promise((r) => (c.exitCode !== null ? r(c.exitCode) : c.once('exit', r)));
+// A child killed by a signal has no exit code, only a signal code: either means it is gone.
+const exited = (c: ChildProcess) => new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r(c.exitCode) : c.once('exit', r)));
 
 /** Counts the ledger and the sink after a drill and prints its line. */
 async function report(drill: string, env: Env, name: string, sink: Awaited<ReturnType<typeof startSink>>, recipients: number, faults: number, started: number) {

@@ -157,8 +157,10 @@ describe('SIGTERM with a slow SMTP server', () => {
     const prefix = `${name}_term`;
     const file = writeTestConfig({ tenant: host, name: prefix, smtp: smtp.url, audiences: { council: PEOPLE.slice(0, 10) }, schedules: { council: { job: 'council-update', audience: ['council'], dates: ['2027-01-04 09:00'], timezone: 'Europe/Brussels' } } });
     (await import('node:fs')).writeFileSync(file, (await import('node:fs')).readFileSync(file, 'utf8').replace(/^crier:\n/m, 'crier:\n  shutdownTimeout: PT2S\n'));
+    let cleanup = () => undefined as unknown;
     try {
       const child = spawn(process.execPath, [BIN, 'start', '--config', file], { stdio: 'ignore', env: { ...process.env, LOG_LEVEL: 'error' } });
+      cleanup = () => child.kill('SIGKILL');
       // The worker is up once it has registered; then a run is queued for it (not waited for here).
       const probe = await openEngine(file);
       try {
@@ -189,6 +191,7 @@ describe('SIGTERM with a slow SMTP server', () => {
         await after.close();
       }
     } finally {
+      cleanup(); // a failed assertion must not leave a worker running
       await smtp.close();
       await dropRedisPrefix(prefix);
     }
