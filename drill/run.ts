@@ -193,76 +193,54 @@ async function startedWorkers(env: Env, file: string, n: number) {
   return workers;
 }
 
-async function redisDrill(env: Env, recipients: number, how: 'flush' | 'kill', redis: { proc: ChildProcess }) {
-  const name = `drill_redis_${how}_${Date.now()}`;
-  const sink = await startSink(40);
-  const file = writeConfig(env, name, sink.url, recipients);
+/**
+ * The shape of every drill but the kill drill: `workers` running `crier start`, a run queued
+ * for them, `fault` done to them or their services mid-run, then time to recover, and the count.
+ */
+async function duringRun(env: Env, o: { label: string; tag: string; recipients: number; workers: number; delayMs: number; fault: (workers: ChildProcess[]) => Promise<void> | void; restart?: boolean }) {
+  const name = `drill_${o.tag}_${Date.now()}`;
+  const sink = await startSink(o.delayMs);
+  const file = writeConfig(env, name, sink.url, o.recipients);
   const started = Date.now();
-  const workers = await startedWorkers(env, file, 1);
+  let workers = await startedWorkers(env, file, o.workers);
   await exited(crier(['run', 'drill', '--at', '2027-01-04T09:00'], file));
   await sleep(1500);
-  if (how === 'flush') execFileSync('redis-cli', ['-p', String(env.redisPort), 'flushall'], { stdio: 'ignore' });
-  else {
-    redis.proc.kill('SIGKILL');
-    await exited(redis.proc);
-    redis.proc = await startRedis(env.redisPort); // back, empty
+  await o.fault(workers);
+  if (o.restart) {
+    await Promise.all(workers.map(exited));
+    workers = await startedWorkers(env, file, o.workers);
   }
-  await settled(env, name, 120_000);
-  for (const w of workers) w.kill('SIGTERM');
-  await Promise.all(workers.map(exited));
-  sink.close();
-  return report(how === 'flush' ? 'Redis flushed during the run' : 'Redis killed and restarted empty', env, name, sink, recipients, 1, started);
-}
-
-async function replicasDrill(env: Env, recipients: number) {
-  const name = `drill_replicas_${Date.now()}`;
-  const sink = await startSink(40);
-  const file = writeConfig(env, name, sink.url, recipients);
-  const started = Date.now();
-  const workers = await startedWorkers(env, file, 3);
-  await exited(crier(['run', 'drill', '--at', '2027-01-04T09:00'], file));
-  await sleep(1500);
-  workers[0].kill('SIGKILL');
-  await settled(env, name, 120_000);
-  for (const w of workers.slice(1)) w.kill('SIGTERM');
-  await Promise.all(workers.map(exited));
-  sink.close();
-  return report('three replicas, one killed with -9', env, name, sink, recipients, 1, started);
-}
-
-async function sigtermDrill(env: Env, recipients: number) {
-  const name = `drill_term_${Date.now()}`;
-  const sink = await startSink(2000); // a slow server: SIGTERM finds sends in flight
-  const file = writeConfig(env, name, sink.url, recipients);
-  const started = Date.now();
-  const [worker] = await startedWorkers(env, file, 1);
-  await exited(crier(['run', 'drill', '--at', '2027-01-04T09:00'], file));
-  await sleep(1500);
-  worker.kill('SIGTERM');
-  await exited(worker);
-  const after = await startedWorkers(env, file, 1);
-  await settled(env, name, 180_000);
-  for (const w of after) w.kill('SIGTERM');
-  await Promise.all(after.map(exited));
-  sink.close();
-  return report('SIGTERM with a slow SMTP server, then a restart', env, name, sink, recipients, 1, started);
-}
-
-async function postgresDrill(env: Env, recipients: number, restart: () => void) {
-  const name = `drill_pg_${Date.now()}`;
-  const sink = await startSink(40);
-  const file = writeConfig(env, name, sink.url, recipients);
-  const started = Date.now();
-  const workers = await startedWorkers(env, file, 1);
-  await exited(crier(['run', 'drill', '--at', '2027-01-04T09:00'], file));
-  await sleep(1500);
-  restart();
   await settled(env, name, 180_000);
   for (const w of workers) w.kill('SIGTERM');
   await Promise.all(workers.map(exited));
   sink.close();
-  return report('Postgres restarted during the run', env, name, sink, recipients, 1, started);
+  return report(o.label, env, name, sink, o.recipients, 1, started);
 }
+
+const redisDrill = (env: Env, recipients: number, how: 'flush' | 'kill', redis: { proc: ChildProcess }) =>
+  duringRun(env, {
+    label: how === 'flush' ? 'Redis flushed during the run' : 'Redis killed and restarted empty',
+    tag: `redis_${how}`,
+    recipients,
+    workers: 1,
+    delayMs: 40,
+    async fault() {
+      if (how === 'flush') return void execFileSync('redis-cli', ['-p', String(env.redisPort), 'flushall'], { stdio: 'ignore' });
+      redis.proc.kill('SIGKILL');
+      await exited(redis.proc);
+      redis.proc = await startRedis(env.redisPort); // back, empty
+    },
+  });
+
+const replicasDrill = (env: Env, recipients: number) =>
+  duringRun(env, { label: 'three replicas, one killed with -9', tag: 'replicas', recipients, workers: 3, delayMs: 40, fault: (workers) => void workers[0].kill('SIGKILL') });
+
+// A slow server: SIGTERM finds sends in flight; then a new worker finishes the run.
+const sigtermDrill = (env: Env, recipients: number) =>
+  duringRun(env, { label: 'SIGTERM with a slow SMTP server, then a restart', tag: 'term', recipients, workers: 1, delayMs: 2000, restart: true, fault: (workers) => void workers[0].kill('SIGTERM') });
+
+const postgresDrill = (env: Env, recipients: number, restart: () => void) =>
+  duringRun(env, { label: 'Postgres restarted during the run', tag: 'pg', recipients, workers: 1, delayMs: 40, fault: restart });
 
 const postgres = await startPostgres();
 const redisPort = await freePort();
