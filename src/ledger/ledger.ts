@@ -122,6 +122,10 @@ export class Ledger {
     return this.runByKey(scheduleId, occurrence.toISOString());
   }
 
+  async hasDueRun(scheduleId: string, keyPrefix: string): Promise<boolean> {
+    return (await this.pool.query(Q.DUE_RUN_WITH_KEY_PREFIX, [scheduleId, keyPrefix])).rows[0].due;
+  }
+
   async hasSentRun(scheduleId: string, keyPrefix: string): Promise<boolean> {
     return (await this.pool.query(Q.SENT_RUN_WITH_KEY_PREFIX, [scheduleId, keyPrefix])).rows[0].sent;
   }

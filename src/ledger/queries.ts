@@ -170,6 +170,10 @@ export const SKIPPED_DELIVERIES = `
    WHERE d.status = 'skipped' AND d.run_id = ANY($1::bigint[])
    ORDER BY d.run_id DESC, d.email`;
 
+/** Is a run of schedule $1 whose key starts with $2 recorded and still to be fanned out? */
+export const DUE_RUN_WITH_KEY_PREFIX = `
+  SELECT EXISTS (SELECT 1 FROM runs WHERE schedule_id = $1 AND starts_with(run_key, $2) AND status = 'due') AS due`;
+
 /** Has schedule $1 sent (fanned out) a run whose key starts with $2? */
 export const SENT_RUN_WITH_KEY_PREFIX = `
   SELECT EXISTS (

@@ -46,8 +46,14 @@ async function tickSchedule({ ledger, log }: TickDeps, book: ScheduleBook, s: Sc
   const created: RunRow[] = [];
   const state = await ledger.scheduleState(s.id, new Date(now.getTime() - s.catchUpMs));
   const due = book.plannedRuns(s, DateTime.fromJSDate(state.checked_until), DateTime.fromJSDate(now));
+  // A send whose required run is recorded but not sent yet (a call still being prepared, or
+  // revived late) is not given up: the schedule is checked again from just before it.
+  let holdAt: Date | undefined;
   for (const planned of due) {
-    if (planned.requires && !(await ledger.hasSentRun(s.id, planned.requires))) continue;
+    if (planned.requires && !(await ledger.hasSentRun(s.id, planned.requires))) {
+      if (!planned.asapUntil && (await ledger.hasDueRun(s.id, planned.requires))) holdAt ??= new Date(planned.at.toMillis() - 1);
+      continue;
+    }
     const lateBy = now.getTime() - planned.at.toMillis();
     const run = await ledger.insertRun({
       scheduleId: s.id,
@@ -68,6 +74,6 @@ async function tickSchedule({ ledger, log }: TickDeps, book: ScheduleBook, s: Sc
     }
   }
   // Only once every run is recorded: a failure above leaves the window to be checked again.
-  await ledger.advanceSchedule(s.id, now);
+  await ledger.advanceSchedule(s.id, holdAt && holdAt < now ? holdAt : now);
   return created;
 }
