@@ -25,6 +25,8 @@ export interface ProjectCallData {
   unmatched: { receivedAt: string; from: string | null; subject: string }[];
   /** The acknowledgement: the answer as Crier understood it. */
   answer: { receivedAt: string; late: boolean; items: { title: string; description: string }[] } | null;
+  /** The acknowledgement: the head's conversation it answers in (so "reply again" reaches Crier). */
+  thread?: { deliveryId: number; messageId: string | null } | null;
 }
 
 /** The schedule keys this job kind adds (validated with the config, defaults applied). */
@@ -108,7 +110,8 @@ const projectCall = defineJobKind<ProjectCallData, typeof options>({
     if (variant === 'call') return base;
     if (variant === 'ack') {
       const answer = typeof meta?.answer === 'number' ? await rounds.answer(meta.answer) : null;
-      return { ...base, answer: answer ? { receivedAt: answer.receivedAt, late: answer.late, items: answer.items } : null };
+      const thread = meta?.thread as ProjectCallData['thread'];
+      return { ...base, answer: answer ? { receivedAt: answer.receivedAt, late: answer.late, items: answer.items } : null, thread: thread ?? null };
     }
     return { ...base, ...headFacts(await rounds.round(scheduleId, occurrence.toJSDate())) };
   },
@@ -125,6 +128,8 @@ const projectCall = defineJobKind<ProjectCallData, typeof options>({
 
   conversation(data, ctx) {
     if (data.variant === 'call') return 'new';
+    // The acknowledgement answers the head's reply, with the same personal address: a correction reaches Crier.
+    if (data.variant === 'ack') return data.thread ?? undefined;
     if (!isReminder(data.variant)) return undefined;
     const head = headOf(data, ctx.recipient);
     return head ? { deliveryId: head.call.deliveryId, messageId: head.call.messageId } : undefined;

@@ -318,6 +318,9 @@ describe('a project-call round answered by e-mail', () => {
     const koen = acks.find((m) => m.envelopeTo[0] === HEADS.koen.email)!;
     expect(koen.parsed.subject).toBe('Bedankt: we hebben je antwoord op de projectoproep ontvangen');
     expect(koen.parsed.text).toContain('Heraanleg van de Vrijdagmarkt');
+    // In the head's thread, with their personal address: "reply again to correct" reaches Crier.
+    expect(koen.parsed.replyTo?.[0]?.address).toBe(calls.koen!.replyTo);
+    expect(header(koen, 'in-reply-to')).toMatch(/^<.+@.+>$/);
     expect(koen.parsed.text).toContain('Buurtcafé in het oude politiekantoor aan de Sleepstraat');
     expect(acks.find((m) => m.envelopeTo[0] === HEADS.ann.email && /retard/.test(m.parsed.text ?? ''))).toBeDefined();
     expect(acks.find((m) => m.envelopeTo[0] === HEADS.hilde.email)!.parsed.text).toContain('Kein Projekt in diesem Quartal');

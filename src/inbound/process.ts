@@ -151,7 +151,7 @@ async function classify(deps: InboundDeps, client: pg.PoolClient, id: number, pa
       'reply',
       'due',
       'ack',
-      JSON.stringify({ answer: id, deadline: call.meta.deadline, recipients: [{ email: parsed.from, name: parsed.from === matched.email ? matched.name : (parsed.fromName ?? parsed.from), locale: matched.locale }] }),
+      JSON.stringify({ answer: id, deadline: call.meta.deadline, thread: { deliveryId: Number(matched.id), messageId: parsed.messageId ? `<${parsed.messageId}>` : null }, recipients: [{ email: parsed.from, name: parsed.from === matched.email ? matched.name : (parsed.fromName ?? parsed.from), locale: matched.locale }] }),
     ]);
   }
   return result;
