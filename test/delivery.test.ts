@@ -211,6 +211,12 @@ describe('delivery on real Redis, Postgres and SMTP', () => {
       // Never handed over: the server cannot have it, so it goes back to be sent (the kill -9
       // drill in reliability.test.ts follows such a row to the SMTP server).
       expect((await crier.ledger.deliveries(run.id)).find((d) => d.id === anna.id)).toMatchObject({ status: 'pending', last_error: expect.stringMatching(/before handing the message to the SMTP server; sent again/) });
+      // Another worker takes it; the first one, had it only stalled, can no longer touch it.
+      expect(await crier.ledger.claimDelivery(anna.id, 'live-worker', 30)).toBeDefined();
+      expect(await crier.ledger.markHanded(anna.id, 'dead-worker')).toBe(false);
+      await crier.ledger.markFailed(anna.id, 'a stale worker\'s error', 'dead-worker');
+      await crier.ledger.markRetry(anna.id, 'a stale worker\'s error', 'dead-worker');
+      expect((await crier.ledger.deliveries(run.id)).find((d) => d.id === anna.id)).toMatchObject({ status: 'sending', claimed_by: 'live-worker' });
     } finally {
       await close();
     }

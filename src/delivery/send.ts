@@ -63,24 +63,24 @@ export async function deliver(deps: SendDeps, deliveryId: number, opts: { lastAt
   } catch (e) {
     const error = e as Error;
     if (error instanceof SendError && error.uncertain) {
-      await ledger.markUnknown(delivery.id, `${error.message}: the server may or may not have it; crier retry ${run.id} --unknown sends it again`);
+      await ledger.markUnknown(delivery.id, `${error.message}: the server may or may not have it; crier retry ${run.id} --unknown sends it again`, deps.worker.id);
       log.error({ delivery: delivery.id, run: run.id, to: delivery.email, err: error.message }, 'delivery outcome unknown: not resent');
       await ledger.completeRunIfSettled(run.id);
       return 'failed';
     }
     const permanent = !(error instanceof SendError) || error.permanent;
     if (permanent || opts.lastAttempt) {
-      await ledger.markFailed(delivery.id, error.message);
+      await ledger.markFailed(delivery.id, error.message, deps.worker.id);
       log.error({ delivery: delivery.id, run: run.id, to: delivery.email, err: error.message }, 'delivery failed');
       await ledger.completeRunIfSettled(run.id);
       return 'failed';
     }
-    await ledger.markRetry(delivery.id, error.message);
+    await ledger.markRetry(delivery.id, error.message, deps.worker.id);
     log.warn({ delivery: delivery.id, run: run.id, to: delivery.email, err: error.message }, 'delivery will be retried');
     throw new RetryLater(error.message);
   }
   // Sent: from here an error propagates and leaves the row `sending`, never `failed`.
-  await ledger.markSent(delivery.id, result.messageId);
+  await ledger.markSent(delivery.id, result.messageId, deps.worker.id);
   log.info({ delivery: delivery.id, run: run.id, to: delivery.email, messageId: result.messageId }, 'sent');
   await ledger.completeRunIfSettled(run.id);
   return 'sent';

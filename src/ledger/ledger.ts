@@ -182,8 +182,8 @@ export class Ledger {
     return (await this.pool.query(Q.IN_FLIGHT, [runId])).rows[0].n;
   }
 
-  async markUnknown(id: number, error: string): Promise<void> {
-    await this.pool.query(Q.MARK_UNKNOWN, [id, error]);
+  async markUnknown(id: number, error: string, workerId: string): Promise<void> {
+    await this.pool.query(Q.MARK_UNKNOWN, [id, error, workerId]);
   }
 
   /** Just before the final dot; false when the claim is no longer this worker's (its lease ran out). */
@@ -228,16 +228,16 @@ export class Ledger {
     return (await this.pool.query(Q.CLAIM_DELIVERY, [id, workerId, leaseSeconds])).rows[0];
   }
 
-  async markSent(id: number, messageId: string): Promise<void> {
-    await this.pool.query(Q.MARK_SENT, [id, messageId]);
+  async markSent(id: number, messageId: string, workerId: string): Promise<void> {
+    await this.pool.query(Q.MARK_SENT, [id, messageId, workerId]);
   }
 
-  async markRetry(id: number, error: string): Promise<void> {
-    await this.pool.query(Q.MARK_RETRY, [id, error]);
+  async markRetry(id: number, error: string, workerId: string): Promise<void> {
+    await this.pool.query(Q.MARK_RETRY, [id, error, workerId]);
   }
 
-  async markFailed(id: number, error: string): Promise<void> {
-    await this.pool.query(Q.MARK_FAILED, [id, error]);
+  async markFailed(id: number, error: string, workerId: string): Promise<void> {
+    await this.pool.query(Q.MARK_FAILED, [id, error, workerId]);
   }
 
   async deliveryCounts(runId: number): Promise<Record<DeliveryStatus, number>> {

@@ -53,7 +53,7 @@ export const IN_FLIGHT = `
 /** The send's outcome is unknown (handed over, no answer): never resent without a person. */
 export const MARK_UNKNOWN = `
   UPDATE deliveries SET status = 'unknown', last_error = $2, claimed_by = NULL, lease_until = NULL, updated_at = now()
-   WHERE id = $1 AND status = 'sending'`;
+   WHERE id = $1 AND status = 'sending' AND claimed_by = $3`;
 
 /** Recorded just before SMTP's final dot: from here a crash leaves the outcome unknown. */
 export const MARK_HANDED = `
@@ -116,16 +116,26 @@ export const CLAIM_DELIVERY = `
    WHERE id = $1 AND status = 'pending'
   RETURNING *`;
 
+/**
+ * Sent, by the worker that holds it; or a late answer for one whose lease ran out after the
+ * hand-over (unknown until now: the server's answer settles it).
+ */
 export const MARK_SENT = `
-  UPDATE deliveries SET status = 'sent', message_id = $2, sent_at = now(), last_error = NULL, updated_at = now()
-   WHERE id = $1 AND status = 'sending'`;
+  UPDATE deliveries SET status = 'sent', message_id = $2, sent_at = now(), last_error = NULL, claimed_by = NULL, lease_until = NULL, updated_at = now()
+   WHERE id = $1 AND ((status = 'sending' AND claimed_by = $3) OR status = 'unknown')`;
 
 /** Back to pending after a temporary failure, the error kept for `crier status`. */
+/**
+ * Back to pending, or failed, by the worker that holds it: a worker whose lease ran out (it
+ * stalled) must not change a row another worker may hold now.
+ */
 export const MARK_RETRY = `
-  UPDATE deliveries SET status = 'pending', last_error = $2, updated_at = now() WHERE id = $1 AND status = 'sending'`;
+  UPDATE deliveries SET status = 'pending', last_error = $2, claimed_by = NULL, lease_until = NULL, updated_at = now()
+   WHERE id = $1 AND status = 'sending' AND claimed_by = $3`;
 
 export const MARK_FAILED = `
-  UPDATE deliveries SET status = 'failed', last_error = $2, updated_at = now() WHERE id = $1 AND status IN ('sending', 'pending')`;
+  UPDATE deliveries SET status = 'failed', last_error = $2, claimed_by = NULL, lease_until = NULL, updated_at = now()
+   WHERE id = $1 AND status = 'sending' AND claimed_by = $3`;
 
 export const DELIVERY_COUNTS_OF_RUN = `
   SELECT status, count(*)::int AS n FROM deliveries WHERE run_id = $1 GROUP BY status`;
