@@ -38,6 +38,9 @@ export interface AnswerItem {
 
 const stripBrackets = (id: string) => id.trim().replace(/^<|>$/g, '');
 
+/** What makes a message without a Message-ID count once: a hash of its bytes. */
+export const contentKey = (raw: Buffer) => `sha256:${createHash('sha256').update(raw).digest('hex')}`;
+
 /**
  * Node decodes windows-1252 bytes 0x80–0x9F as C1 control characters (nodejs/node#56542), so
  * an Outlook message's "’" and "€" would arrive as invisible controls; no real text has them.
@@ -174,7 +177,7 @@ export async function parseInbound(raw: Buffer): Promise<InboundMessage> {
   const messageId = email.messageId ? stripBrackets(email.messageId) : null;
   const date = email.date ? new Date(email.date) : null;
   return {
-    dedupeKey: messageId ?? `sha256:${createHash('sha256').update(raw).digest('hex')}`,
+    dedupeKey: messageId ?? contentKey(raw),
     messageId,
     from: email.from?.address?.toLowerCase() ?? null,
     fromName: email.from?.name || null,

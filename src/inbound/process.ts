@@ -2,7 +2,7 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { CrierConfig } from '../config/load.ts';
 import type { Ledger } from '../ledger/ledger.ts';
-import { answerItems, parseInbound, type AnswerItem, type InboundMessage } from './parse.ts';
+import { answerItems, contentKey, parseInbound, type AnswerItem, type InboundMessage } from './parse.ts';
 import * as Q from './queries.ts';
 import * as LQ from '../ledger/queries.ts';
 import { tokenIn, verifyToken } from './token.ts';
@@ -40,16 +40,16 @@ type Matched = { id: number; email: string; name: string; locale: string; messag
  * Stores a message raw before anything else (what a receiver does before it answers 250), once:
  * a Message-ID seen before, or the same bytes, is a duplicate. Returns its id and whether it is new.
  */
-export async function storeMessage(deps: InboundDeps, raw: Buffer, channel: Channel): Promise<{ id: number; duplicate: boolean; parsed: InboundMessage | null }> {
+export async function storeMessage(deps: InboundDeps, raw: Buffer, channel: Channel): Promise<{ id: number; duplicate: boolean; parsed: InboundMessage | null; stored?: { kind: InboundResult['kind']; processed: boolean } }> {
   const parsed = await parseInbound(raw).catch((e: Error) => {
     deps.log.warn({ err: e.message }, 'inbound message could not be parsed; stored as it is');
     return null;
   });
-  const key = parsed?.dedupeKey ?? `sha256:${(await import('node:crypto')).createHash('sha256').update(raw).digest('hex')}`;
+  const key = parsed?.dedupeKey ?? contentKey(raw);
   const inserted = await deps.ledger.pool.query(Q.INSERT_MESSAGE, [key, channel, raw, deps.now(), parsed?.from ?? null, parsed?.subject ?? null]);
   if (inserted.rows[0]) return { id: Number(inserted.rows[0].id), duplicate: false, parsed };
   const existing = (await deps.ledger.pool.query(Q.MESSAGE_BY_KEY, [key])).rows[0];
-  return { id: Number(existing.id), duplicate: true, parsed };
+  return { id: Number(existing.id), duplicate: true, parsed, stored: { kind: existing.kind, processed: existing.processed_at !== null } };
 }
 
 /**
@@ -60,9 +60,8 @@ export async function storeMessage(deps: InboundDeps, raw: Buffer, channel: Chan
 export async function receive(deps: InboundDeps, raw: Buffer, channel: Channel, envelope: string[] = []): Promise<InboundResult> {
   const stored = await storeMessage(deps, raw, channel);
   if (stored.duplicate) {
-    const row = (await deps.ledger.pool.query(Q.MESSAGE_BY_ID, [stored.id])).rows[0];
-    if (row && !row.processed_at) return processStored(deps, stored.id, stored.parsed, envelope);
-    return { id: stored.id, duplicate: true, kind: row?.kind ?? null, from: stored.parsed?.from ?? null, subject: stored.parsed?.subject ?? '' };
+    if (!stored.stored?.processed) return processStored(deps, stored.id, stored.parsed, envelope);
+    return { id: stored.id, duplicate: true, kind: stored.stored.kind, from: stored.parsed?.from ?? null, subject: stored.parsed?.subject ?? '' };
   }
   return processStored(deps, stored.id, stored.parsed, envelope);
 }

@@ -45,7 +45,6 @@ export const CALL_DELIVERIES_BY_MESSAGE_ID = `${DELIVERY_WITH_RUN}
 /** Claims a stored message for processing: nothing when another processor has it or it is done. */
 export const CLAIM_MESSAGE = `SELECT id FROM inbound_messages WHERE id = $1 AND processed_at IS NULL FOR UPDATE SKIP LOCKED`;
 
-export const MESSAGE_RESULT = `SELECT id, kind, from_address, subject, schedule_id, occurrence, head_email, late, items FROM inbound_messages WHERE id = $1`;
 
 export const MARK_BOUNCED = `
   UPDATE deliveries SET status = 'bounced', last_error = $2, updated_at = now() WHERE id = $1 AND status IN ('sent', 'sending')`;
