@@ -144,7 +144,8 @@ beforeAll(async () => {
     schedules: {
       calls: { job: 'project-call', audience: ['heads'], dates: [CALL_LOCAL], timezone: zone, deadline: 'P21D', reminders: ['P1D', 'P10D'], overview: ['steering'] },
       'calls-old': { job: 'project-call', audience: ['heads'], dates: [OLD_LOCAL], timezone: zone, deadline: 'P21D', reminders: [] },
-      steering: { job: 'steering-meeting', audience: ['steering'], dates: [CALL.plus({ days: 5 }).set({ hour: 14, minute: 0 }).toFormat('yyyy-MM-dd HH:mm')], timezone: zone },
+      // The agenda goes out two days before the meeting: a week after the call keeps it ahead of now at any hour.
+      steering: { job: 'steering-meeting', audience: ['steering'], dates: [CALL.plus({ days: 7 }).set({ hour: 14, minute: 0 }).toFormat('yyyy-MM-dd HH:mm')], timezone: zone },
     },
     extra: {
       inbound: { address: INBOUND, secret: SECRET, imap: { url: imap.url, mailbox: 'INBOX', every: 'PT1H' } },
