@@ -43,7 +43,7 @@ export async function openCrier(opts: GlobalOptions, crierOpts: CrierOptions = {
 /** The transport of the config (SMTP or the outbox), made by the process that sends. */
 export function transportOf(crier: Crier): Transport {
   const mail = crier.config.mail;
-  return createTransport({ kind: mail.transport, outbox: mail.outbox, smtp: mail.smtp, pool: mail.pool });
+  return createTransport({ kind: mail.transport, outbox: mail.outbox, smtp: mail.smtp, pool: mail.pool, dkim: mail.dkim });
 }
 
 /** The parts of a deployment the workers use, with the process's transport. */

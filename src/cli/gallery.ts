@@ -51,7 +51,7 @@ export async function gallery(opts: GlobalOptions & { out?: string }): Promise<n
     await crier.ledger.migrate();
     const outDir = path.resolve(opts.out ?? 'preview');
     mkdirSync(outDir, { recursive: true });
-    const writer = outboxTransport(outDir);
+    const writer = outboxTransport(outDir, crier.config.mail.dkim);
     const locales = [...loadCatalogues().keys()].sort();
     const entries: GalleryEntry[] = [];
     const emls: Buffer[] = [];

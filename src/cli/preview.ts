@@ -31,7 +31,7 @@ export async function preview(scheduleId: string, opts: PreviewOptions): Promise
     const { period, data, audience } = await prepareRun(crier, schedule, planned);
     const recipients = await recipientsOf(schedule, job, audience, data, platform);
     const outDir = path.resolve(opts.out ?? 'preview');
-    const writer = outboxTransport(outDir);
+    const writer = outboxTransport(outDir, crier.config.mail.dkim);
     const files: string[] = [];
     let subject = '';
     for (const r of recipients.filter((x) => x.status === 'pending')) {

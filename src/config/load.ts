@@ -1,3 +1,4 @@
+import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { isMap, isPair, isScalar, isSeq, LineCounter, parseDocument, Parser, visit, type CST, type Document, type YAMLError } from 'yaml';
@@ -6,7 +7,7 @@ import { parseCron, type CronSpec } from '../schedule/cron.ts';
 import { ConfigError, formatPath, type ConfigIssue } from './errors.ts';
 import { interpolateEnv } from './env.ts';
 import { redact } from '../redact.ts';
-import { scheduleBaseShape, topLevelSchema } from './schema.ts';
+import { scheduleBaseShape, topLevelSchema, type SendWindowConfig } from './schema.ts';
 
 type TopLevel = z.output<typeof topLevelSchema>;
 
@@ -25,6 +26,10 @@ export interface ScheduleConfig {
   timezone?: string;
   catchUp: string;
   enabled: boolean;
+  /** Its send window: its own, else mail.window; undefined: any time. */
+  window?: SendWindowConfig;
+  /** What an unsubscribe from this schedule's e-mail stops. */
+  unsubscribe: 'schedule' | 'job' | 'none';
   /** The job kind's own keys, with their defaults. */
   options: Record<string, unknown>;
 }
@@ -138,6 +143,8 @@ export function parseConfig(text: string, file: string, opts: LoadOptions, absol
         timezone: s.timezone,
         catchUp: s.catchUp,
         enabled: s.enabled,
+        window: s.window === false ? undefined : (s.window ?? (top.success ? top.data.mail.window : undefined)),
+        unsubscribe: s.unsubscribe,
         options,
       });
     }
@@ -151,6 +158,23 @@ export function parseConfig(text: string, file: string, opts: LoadOptions, absol
   }
   if (transport === 'smtp' && top.success && !top.data.mail.smtp && !missing.some((m) => formatPath(m.path) === 'mail.smtp')) {
     at(offsetOf(doc, ['mail', 'transport']), ['mail', 'smtp'], 'transport smtp needs mail.smtp: smtp://user:pass@host:port');
+  }
+
+  if (top.success) {
+    const { mail, inbound } = top.data;
+    if (mail.bounces && !inbound) at(offsetOf(doc, ['mail', 'bounces']), ['mail', 'bounces'], 'bounces come back through the inbound channels (an IMAP mailbox or the SMTP receiver); add inbound: with its address and secret');
+    // The key is read now, so a missing or broken key refuses the config instead of failing every send.
+    if (mail.dkim) {
+      const where = mail.dkim.privateKeyFile ? ['mail', 'dkim', 'privateKeyFile'] : ['mail', 'dkim', 'privateKey'];
+      try {
+        const pem = mail.dkim.privateKeyFile ? readFileSync(path.resolve(path.dirname(absolute), mail.dkim.privateKeyFile), 'utf8') : mail.dkim.privateKey!;
+        createPrivateKey(pem);
+        mail.dkim.privateKey = pem;
+      } catch (e) {
+        const err = e as NodeJS.ErrnoException;
+        at(offsetOf(doc, where), where, err.code === 'ENOENT' ? `no file '${mail.dkim.privateKeyFile}' (read relative to the config file's folder); write the path of the PEM private key` : `is not a usable PEM private key (${err.message}); generate one with: openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048`);
+      }
+    }
   }
 
   if (issues.length || !top.success) {

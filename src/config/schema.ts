@@ -70,6 +70,32 @@ const locale = z.string().superRefine((s, ctx) => {
 });
 
 
+const WEEKDAYS = ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'] as const;
+
+/**
+ * When e-mail may go out, in the schedule's zone: a send planned outside moves to the next
+ * opening (`crier check` shows the moved time), and a delivery retried outside waits for it.
+ */
+export const sendWindowSchema = z
+  .strictObject({
+    /** Weekdays mail may go out (default MON–FRI). */
+    days: z
+      .array(z.enum(WEEKDAYS, { error: (i) => `'${String(i.input)}' is not a weekday; use ${WEEKDAYS.join(', ')}` }))
+      .min(1, 'name at least one weekday, e.g. [MON, TUE, WED, THU, FRI]')
+      .default(['MON', 'TUE', 'WED', 'THU', 'FRI']),
+    /** Local time the window opens (default 08:00). */
+    from: hhmm.default('08:00'),
+    /** Local time the window closes (default 18:00); a send at or after it waits for the next opening. */
+    to: hhmm.default('18:00'),
+    /** Closed dates (public holidays), local YYYY-MM-DD. */
+    holidays: z.array(localDate).default([]),
+  })
+  .superRefine((w, ctx) => {
+    if (w.from >= w.to) ctx.addIssue({ code: 'custom', path: ['to'], message: `'${w.to}' is not after from '${w.from}'; a window opens and closes on the same day, e.g. from: '08:00', to: '18:00'` });
+  });
+
+export type SendWindowConfig = z.output<typeof sendWindowSchema>;
+
 /** Folder or project slugs (or ids) that narrow what an audience entry's e-mail covers. */
 const scopeShape = {
   /** Only these folders (slugs or ids). */
@@ -183,14 +209,78 @@ export const mailSchema = z.strictObject({
   outbox: z.string().min(1).default('./outbox'),
   /** smtp://user:pass@host:port (smtps:// for implicit TLS); required for transport smtp. */
   smtp: url(['smtp', 'smtps'], 'smtp://user:pass@smtp.example.org:587').nullish(),
-  /** SMTP connection pool and rate limit. */
+  /** SMTP connections of one worker process. */
   pool: z
     .strictObject({
       maxConnections: z.number().int().min(1).max(50).default(5),
-      /** Messages per second at most, across the pool. */
-      rateLimit: z.number().int().min(1).optional(),
+      /** Replaced by mail.rateLimit, which holds across every worker process. */
+      rateLimit: z.never({ error: () => 'moved: write mail.rateLimit: { max: 10, per: PT1S }, which holds across every worker process' }).optional(),
     })
     .default({ maxConnections: 5 }),
+  /** At most `max` messages `per` period, across every worker process of the deployment (e.g. { max: 30, per: PT1M }). */
+  rateLimit: z
+    .strictObject({
+      max: z.number().int().min(1),
+      per: isoDuration.refine((d) => Duration.fromISO(d).toMillis() >= 1000, { message: 'write a period of at least a second, e.g. PT1S or PT1M' }),
+    })
+    .optional(),
+  /** Messages per day at most (the day of the schedule's time zone); the rest waits for the next day, in order. */
+  dailyCap: z.number().int().min(1).optional(),
+  /** When e-mail may go out (e.g. working days and hours), unless a schedule has its own `window`. */
+  window: sendWindowSchema.optional(),
+  /**
+   * A run pauses itself once this share of its sends failed permanently (5xx), after at least
+   * `after` sends (default { ratio: 0.2, after: 20 }); `crier resume RUN` continues it.
+   */
+  pauseAt: z
+    .strictObject({
+      ratio: z.number().gt(0).max(1),
+      after: z.number().int().min(1).default(20),
+    })
+    .default({ ratio: 0.2, after: 20 }),
+  /**
+   * The envelope sender (Return-Path) bounces come back to, made personal per delivery
+   * (VERP: bounces+ID.SIG@domain); default: inbound.address when inbound is set.
+   */
+  bounces: email.optional(),
+  /** DKIM signing: the key from a file or the environment; List-Unsubscribe(-Post) are among the signed headers. */
+  dkim: z
+    .strictObject({
+      /** The signing domain (d=), normally the From address's domain. */
+      domain: z.string().regex(/^[a-z0-9.-]+\.[a-z]{2,}$/i, 'write a domain, e.g. gent.be'),
+      /** The DNS selector (s=): the key is published at SELECTOR._domainkey.DOMAIN. */
+      selector: z.string().regex(/^[A-Za-z0-9._-]+$/, 'write a selector, e.g. crier2026'),
+      /** The PEM private key itself, from the environment: ${CRIER_DKIM_KEY}. */
+      privateKey: z.string().includes('PRIVATE KEY', { message: 'is not a PEM private key (-----BEGIN PRIVATE KEY-----)' }).optional(),
+      /** Or a file holding it, relative to the working directory. */
+      privateKeyFile: z.string().min(1).optional(),
+    })
+    .superRefine((d, ctx) => {
+      if (!d.privateKey === !d.privateKeyFile) ctx.addIssue({ code: 'custom', message: 'give the key as privateKey (from the environment) or privateKeyFile, one of the two' });
+    })
+    .optional(),
+});
+
+/**
+ * Crier's web endpoint, served by `crier start`: one-click unsubscribe (RFC 8058) and the
+ * page behind it.
+ */
+export const httpSchema = z.strictObject({
+  /** Interface to listen on (default 127.0.0.1; behind a reverse proxy that terminates TLS). */
+  host: z.string().min(1).default('127.0.0.1'),
+  /** Port (default 8080). */
+  port: z.number().int().min(0).max(65535).default(8080),
+  /** The address the public reaches it at, used in links, e.g. https://crier.gent.be. */
+  publicUrl: url(['https', 'http'], 'https://crier.gent.be'),
+  /**
+   * Secrets that sign unsubscribe links, from the environment, newest first: the first signs,
+   * all verify, so a secret rotated out keeps older links working while it is listed. Empty
+   * entries (an unset ${VAR:-}) are ignored.
+   */
+  secrets: z
+    .array(z.string())
+    .transform((list) => list.filter((s) => s !== ''))
+    .pipe(z.array(z.string().min(16, 'a link secret has at least 16 characters')).min(1, 'give at least one secret, from the environment: secrets: [${CRIER_LINK_SECRET}]')),
 });
 
 /** Where replies to Crier's e-mails (project-call answers, bounces) come in. */
@@ -251,6 +341,14 @@ export const scheduleBaseShape = {
   catchUp: isoDuration.default('P2D'),
   /** false keeps the schedule in the file without firing it. */
   enabled: z.boolean().default(true),
+  /** This schedule's send window (default: mail.window); false: any time. */
+  window: z.union([z.literal(false), sendWindowSchema]).optional(),
+  /**
+   * What "unsubscribe" stops: schedule (this schedule only, the default), job (every schedule
+   * of this job kind), or none: internal mail a role must receive (no List-Unsubscribe; the
+   * footer says why and whom to ask).
+   */
+  unsubscribe: z.enum(['schedule', 'job', 'none'], { error: (i) => `'${String(i.input)}' is not an unsubscribe choice; use schedule, job or none` }).default('schedule'),
 };
 
 export const topLevelSchema = z.strictObject({
@@ -261,6 +359,10 @@ export const topLevelSchema = z.strictObject({
   audiences: z.record(id, z.array(audienceEntrySchema).min(1, 'an audience lists at least one person or platform role')).default({}),
   /** Department heads of folders the platform has no folder manager for: folder slug → person. */
   departments: z.record(z.string().min(1), personSchema).default({}),
+  /** Crier's web endpoint (one-click unsubscribe), served by `crier start`. */
+  http: httpSchema.optional(),
+  /** The superadmin: told by e-mail when a run pauses itself (default: mail.replyTo, else mail.from). */
+  operator: personSchema.optional(),
   /** Replies Crier reads: project-call answers and bounces. */
   inbound: inboundSchema.optional(),
   /** People who may answer a project call for a head: head's address → their deputies' addresses. */

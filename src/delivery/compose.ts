@@ -5,7 +5,8 @@ import type { Platform } from '../platform/platform.ts';
 import type { Recipient } from '../kit/contract.ts';
 import { renderMessage, type RenderedMessage } from './message.ts';
 import type { OutgoingMessage } from './transport.ts';
-import { replyAddress } from '../inbound/token.ts';
+import { bounceAddress, replyAddress } from '../inbound/token.ts';
+import { unsubscribeUrl } from './unsubscribe.ts';
 
 export interface ComposeInput {
   schedule: Schedule;
@@ -35,7 +36,12 @@ export function senderName(from: string): string {
 export interface ComposeDeps {
   platform(): Promise<Platform>;
   schedules(): Promise<ScheduleBook>;
-  config: Pick<CrierConfig, 'mail' | 'organization' | 'inbound'>;
+  config: Pick<CrierConfig, 'mail' | 'organization' | 'inbound' | 'http'>;
+}
+
+/** The mailto fallback of List-Unsubscribe: a person reads it and takes the address off the list. */
+function unsubscribeMailto(replyTo: string, email: string, scheduleId: string): string {
+  return `mailto:${replyTo}?subject=${encodeURIComponent(`Unsubscribe ${email} from ${scheduleId}`)}`;
 }
 
 /** Renders and addresses one recipient's e-mail. */
@@ -43,6 +49,10 @@ export async function composeMessage(deps: ComposeDeps, input: ComposeInput): Pr
   const [platform, book] = await Promise.all([deps.platform(), deps.schedules()]);
   const { mail, organization } = deps.config;
   const replyTo = mail.replyTo ?? addressOf(mail.from);
+  // `unsubscribe: none` is mail a role must receive: no List-Unsubscribe, and the footer says why.
+  const required = input.schedule.unsubscribe === 'none';
+  const http = deps.config.http;
+  const oneClick = !required && http ? unsubscribeUrl(http.publicUrl, http.secrets, { email: input.recipient.email, schedule: input.schedule.id, job: input.schedule.job, locale: input.recipient.locale }) : undefined;
   const rendered = await renderMessage({
     job: book.job(input.schedule.job),
     data: input.data,
@@ -55,6 +65,7 @@ export async function composeMessage(deps: ComposeDeps, input: ComposeInput): Pr
     organizationName: organization.name,
     color: organization.color,
     replyTo,
+    unsubscribe: { url: oneClick, required },
   });
   const domain = addressOf(mail.from).split('@')[1] ?? 'crier.invalid';
   // A conversation Crier reads the replies of: a personal, signed Reply-To, and the thread.
@@ -68,6 +79,12 @@ export async function composeMessage(deps: ComposeDeps, input: ComposeInput): Pr
     'X-Crier-Schedule': input.schedule.id,
   };
   if (input.runId !== undefined) headers['X-Crier-Run'] = String(input.runId);
+  // RFC 8058: a mail provider's "unsubscribe" button POSTs to the link, with no person reading anything.
+  if (oneClick) headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
+  const mailto = unsubscribeMailto(replyTo, input.recipient.email, input.schedule.id);
+  // Bounces come back to a personal envelope sender (VERP) that names the delivery.
+  const bounces = mail.bounces ?? inbound?.address;
+  const envelopeFrom = bounces && inbound && input.deliveryId !== undefined ? bounceAddress(bounces, inbound.secret, input.deliveryId) : undefined;
   return {
     rendered,
     message: {
@@ -80,10 +97,10 @@ export async function composeMessage(deps: ComposeDeps, input: ComposeInput): Pr
       html: rendered.html,
       text: rendered.text,
       headers,
+      // One header, "<https://…>, <mailto:…>" (a nested list: nodemailer writes one header per outer item).
+      ...(required ? {} : { list: { unsubscribe: [oneClick ? [oneClick, mailto] : [mailto]] } }),
+      ...(envelopeFrom ? { envelope: { from: envelopeFrom, to: [input.recipient.email] } } : {}),
       // Known before the send, so a crash after the server accepted still leaves a traceable id.
-      // Mail clients show an "unsubscribe" button for it; a reply reaches the superadmin, who
-      // takes the person off the audience (there is no web endpoint for one-click yet).
-      list: { unsubscribe: `mailto:${replyTo}?subject=${encodeURIComponent(`Unsubscribe ${input.recipient.email} from ${input.schedule.id}`)}` },
       messageId: input.deliveryId !== undefined ? `<crier.${input.runId}.${input.deliveryId}@${domain}>` : undefined,
       // A calendar invitation travels as text/calendar, which mail clients offer to add or update.
       icalEvent: rendered.calendar ? { method: rendered.calendar.method, content: rendered.calendar.content, filename: 'invite.ics' } : undefined,

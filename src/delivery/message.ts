@@ -28,14 +28,19 @@ export interface RenderInput {
   /** Organisation name override from the config (else the platform's). */
   organizationName?: string;
   color: string;
-  /** Address shown in the footer for "take me off the list". */
+  /** Address shown in the footer for "take me off the list" (and whom to ask about required mail). */
   replyTo: string;
+  /**
+   * How the footer offers to stop: a one-click link (`url`), none because a role must receive
+   * the e-mail (`required`), or else a reply to `replyTo`.
+   */
+  unsubscribe?: { url?: string; required?: boolean };
   /** mail.from, parsed. */
   sender?: { name: string; address: string };
 }
 
 /** The context a job kind's view gets for one recipient. */
-export function viewContext(input: Omit<RenderInput, 'job' | 'data' | 'color' | 'replyTo'>): ViewContext & { chain: string[] } {
+export function viewContext(input: Omit<RenderInput, 'job' | 'data' | 'color' | 'replyTo' | 'unsubscribe'>): ViewContext & { chain: string[] } {
   const platformName = input.organizationName ?? (resolveMultiloc(input.platform.organizationName, input.recipient.locale, input.platform.locales) || input.platform.host);
   const chain = fallbackChain(input.recipient.locale, input.platform.locales);
   const text = (m: Record<string, string> | null | undefined) => resolveMultiloc(m, input.recipient.locale, input.platform.locales);
@@ -71,6 +76,8 @@ export async function renderMessage(input: RenderInput): Promise<RenderedMessage
     platformUrl: input.platform.url,
     color: input.color,
     replyTo: input.replyTo,
+    unsubscribeUrl: input.unsubscribe?.url,
+    requiredMail: input.unsubscribe?.required ?? false,
   };
   const html = template(full);
   const text = compileText(input.job.name)(full);

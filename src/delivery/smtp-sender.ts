@@ -28,8 +28,6 @@ export interface SmtpSenderOptions {
   maxConnections: number;
   /** Messages per connection before it is renewed. */
   maxMessages?: number;
-  /** Messages per second at most, for this process. */
-  rateLimit?: number;
 }
 
 /** The end of DATA: a line with a single dot. Dot-stuffing makes it impossible inside a body. */
@@ -56,13 +54,11 @@ export class SmtpSender {
   private readonly all = new Set<Conn>();
   private open = 0;
   private readonly waiting: ((c: Conn | Error) => void)[] = [];
-  private nextSlot = 0;
   private closed = false;
 
   constructor(private readonly opts: SmtpSenderOptions) {}
 
   async send(envelope: { from: string; to: string[] }, raw: Buffer, beforeDot: () => Promise<void>): Promise<{ accepted: string[]; rejected: string[]; response: string }> {
-    await this.pace();
     let conn: Conn;
     try {
       conn = await this.acquire();
@@ -98,15 +94,6 @@ export class SmtpSender {
       else c.smtp.quit();
     }
     this.all.clear();
-  }
-
-  /** Spreads sends out to at most rateLimit per second in this process. */
-  private async pace(): Promise<void> {
-    if (!this.opts.rateLimit) return;
-    const now = Date.now();
-    const at = Math.max(now, this.nextSlot);
-    this.nextSlot = at + 1000 / this.opts.rateLimit;
-    if (at > now) await new Promise((r) => setTimeout(r, at - now));
   }
 
   private async acquire(): Promise<Conn> {

@@ -5,7 +5,7 @@ import type Mail from 'nodemailer/lib/mailer/index.js';
 import { SmtpSender, type SmtpSendError, type SmtpStage } from './smtp-sender.ts';
 
 /** One e-mail to one recipient, ready to go. */
-export interface OutgoingMessage extends Pick<Mail.Options, 'from' | 'replyTo' | 'subject' | 'html' | 'text' | 'headers' | 'messageId' | 'icalEvent' | 'attachments' | 'list' | 'inReplyTo' | 'references'> {
+export interface OutgoingMessage extends Pick<Mail.Options, 'from' | 'replyTo' | 'subject' | 'html' | 'text' | 'headers' | 'messageId' | 'icalEvent' | 'attachments' | 'list' | 'inReplyTo' | 'references' | 'envelope'> {
   to: { name: string; address: string };
   /** File name stem for the outbox, e.g. "2027-01-04-council-quarterly-17". */
   fileStem: string;
@@ -49,16 +49,29 @@ export interface TransportOptions {
   outbox: string;
   /** smtp:// or smtps:// URL for the smtp transport. */
   smtp?: string | null;
-  pool: { maxConnections: number; rateLimit?: number };
+  pool: { maxConnections: number };
+  /** DKIM signing (the key itself, read by the config loader). */
+  dkim?: { domain: string; selector: string; privateKey?: string };
+}
+
+/**
+ * Headers DKIM signs: nodemailer's defaults plus List-Unsubscribe-Post, so a relay cannot turn a
+ * one-click link into something else (RFC 8058 §4 asks for both List-Unsubscribe headers to be signed).
+ */
+const SIGNED_HEADERS = 'From:Sender:Reply-To:Subject:Date:Message-ID:To:Cc:MIME-Version:Content-Type:Content-Transfer-Encoding:In-Reply-To:References:List-Id:List-Unsubscribe:List-Unsubscribe-Post:Auto-Submitted';
+
+/** nodemailer's DKIM options for the config's key, if there is one. */
+function dkimOptions(dkim: TransportOptions['dkim']) {
+  return dkim?.privateKey ? { dkim: { domainName: dkim.domain, keySelector: dkim.selector, privateKey: dkim.privateKey, headerFieldNames: SIGNED_HEADERS } } : {};
 }
 
 export function createTransport(opts: TransportOptions): Transport {
-  return opts.kind === 'smtp' ? smtpTransport(opts) : outboxTransport(opts.outbox);
+  return opts.kind === 'smtp' ? smtpTransport(opts) : outboxTransport(opts.outbox, opts.dkim);
 }
 
 /** The default: the whole message as .eml plus its .html and .txt parts, nothing leaves the machine. */
-export function outboxTransport(dir: string): Transport {
-  const writer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix' });
+export function outboxTransport(dir: string, dkim?: TransportOptions['dkim']): Transport {
+  const writer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix', ...dkimOptions(dkim) });
   return {
     kind: 'outbox',
     async send(message, hooks = {}) {
@@ -88,12 +101,11 @@ function smtpTransport(opts: TransportOptions): Transport {
     secure: url.protocol === 'smtps:',
     auth: url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined,
     maxConnections: opts.pool.maxConnections,
-    rateLimit: opts.pool.rateLimit,
     // A local test server or relay without a certificate for its name still gets STARTTLS when offered.
     rejectUnauthorized: url.searchParams.get('tlsRejectUnauthorized') !== 'false',
   });
   // Built first (headers, MIME, Message-ID), then sent by a sender that knows the SMTP stage.
-  const builder = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows' });
+  const builder = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows', ...dkimOptions(opts.dkim) });
   return {
     kind: 'smtp',
     async send(message, hooks = {}) {

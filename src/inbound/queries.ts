@@ -55,7 +55,7 @@ export const CALL_RUN = `SELECT id, meta, occurrence, job, timezone, status FROM
 /** The latest round that went out, of the schedules $1 (null: any). */
 export const LATEST_ROUND = `
   SELECT schedule_id, occurrence FROM runs
-   WHERE variant = 'call' AND status IN ('fanned-out', 'done') AND ($1::text[] IS NULL OR schedule_id = ANY($1::text[]))
+   WHERE variant = 'call' AND status IN ('fanned-out', 'done', 'paused') AND ($1::text[] IS NULL OR schedule_id = ANY($1::text[]))
    ORDER BY occurrence DESC, id DESC LIMIT 1`;
 
 /** Who a round's call went to. */

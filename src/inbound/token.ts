@@ -56,3 +56,26 @@ export function tokenIn(address: string, inboundAddress: string): string | null 
   const token = a.slice(local.length + 1, a.length - domain.length - 1);
   return token && !token.includes('@') ? token : null;
 }
+
+/*
+ * VERP bounce addresses: the envelope sender (Return-Path) of each delivery is
+ * bounces+b<delivery>.<signature>@domain, so a bounce names the delivery it is about whatever
+ * the remote server puts in its report. Signed like reply tokens, under another purpose.
+ */
+const bounceSignature = (secret: string, deliveryId: number) => base32(createHmac('sha256', secret).update(`crier-bounce:${deliveryId}`).digest()).slice(0, 16);
+
+/** The envelope sender of one delivery: the bounce address with `+b<delivery>.<signature>`. */
+export function bounceAddress(bounces: string, secret: string, deliveryId: number): string {
+  const [local, domain] = bounces.split('@');
+  return `${local}+b${deliveryId}.${bounceSignature(secret, deliveryId)}@${domain}`;
+}
+
+/** The delivery a VERP token (what follows '+' in a bounce address) names, or null. */
+export function verifyBounceToken(secret: string, token: string): number | null {
+  const m = /^b(\d{1,15})\.([a-z2-7]{16})$/.exec(token.toLowerCase());
+  if (!m) return null;
+  const id = Number(m[1]);
+  const expected = Buffer.from(bounceSignature(secret, id));
+  const given = Buffer.from(m[2]);
+  return expected.length === given.length && timingSafeEqual(expected, given) ? id : null;
+}

@@ -8,7 +8,7 @@ import * as Q from './queries.ts';
 pg.types.setTypeParser(20, (v) => Number(v));
 
 export type RunOrigin = 'schedule' | 'catch-up' | 'manual' | 'reply';
-export type RunStatus = 'due' | 'fanned-out' | 'done' | 'missed' | 'failed';
+export type RunStatus = 'due' | 'fanned-out' | 'done' | 'missed' | 'failed' | 'paused';
 export type DeliveryStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'skipped' | 'bounced' | 'unknown';
 
 const NO_DELIVERIES = (): Record<DeliveryStatus, number> => ({ pending: 0, sending: 0, sent: 0, failed: 0, skipped: 0, bounced: 0, unknown: 0 });
@@ -61,6 +61,21 @@ export interface DeliveryInput {
   userId?: string;
   scope?: RecipientScope;
   variant?: string;
+}
+
+/** What stops e-mail to an address: all of it (a hard bounce), one schedule, or a job kind's schedules. */
+export type SuppressionScope = 'all' | 'schedule' | 'job';
+export type SuppressionReason = 'unsubscribed' | 'hard-bounce' | 'bounced';
+
+export interface Suppression {
+  email: string;
+  scope: SuppressionScope;
+  /** The schedule id or job kind; '' for all. */
+  target: string;
+  reason: SuppressionReason;
+  detail: string | null;
+  delivery_id: number | null;
+  created_at: Date;
 }
 
 /** A run as the tick or `crier run` records it. */
@@ -238,6 +253,70 @@ export class Ledger {
 
   async markFailed(id: number, error: string, workerId: string): Promise<void> {
     await this.pool.query(Q.MARK_FAILED, [id, error, workerId]);
+  }
+
+  /** Fails a delivery with the SMTP server's reply; a 5xx reply is what counts towards mail.pauseAt. */
+  async markFailedWithReply(id: number, error: string, reply: string | null, workerId: string): Promise<void> {
+    await this.pool.query(Q.MARK_FAILED_WITH_REPLY, [id, error, workerId, reply]);
+  }
+
+  async markRetryWithReply(id: number, error: string, reply: string | null, workerId: string): Promise<void> {
+    await this.pool.query(Q.MARK_RETRY_WITH_REPLY, [id, error, workerId, reply]);
+  }
+
+  /** Sending is paused (login or TLS refused): back to pending, no attempt counted. */
+  async markHeld(id: number, error: string, reply: string | null, workerId: string): Promise<void> {
+    await this.pool.query(Q.MARK_HELD, [id, error, workerId, reply]);
+  }
+
+  /** Suppresses an address; false when that suppression was already there. */
+  async suppress(s: { email: string; scope: SuppressionScope; target?: string; reason: SuppressionReason; detail?: string | null; deliveryId?: number | null }): Promise<boolean> {
+    const { rowCount } = await this.pool.query(Q.INSERT_SUPPRESSION, [s.email, s.scope, s.scope === 'all' ? '' : (s.target ?? ''), s.reason, s.detail ?? null, s.deliveryId ?? null]);
+    return (rowCount ?? 0) > 0;
+  }
+
+  async suppressions(): Promise<Suppression[]> {
+    return (await this.pool.query(Q.SUPPRESSIONS)).rows.map((r) => ({ ...r, delivery_id: r.delivery_id === null ? null : Number(r.delivery_id) }));
+  }
+
+  /** What stops e-mail of a schedule (and job kind) to each address: the first (strongest) suppression per address. */
+  async suppressionsFor(emails: string[], scheduleId: string, job: string): Promise<Map<string, Omit<Suppression, 'delivery_id'>>> {
+    const out = new Map<string, Omit<Suppression, 'delivery_id'>>();
+    if (!emails.length) return out;
+    for (const r of (await this.pool.query(Q.SUPPRESSIONS_FOR, [emails.map((e) => e.toLowerCase()), scheduleId, job])).rows) if (!out.has(r.email)) out.set(r.email, r);
+    return out;
+  }
+
+  /** Lifts the suppressions of an address: all of them, or one unsubscribe (scope and target). */
+  async unsuppress(email: string, only?: { scope: SuppressionScope; target: string }): Promise<Pick<Suppression, 'email' | 'scope' | 'target' | 'reason'>[]> {
+    return (await this.pool.query(Q.DELETE_SUPPRESSIONS, [email, only?.scope ?? null, only?.target ?? null])).rows;
+  }
+
+  /**
+   * Pauses a run whose permanent failures since it was last resumed reach `ratio` after at
+   * least `after` tries; returns the pause when this call made it.
+   */
+  async pauseRunIfFailing(runId: number, ratio: number, after: number): Promise<{ id: number; schedule_id: string; error: string; tried: number; permanent: number } | undefined> {
+    const row = (await this.pool.query(Q.PAUSE_RUN_IF_FAILING, [runId, ratio, after])).rows[0];
+    return row ? { ...row, id: Number(row.id) } : undefined;
+  }
+
+  /** True for the one caller that is to tell the superadmin about this pause. */
+  async markRunAlerted(runId: number): Promise<boolean> {
+    return ((await this.pool.query(Q.MARK_RUN_ALERTED, [runId])).rowCount ?? 0) > 0;
+  }
+
+  /** A paused run continues; false when it was not paused. */
+  async resumeRun(runId: number): Promise<boolean> {
+    return ((await this.pool.query(Q.RESUME_RUN, [runId])).rowCount ?? 0) > 0;
+  }
+
+  /** Failed deliveries of a run go back to pending (not those to suppressed addresses); the run is open again. */
+  async retryFailed(runId: number): Promise<{ requeued: number[]; suppressed: string[] }> {
+    const requeued = (await this.pool.query(Q.RETRY_FAILED, [runId])).rows.map((r) => Number(r.id));
+    if (requeued.length) await this.pool.query(Q.REOPEN_RUN, [runId]);
+    const suppressed = (await this.pool.query(Q.SUPPRESSED_FAILED, [runId])).rows.map((r) => r.email);
+    return { requeued, suppressed };
   }
 
   async deliveryCounts(runId: number): Promise<Record<DeliveryStatus, number>> {

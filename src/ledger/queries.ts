@@ -188,5 +188,97 @@ export const DUE_RUN_WITH_KEY_PREFIX = `
 export const SENT_RUN_WITH_KEY_PREFIX = `
   SELECT EXISTS (
     SELECT 1 FROM runs
-     WHERE schedule_id = $1 AND starts_with(run_key, $2) AND status IN ('fanned-out', 'done')
+     WHERE schedule_id = $1 AND starts_with(run_key, $2) AND status IN ('fanned-out', 'done', 'paused')
   ) AS sent`;
+
+/** Suppresses an address (scope all | schedule | job); an existing suppression is kept as it is. */
+export const INSERT_SUPPRESSION = `
+  INSERT INTO suppressions (email, scope, target, reason, detail, delivery_id)
+  VALUES (lower($1), $2, $3, $4, $5, $6)
+  ON CONFLICT (email, scope, target) DO NOTHING
+  RETURNING id`;
+
+/** Every suppression, newest first: what `crier suppressions` lists. */
+export const SUPPRESSIONS = `
+  SELECT email, scope, target, reason, detail, delivery_id, created_at FROM suppressions ORDER BY created_at DESC, id DESC`;
+
+/** What stops e-mail of schedule $2 (job kind $3) to each of the addresses $1. */
+export const SUPPRESSIONS_FOR = `
+  SELECT email, scope, target, reason, detail, created_at FROM suppressions
+   WHERE email = ANY($1::text[])
+     AND (scope = 'all' OR (scope = 'schedule' AND target = $2) OR (scope = 'job' AND target = $3))
+   ORDER BY (scope = 'all') DESC, created_at`;
+
+/** A person lifts every suppression of an address (or only those of scope $2 and target $3). */
+export const DELETE_SUPPRESSIONS = `
+  DELETE FROM suppressions
+   WHERE email = lower($1) AND ($2::text IS NULL OR (scope = $2 AND target = $3 AND reason = 'unsubscribed'))
+  RETURNING email, scope, target, reason`;
+
+/**
+ * Failed for good, by the worker that holds it, with the SMTP server's reply (a 5xx, or the
+ * last temporary failure on the last attempt).
+ */
+export const MARK_FAILED_WITH_REPLY = `
+  UPDATE deliveries SET status = 'failed', last_error = $2, smtp_reply = $4, claimed_by = NULL, lease_until = NULL, updated_at = now()
+   WHERE id = $1 AND status = 'sending' AND claimed_by = $3`;
+
+/** Back to pending, by the worker that holds it, with the SMTP server's reply. */
+export const MARK_RETRY_WITH_REPLY = `
+  UPDATE deliveries SET status = 'pending', last_error = $2, smtp_reply = $4, claimed_by = NULL, lease_until = NULL, updated_at = now()
+   WHERE id = $1 AND status = 'sending' AND claimed_by = $3`;
+
+/**
+ * Sending is paused (the SMTP server refused Crier's login or TLS): back to pending without
+ * counting an attempt; the delivery waits for the pause to end, it is not burned.
+ */
+export const MARK_HELD = `
+  UPDATE deliveries SET status = 'pending', attempts = greatest(attempts - 1, 0), last_error = $2, smtp_reply = $4, claimed_by = NULL, lease_until = NULL, updated_at = now()
+   WHERE id = $1 AND status = 'sending' AND claimed_by = $3`;
+
+/**
+ * Pauses run $1 when, among its deliveries settled since it was last resumed, at least $3
+ * were tried and the share that failed permanently (5xx) reaches $2. A row back: this call paused it.
+ */
+export const PAUSE_RUN_IF_FAILING = `
+  WITH tried AS (
+    SELECT count(*) FILTER (WHERE d.status IN ('sent', 'failed', 'bounced', 'unknown'))::int AS tried,
+           count(*) FILTER (WHERE d.status = 'failed' AND d.smtp_reply ~ '^5')::int AS permanent
+      FROM deliveries d JOIN runs r ON r.id = d.run_id
+     WHERE d.run_id = $1 AND d.updated_at > coalesce(r.resumed_at, '-infinity')
+  )
+  UPDATE runs SET status = 'paused', error = format('paused: %s of %s sends failed permanently (mail.pauseAt %s%%); crier resume %s continues it', tried.permanent, tried.tried, round($2::float8 * 100), id), updated_at = now()
+    FROM tried
+   WHERE id = $1 AND status = 'fanned-out' AND tried.tried >= $3::int AND tried.permanent >= $2::float8 * tried.tried
+  RETURNING id, schedule_id, error, tried.tried, tried.permanent`;
+
+/** The superadmin is told of a pause once: a row back means this call is the one to tell. */
+export const MARK_RUN_ALERTED = `
+  UPDATE runs SET alerted_at = now() WHERE id = $1 AND status = 'paused' AND alerted_at IS NULL RETURNING id`;
+
+/** `crier resume RUN`: a paused run continues; failures before now no longer count towards a pause. */
+export const RESUME_RUN = `
+  UPDATE runs SET status = 'fanned-out', error = NULL, resumed_at = now(), alerted_at = NULL, updated_at = now()
+   WHERE id = $1 AND status = 'paused'
+  RETURNING id`;
+
+/**
+ * `crier retry RUN`: its failed deliveries go back to pending, except addresses now suppressed
+ * (those stay failed: a person lifts the suppression first).
+ */
+export const RETRY_FAILED = `
+  UPDATE deliveries d SET status = 'pending', attempts = 0, last_error = 'sent again on request (it had failed)', handed_at = NULL, updated_at = now()
+    FROM runs r
+   WHERE d.run_id = $1 AND r.id = d.run_id AND d.status = 'failed'
+     AND NOT EXISTS (
+       SELECT 1 FROM suppressions s
+        WHERE s.email = d.email AND (s.scope = 'all' OR (s.scope = 'schedule' AND s.target = r.schedule_id) OR (s.scope = 'job' AND s.target = r.job)))
+  RETURNING d.id`;
+
+/** Failed deliveries of run $1 that stay failed because their address is suppressed. */
+export const SUPPRESSED_FAILED = `
+  SELECT d.email FROM deliveries d JOIN runs r ON r.id = d.run_id
+   WHERE d.run_id = $1 AND d.status = 'failed'
+     AND EXISTS (
+       SELECT 1 FROM suppressions s
+        WHERE s.email = d.email AND (s.scope = 'all' OR (s.scope = 'schedule' AND s.target = r.schedule_id) OR (s.scope = 'job' AND s.target = r.job)))`;
