@@ -156,6 +156,12 @@ describe('delivery on real Redis, Postgres and SMTP', () => {
     expect(receivedFor('council-permanent')).toHaveLength(0);
     const status = JSON.parse((await cli(['status', '--json', '--config', configFile])).stdout);
     expect(status.problems).toContainEqual(expect.objectContaining({ schedule: 'council-permanent', status: 'failed', attempts: 1, error: expect.stringMatching(/550.*mailbox unavailable/) }));
+    // A 550 to the message is a hard bounce: the address is suppressed until a person lifts it.
+    const listed = JSON.parse((await cli(['suppressions', '--json', '--config', configFile])).stdout);
+    expect(listed.suppressions).toEqual([expect.objectContaining({ email: 'burgemeester@example.org', scope: 'all', reason: 'hard-bounce', detail: expect.stringMatching(/550.*mailbox unavailable/) })]);
+    const lifted = await cli(['suppressions', 'remove', 'Burgemeester@example.org', '--json', '--config', configFile]);
+    expect(lifted.code, lifted.stderr).toBe(0);
+    expect(JSON.parse((await cli(['suppressions', '--json', '--config', configFile])).stdout).suppressions).toEqual([]);
   });
 
   it('sends an occurrence missed while nothing ran late within catchUp and records an older one as missed', async () => {

@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import { nextOccurrences } from '../schedule/occurrences.ts';
+import { describeWindow, isOpen } from '../schedule/window.ts';
 import { openCrier, parseInstant, type GlobalOptions } from './context.ts';
 import { ensureDemoTenant } from './demo.ts';
 import path from 'node:path';
@@ -24,7 +25,7 @@ function unmappedRoles(d: Directory): { unknown: { type: string; count: number; 
   };
 }
 
-/** `crier check`: validates the config and lists each schedule's next occurrences. */
+/** `crier check`: validates the config and lists each schedule's send window, next occurrences and sends (moved into the window). */
 export async function check(opts: CheckOptions): Promise<number> {
   const crier = await openCrier(opts);
   try {
@@ -32,16 +33,26 @@ export async function check(opts: CheckOptions): Promise<number> {
     if (crier.config.platform.demo) await ensureDemoTenant(crier);
     const count = Number(opts.count ?? 5);
     const schedules = [];
+    const issues: ConfigIssue[] = [];
     const book = await crier.schedules();
+    const iso = (dt: DateTime, zone: string) => dt.setZone(zone).toISO()!;
     for (const s of book.all) {
       const from = opts.from ? parseInstant(opts.from, s.timezone, '--from') : DateTime.fromJSDate(crier.now());
-      const occurrences = nextOccurrences(s.triggers, from, count).map((o) => o.setZone(s.timezone).toISO()!);
-      // Job kinds that plan their own sends (a meeting's invitation and agenda) list those too.
-      const sends = book.job(s.job).plan ? book.nextRuns(s, from, count).map((r) => ({ at: r.at.setZone(s.timezone).toISO()!, variant: r.variant, occurrence: r.occurrence.setZone(s.timezone).toISO()! })) : undefined;
-      schedules.push({ id: s.id, job: s.job, timezone: s.timezone, enabled: s.enabled, audience: s.audience, occurrences, ...(sends ? { sends } : {}) });
+      const occurrences = nextOccurrences(s.triggers, from, count).map((o) => iso(o, s.timezone));
+      // Every send, at its time moved into the send window (a job kind that plans its own sends
+      // lists those: a meeting's invitation and agenda). `occurrences` stay the trigger times.
+      let sends: { at: string; variant: string; occurrence: string; movedFrom?: string }[] = [];
+      try {
+        sends = book.nextRuns(s, from, count).map((r) => ({ at: iso(r.at, s.timezone), variant: r.variant, occurrence: iso(r.occurrence, s.timezone), ...(r.movedFrom ? { movedFrom: iso(r.movedFrom, s.timezone) } : {}) }));
+      } catch (e) {
+        if (!s.window) throw e;
+        // A window that never opens (every allowed day a holiday): point at the window in the file.
+        const p = s.window === crier.config.mail.window ? ['mail', 'window'] : ['schedules', s.id, 'window'];
+        if (!issues.some((i) => i.path === formatPath(p))) issues.push({ file: path.relative(process.cwd(), crier.config.file), ...(crier.config.locate?.(p) ?? { line: 0, column: 0 }), path: formatPath(p), message: (e as Error).message });
+      }
+      schedules.push({ id: s.id, job: s.job, timezone: s.timezone, enabled: s.enabled, audience: s.audience, window: s.window ?? null, occurrences, sends });
     }
     // Audiences name platform folders and projects: check them against the platform, if it answers.
-    const issues: ConfigIssue[] = [];
     const recipients = new Map<string, number>();
     const platform = await crier.platform().catch(() => undefined);
     if (platform) {
@@ -63,13 +74,33 @@ export async function check(opts: CheckOptions): Promise<number> {
       process.stdout.write(`${JSON.stringify({ ok: true, schedules, ...(roles ? { roles } : {}) }, null, 2)}\n`);
     } else {
       process.stdout.write(`${crier.config.file}: OK, ${schedules.length} schedule${schedules.length === 1 ? '' : 's'}\n`);
+      const usesWindows = book.all.some((x) => x.window);
       for (const s of schedules) {
         const count = recipients.has(s.id) ? ` (${recipients.get(s.id)} recipients now)` : '';
         process.stdout.write(`\n${s.id} (${s.job}, ${s.timezone}${s.enabled ? '' : ', disabled'}) → ${s.audience.join(', ') || 'its default audience'}${count}\n`);
-        if (!s.occurrences.length) process.stdout.write('  no further occurrences\n');
+        const schedule = book.get(s.id);
+        const window = schedule.window;
+        if (window) process.stdout.write(`  send window: ${describeWindow(window)}${window.holidays.length ? `, closed on ${window.holidays.join(', ')}` : ''}\n`);
+        else if (usesWindows) process.stdout.write('  send window: any time\n');
+        if (!s.occurrences.length && !s.sends.length) process.stdout.write('  no further occurrences\n');
         const fmt = (iso: string) => DateTime.fromISO(iso, { setZone: true }).toFormat('ccc d LLL yyyy HH:mm ZZ');
-        for (const o of s.occurrences) process.stdout.write(`  ${fmt(o)}\n`);
-        if (s.sends?.length) process.stdout.write(`  sends:\n${s.sends.map((x) => `    ${fmt(x.at)}  ${x.variant} for ${fmt(x.occurrence)}\n`).join('')}`);
+        // Why a send is not at its planned time, or why it is outside the window after all.
+        const note = (x: (typeof s.sends)[number]) => {
+          if (!window) return '';
+          if (x.movedFrom) {
+            const planned = DateTime.fromISO(x.movedFrom, { setZone: true });
+            const why = window.holidays.includes(planned.toISODate()!) ? 'on a holiday, outside' : 'outside';
+            return `  (planned ${planned.toFormat('ccc d LLL yyyy HH:mm')}, ${why} the send window ${describeWindow(window)})`;
+          }
+          return isOpen(window, DateTime.fromISO(x.at), schedule.timezone) ? '' : `  (outside the send window ${describeWindow(window)}: kept, the next opening is too late for it)`;
+        };
+        if (book.job(s.job).plan) {
+          for (const o of s.occurrences) process.stdout.write(`  ${fmt(o)}\n`);
+          if (s.sends.length) process.stdout.write(`  sends:\n${s.sends.map((x) => `    ${fmt(x.at)}  ${x.variant} for ${fmt(x.occurrence)}${note(x)}\n`).join('')}`);
+        } else {
+          // One send per occurrence: listed at the time it goes out.
+          for (const x of s.sends) process.stdout.write(`  ${fmt(x.at)}${note(x)}\n`);
+        }
       }
       for (const r of roles?.unknown ?? []) {
         process.stdout.write(`\nnote: ${r.count} account${r.count === 1 ? '' : 's'} hold${r.count === 1 ? 's' : ''} the platform role '${r.type}', which no platformRole maps to (${r.emails.join(', ')}); name them as people in an audience to reach them\n`);

@@ -13,6 +13,9 @@ const start = async (...a: Parameters<typeof import('./start.ts').start>) => (aw
 const inbound = async (...a: Parameters<typeof import('./inbound.ts').inbound>) => (await import('./inbound.ts')).inbound(...a);
 const calls = async (...a: Parameters<typeof import('./calls.ts').calls>) => (await import('./calls.ts')).calls(...a);
 const retry = async (...a: Parameters<typeof import('./retry.ts').retry>) => (await import('./retry.ts')).retry(...a);
+const resume = async (...a: Parameters<typeof import('./retry.ts').resume>) => (await import('./retry.ts')).resume(...a);
+const suppressions = async (...a: Parameters<typeof import('./suppressions.ts').suppressions>) => (await import('./suppressions.ts')).suppressions(...a);
+const removeSuppression = async (...a: Parameters<typeof import('./suppressions.ts').removeSuppression>) => (await import('./suppressions.ts')).removeSuppression(...a);
 const status = async (...a: Parameters<typeof import('./status.ts').status>) => (await import('./status.ts')).status(...a);
 
 /** Runs the `crier` command line; resolves to the exit code. */
@@ -22,6 +25,7 @@ export async function main(argv: string[]): Promise<number> {
   const program = new Command('crier')
     .description('Scheduled notifications for citizen-participation platforms: the right people hear about the platform on the right cadence.')
     .showHelpAfterError()
+    .enablePositionalOptions()
     .exitOverride();
   const withGlobal = (cmd: Command) =>
     cmd.option('-c, --config <file>', 'config file (default $CRIER_CONFIG, else config/crier.yaml)').option('--json', 'machine-readable output');
@@ -55,9 +59,15 @@ export async function main(argv: string[]): Promise<number> {
     .option('--wait', 'work the run to the end in this process and report its deliveries')
     .option('--timeout <seconds>', 'how long --wait waits at most', '300')
     .action(action(run));
-  withGlobal(program.command('retry <run>').description('send again the deliveries of a run whose outcome is unknown'))
-    .option('--unknown', 'the deliveries handed to the SMTP server without an answer')
+  withGlobal(program.command('retry <run>').description("send a run's failed deliveries again (not to suppressed addresses)"))
+    .option('--unknown', 'instead: the deliveries handed to the SMTP server without an answer')
     .action(action(retry));
+  withGlobal(program.command('resume <run>').description('continue a run that paused itself because too many sends failed permanently (mail.pauseAt)')).action(action(resume));
+  // Positional: `suppressions remove X --config F` gives --config to `remove`, not to the list.
+  const suppressionsCmd = withGlobal(program.command('suppressions').description('addresses Crier does not write to: unsubscribed, hard bounces, bounce reports'))
+    .enablePositionalOptions()
+    .action(action(suppressions));
+  withGlobal(suppressionsCmd.command('remove <address>').description('let Crier write to an address again (lifts all its suppressions)')).action(action(removeSuppression));
   withGlobal(program.command('start').description('run the scheduler and worker until SIGTERM')).action(action(start));
   withGlobal(program.command('status').description('schedules, recent runs, deliveries by status and what needs attention'))
     .option('--limit <n>', 'recent runs to show', '20')

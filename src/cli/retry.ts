@@ -1,27 +1,65 @@
 import { CrierQueues } from '../queue/queues.ts';
+import type { Crier } from '../deployment/deployment.ts';
 import { CommandError, openCrier, type GlobalOptions } from './context.ts';
 
-/**
- * `crier retry RUN --unknown`: a person decided that the deliveries of RUN whose outcome is
- * unknown (handed to the SMTP server, no answer) did not arrive: they go back on the queue.
- */
-export async function retry(runId: string, opts: GlobalOptions & { unknown?: boolean }): Promise<number> {
-  if (!opts.unknown) throw new CommandError('say what to send again: --unknown (the deliveries whose outcome is unknown)', 2);
-  const id = Number(runId);
-  if (!Number.isInteger(id) || id <= 0) throw new CommandError(`'${runId}' is not a run id; \`crier status\` lists them`, 2);
+/** A run id from the command line. */
+function runIdOf(text: string): number {
+  const id = Number(text);
+  if (!Number.isInteger(id) || id <= 0) throw new CommandError(`'${text}' is not a run id; \`crier status\` lists them`, 2);
+  return id;
+}
+
+/** Opens the deployment and its queues for a command that puts a run's deliveries back on them. */
+async function withQueues<T>(opts: GlobalOptions, id: number, fn: (crier: Crier, queues: CrierQueues) => Promise<T>): Promise<T> {
   const crier = await openCrier(opts);
   const queues = new CrierQueues(crier.config.crier, crier.ledger, crier.log);
   try {
     await queues.ready();
     await crier.ledger.migrate();
     if (!(await crier.ledger.run(id))) throw new CommandError(`there is no run ${id}; \`crier status\` lists them`);
-    const ids = await crier.ledger.retryUnknown(id);
-    await queues.enqueueDeliveries(ids, true);
-    if (opts.json) process.stdout.write(`${JSON.stringify({ run: id, requeued: ids })}\n`);
-    else process.stdout.write(ids.length ? `run ${id}: ${ids.length} delivery(ies) whose outcome was unknown are queued again (${ids.join(', ')})\n` : `run ${id} has no delivery whose outcome is unknown\n`);
-    return 0;
+    return await fn(crier, queues);
   } finally {
     await queues.close();
     await crier.close();
   }
+}
+
+const print = (opts: GlobalOptions, json: unknown, text: string) => process.stdout.write(opts.json ? `${JSON.stringify(json)}\n` : `${text}\n`);
+
+/**
+ * `crier retry RUN`: the run's failed deliveries go back on the queue (not those whose address
+ * is now suppressed: a person lifts that first). `--unknown`: instead, the deliveries whose
+ * outcome is unknown (handed to the SMTP server, no answer), once a person decided they did not arrive.
+ */
+export async function retry(runId: string, opts: GlobalOptions & { unknown?: boolean }): Promise<number> {
+  const id = runIdOf(runId);
+  return withQueues(opts, id, async (crier, queues) => {
+    if (opts.unknown) {
+      const ids = await crier.ledger.retryUnknown(id);
+      await queues.enqueueDeliveries(ids, true);
+      print(opts, { run: id, requeued: ids }, ids.length ? `run ${id}: ${ids.length} delivery(ies) whose outcome was unknown are queued again (${ids.join(', ')})` : `run ${id} has no delivery whose outcome is unknown`);
+      return 0;
+    }
+    const { requeued, suppressed } = await crier.ledger.retryFailed(id);
+    await queues.enqueueDeliveries(requeued, true);
+    const kept = suppressed.length ? `; ${suppressed.length} stay failed because their address is suppressed (${suppressed.join(', ')}): \`crier suppressions remove ADDRESS\` first` : '';
+    print(opts, { run: id, requeued, suppressed }, `${requeued.length ? `run ${id}: ${requeued.length} failed delivery(ies) are queued again` : `run ${id} has no failed delivery to send again`}${kept}`);
+    return 0;
+  });
+}
+
+/** `crier resume RUN`: a run that paused itself (mail.pauseAt) continues with its waiting deliveries. */
+export async function resume(runId: string, opts: GlobalOptions): Promise<number> {
+  const id = runIdOf(runId);
+  return withQueues(opts, id, async (crier, queues) => {
+    if (!(await crier.ledger.resumeRun(id))) {
+      const run = await crier.ledger.run(id);
+      throw new CommandError(`run ${id} is ${run?.status}, not paused; only a paused run can be resumed`);
+    }
+    const pending = (await crier.ledger.deliveries(id)).filter((d) => d.status === 'pending').map((d) => d.id);
+    await queues.enqueueDeliveries(pending, true);
+    await crier.ledger.completeRunIfSettled(id);
+    print(opts, { run: id, resumed: true, requeued: pending }, `run ${id} continues: ${pending.length} waiting delivery(ies) are queued; its failed ones stay failed (crier retry ${id} sends them again)`);
+    return 0;
+  });
 }

@@ -1,6 +1,7 @@
 import { DateTime, Interval } from 'luxon';
 import type { Logger } from 'pino';
-import type { Ledger, RunRow } from '../ledger/ledger.ts';
+import type { DeliveryInput, Ledger, RunRow, Suppression } from '../ledger/ledger.ts';
+import type { Schedule } from '../deployment/schedules.ts';
 import { prepareRun, recipientsOf, type PrepareDeps } from './prepare.ts';
 
 /** What a fan-out uses: preparing a run, and the ledger it writes to. */
@@ -27,7 +28,8 @@ export async function fanOut(deps: FanOutDeps, runId: number): Promise<number[]>
   }
   const prepared = await prepareRun(deps, schedule, { occurrence: DateTime.fromJSDate(run.occurrence), variant: run.variant, meta: run.meta, job: run.job }, run.data === null);
   if (run.data === null) run = await ledger.snapshot(runId, prepared.data, prepared.period.start.toJSDate(), prepared.period.end.toJSDate());
-  await ledger.insertDeliveries(runId, await recipientsOf(schedule, book.job(run.job), prepared.audience, run.data, await deps.platform()));
+  const recipients = await recipientsOf(schedule, book.job(run.job), prepared.audience, run.data, await deps.platform());
+  await ledger.insertDeliveries(runId, await withSuppressions(ledger, schedule, run.job, recipients));
   await ledger.setRunStatus(runId, 'fanned-out', ['due']);
   await ledger.completeRunIfSettled(runId);
   const deliveries = await ledger.deliveries(runId);
@@ -38,4 +40,27 @@ export async function fanOut(deps: FanOutDeps, runId: number): Promise<number[]>
 /** The stored period of a run (set with its snapshot). */
 export function runPeriod(run: RunRow): Interval<true> {
   return Interval.fromDateTimes(DateTime.fromJSDate(run.period_start!, { zone: run.timezone }), DateTime.fromJSDate(run.period_end!, { zone: run.timezone })) as Interval<true>;
+}
+
+/**
+ * Recipients whose address is suppressed are recorded as skipped, with why and since when: an
+ * unsubscribe from this schedule or its job kind, a hard bounce, a bounce report. Mail a role
+ * must receive (`unsubscribe: none`) still stops for an address that bounced.
+ */
+async function withSuppressions(ledger: Ledger, schedule: Schedule, job: string, recipients: DeliveryInput[]): Promise<DeliveryInput[]> {
+  const suppressed = await ledger.suppressionsFor(recipients.filter((r) => r.status === 'pending').map((r) => r.email), schedule.id, job);
+  return recipients.map((r) => {
+    const s = r.status === 'pending' ? suppressed.get(r.email.toLowerCase()) : undefined;
+    if (!s || (schedule.unsubscribe === 'none' && s.scope !== 'all')) return r;
+    return { ...r, status: 'skipped', reason: suppressionReason(s) };
+  });
+}
+
+/** "unsubscribed from this schedule on 2026-11-27; …", "address refused by the mail server (hard bounce) on …: 550 5.1.1 …; …". */
+export function suppressionReason(s: Pick<Suppression, 'email' | 'scope' | 'target' | 'reason' | 'detail' | 'created_at'>): string {
+  const on = s.created_at.toISOString().slice(0, 10);
+  const what =
+    s.reason === 'unsubscribed' ? `unsubscribed from ${s.scope === 'job' ? `every ${s.target} e-mail` : 'this schedule'}` : s.reason === 'hard-bounce' ? 'address refused by the mail server (hard bounce)' : 'a bounce report came back for this address';
+  const detail = s.reason !== 'unsubscribed' && s.detail ? `: ${s.detail.replace(/\s+/g, ' ').slice(0, 200)}` : '';
+  return `${what} on ${on}${detail}; \`crier suppressions remove ${s.email}\` lifts it`;
 }

@@ -4,6 +4,9 @@ import type { Ledger, RunRow } from '../ledger/ledger.ts';
 import { composeMessage, type ComposeDeps } from './compose.ts';
 import { runPeriod } from './fan-out.ts';
 import { SendError, type SendResult, type Transport } from './transport.ts';
+import type { CrierConfig } from '../config/load.ts';
+import { nextOpening } from '../schedule/window.ts';
+import { pauseNotice } from './notice.ts';
 
 /** What sending one delivery uses: composing, the transport, and the ledger that records it. */
 export interface SendDeps extends ComposeDeps {
@@ -14,20 +17,46 @@ export interface SendDeps extends ComposeDeps {
   worker: { id: string; leaseSeconds: number };
   /** The run with its snapshot (cached: it never changes once taken). */
   snapshotRun(id: number): Promise<RunRow | undefined>;
+  /** Limits shared by every worker process (mail.dailyCap); none when absent. */
+  gate?: SendGate;
+  config: ComposeDeps['config'] & Pick<CrierConfig, 'operator'>;
+  now(): Date;
 }
 
-export type DeliverOutcome = 'sent' | 'failed' | 'not-claimed';
+/** A limit every worker process shares: one send more today, or how long until there is room. */
+export interface SendGate {
+  /** Takes one send of today's allowance (the day in `zone`); returns the ms to wait when it is used up. */
+  take(zone: string): Promise<number | null>;
+  /** Gives back one taken but unused (the delivery was not claimed after all). */
+  giveBack(zone: string): Promise<void>;
+}
+
+/** Why a delivery waits without being tried: its send window is closed, or today's cap is used up. */
+export interface Wait {
+  until: Date;
+  why: 'window' | 'daily-cap';
+}
+
+export type DeliverOutcome = 'sent' | 'failed' | 'not-claimed' | Wait;
 
 /** A temporary failure the queue should retry; the ledger already says so. */
 export class RetryLater extends Error {}
 
 /**
+ * The SMTP server refused Crier itself (login, TLS): sending pauses for every delivery and a
+ * later probe resumes it. The delivery is pending again, its attempt not counted.
+ */
+export class SendingPaused extends Error {}
+
+/**
  * Sends one delivery exactly once: claims the row (pending → sending, under this worker's
- * lease) in one statement, sends, then marks it sent with its Message-ID. A row another worker
- * holds, or that is settled, is left alone. Just before SMTP's final dot the ledger records the
- * hand-over; a connection lost after it, with no answer, makes the delivery `unknown` (never
- * resent without a person). A failure before it is an ordinary temporary failure: back to
- * pending with its error (RetryLater, or failed on the last attempt); a 5xx fails it at once.
+ * lease, unless its run is paused) in one statement, sends, then marks it sent with its
+ * Message-ID. A row another worker holds, or that is settled, is left alone. Just before SMTP's
+ * final dot the ledger records the hand-over; a connection lost after it, with no answer, makes
+ * the delivery `unknown` (never resent without a person). Other failures by class (see
+ * FailureClass): temporary ones go back to pending (RetryLater, or failed on the last
+ * attempt); permanent ones fail at once with the server's reply, suppress a bad address, and
+ * may pause the run (mail.pauseAt); a refused login or TLS pauses sending (SendingPaused).
  * If this process dies, its lease runs out and the row is released the same way.
  */
 export async function deliver(deps: SendDeps, deliveryId: number, opts: { lastAttempt: boolean }): Promise<DeliverOutcome> {
@@ -38,8 +67,22 @@ export async function deliver(deps: SendDeps, deliveryId: number, opts: { lastAt
   if (!peek || peek.status !== 'pending') return 'not-claimed';
   const run = (await deps.snapshotRun(peek.runId))!;
   const schedule = (await deps.schedules()).get(run.schedule_id);
+  const now = DateTime.fromJSDate(deps.now());
+  // A send window holds scheduled sends (a retry or a long run that reaches the evening waits for
+  // the morning); not what a person started (`crier run`, an acknowledgement) nor a send its
+  // schedule kept outside the window for a deadline.
+  const held = run.origin === 'schedule' || run.origin === 'catch-up';
+  if (schedule.window && held && !run.meta.outsideWindow) {
+    const opens = nextOpening(schedule.window, now, schedule.timezone);
+    if (opens > now) return { until: opens.toJSDate(), why: 'window' };
+  }
+  const full = await deps.gate?.take(run.timezone);
+  if (full) return { until: new Date(deps.now().getTime() + full), why: 'daily-cap' };
   const delivery = await ledger.claimDelivery(deliveryId, deps.worker.id, deps.worker.leaseSeconds);
-  if (!delivery) return 'not-claimed';
+  if (!delivery) {
+    await deps.gate?.giveBack(run.timezone);
+    return 'not-claimed';
+  }
 
   let result: SendResult;
   try {
@@ -62,26 +105,64 @@ export async function deliver(deps: SendDeps, deliveryId: number, opts: { lastAt
     });
   } catch (e) {
     const error = e as Error;
-    if (error instanceof SendError && error.uncertain) {
-      await ledger.markUnknown(delivery.id, `${error.message}: the server may or may not have it; crier retry ${run.id} --unknown sends it again`, deps.worker.id);
-      log.error({ delivery: delivery.id, run: run.id, to: delivery.email, err: error.message }, 'delivery outcome unknown: not resent');
-      await ledger.completeRunIfSettled(run.id);
-      return 'failed';
-    }
-    const permanent = !(error instanceof SendError) || error.permanent;
-    if (permanent || opts.lastAttempt) {
+    const where = { delivery: delivery.id, run: run.id, to: delivery.email, err: error.message };
+    if (!(error instanceof SendError)) {
+      // Not the server's doing (a template that cannot render this recipient): retrying will not help.
       await ledger.markFailed(delivery.id, error.message, deps.worker.id);
-      log.error({ delivery: delivery.id, run: run.id, to: delivery.email, err: error.message }, 'delivery failed');
+      log.error(where, 'delivery failed');
       await ledger.completeRunIfSettled(run.id);
       return 'failed';
     }
-    await ledger.markRetry(delivery.id, error.message, deps.worker.id);
-    log.warn({ delivery: delivery.id, run: run.id, to: delivery.email, err: error.message }, 'delivery will be retried');
-    throw new RetryLater(error.message);
+    switch (error.failure) {
+      case 'uncertain':
+        await ledger.markUnknown(delivery.id, `${error.message}: the server may or may not have it; crier retry ${run.id} --unknown sends it again`, deps.worker.id);
+        log.error(where, 'delivery outcome unknown: not resent');
+        await ledger.completeRunIfSettled(run.id);
+        return 'failed';
+      case 'paused':
+        await ledger.markHeld(delivery.id, `waiting: ${error.message}`, error.reply ?? null, deps.worker.id);
+        throw new SendingPaused(error.message);
+      case 'permanent':
+        await ledger.markFailedWithReply(delivery.id, error.message, error.reply ?? String(error.responseCode ?? ''), deps.worker.id);
+        // An address the server says does not exist is not written to again until a person says so.
+        if (error.hardBounce) await ledger.suppress({ email: delivery.email, scope: 'all', reason: 'hard-bounce', detail: error.reply ?? error.message, deliveryId: delivery.id });
+        log.error({ ...where, reply: error.reply, suppressed: error.hardBounce }, 'delivery failed permanently');
+        await ledger.completeRunIfSettled(run.id);
+        await pauseIfFailing(deps, run);
+        return 'failed';
+      case 'temporary':
+        if (opts.lastAttempt) {
+          await ledger.markFailedWithReply(delivery.id, `${error.message} (last of its attempts)`, error.reply ?? null, deps.worker.id);
+          log.error(where, 'delivery failed: temporary failures on every attempt');
+          await ledger.completeRunIfSettled(run.id);
+          return 'failed';
+        }
+        await ledger.markRetryWithReply(delivery.id, error.message, error.reply ?? null, deps.worker.id);
+        log.warn(where, 'delivery will be retried');
+        throw new RetryLater(error.message);
+    }
   }
   // Sent: from here an error propagates and leaves the row `sending`, never `failed`.
   await ledger.markSent(delivery.id, result.messageId, deps.worker.id);
   log.info({ delivery: delivery.id, run: run.id, to: delivery.email, messageId: result.messageId }, 'sent');
   await ledger.completeRunIfSettled(run.id);
   return 'sent';
+}
+
+/**
+ * After a permanent failure: a run whose share of permanent failures reaches mail.pauseAt
+ * pauses itself (its other deliveries wait), and the superadmin is told once.
+ */
+async function pauseIfFailing(deps: SendDeps, run: RunRow): Promise<void> {
+  const { ratio, after } = deps.config.mail.pauseAt;
+  const paused = await deps.ledger.pauseRunIfFailing(run.id, ratio, after);
+  if (!paused) return;
+  deps.log.error({ run: run.id, schedule: run.schedule_id, tried: paused.tried, permanent: paused.permanent }, paused.error);
+  if (!(await deps.ledger.markRunAlerted(run.id))) return;
+  try {
+    const failures = (await deps.ledger.deliveries(run.id)).filter((d) => d.status === 'failed' && d.smtp_reply);
+    await deps.transport.send(pauseNotice(deps.config, run, paused, failures));
+  } catch (e) {
+    deps.log.error({ run: run.id, err: (e as Error).message }, 'could not e-mail the superadmin about the pause; crier status shows it');
+  }
 }

@@ -14,6 +14,10 @@ export class SmtpSendError extends Error {
     readonly stage: SmtpStage,
     readonly responseCode: number | undefined,
     readonly code: string | undefined,
+    /** The server's reply line, e.g. "550 5.1.1 <x@y>: Recipient address rejected". */
+    readonly response?: string,
+    /** The SMTP command it answered (MAIL FROM, RCPT TO, DATA, AUTH …). */
+    readonly command?: string,
   ) {
     super(message);
   }
@@ -63,8 +67,8 @@ export class SmtpSender {
     try {
       conn = await this.acquire();
     } catch (e) {
-      const err = e as Error & { responseCode?: number; code?: string };
-      throw new SmtpSendError(err.message, 'connect', err.responseCode, err.code);
+      const err = e as Error & { responseCode?: number; code?: string; response?: string; command?: string };
+      throw new SmtpSendError(err.message, 'connect', err.responseCode, err.code, err.response, err.command);
     }
     // 'connect' until the first command of this message is written (a reused connection may have died idle).
     const current = { stage: 'connect' as SmtpStage, tail: '', beforeDot };
@@ -76,8 +80,8 @@ export class SmtpSender {
       return { accepted: info.accepted.map(String), rejected: info.rejected.map(String), response: info.response };
     } catch (e) {
       conn.broken = true;
-      const err = e as Error & { responseCode?: number; code?: string; command?: string };
-      throw new SmtpSendError(err.message, current.stage, err.responseCode, err.code);
+      const err = e as Error & { responseCode?: number; code?: string; response?: string; command?: string };
+      throw new SmtpSendError(err.message, current.stage, err.responseCode, err.code, err.response, err.command);
     } finally {
       conn.current = undefined;
       this.release(conn);

@@ -2,7 +2,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer/index.js';
-import { SmtpSender, type SmtpSendError, type SmtpStage } from './smtp-sender.ts';
+import { SmtpSender, SmtpSendError, type SmtpStage } from './smtp-sender.ts';
 
 /** One e-mail to one recipient, ready to go. */
 export interface OutgoingMessage extends Pick<Mail.Options, 'from' | 'replyTo' | 'subject' | 'html' | 'text' | 'headers' | 'messageId' | 'icalEvent' | 'attachments' | 'list' | 'inReplyTo' | 'references' | 'envelope'> {
@@ -17,19 +17,66 @@ export interface SendResult {
   files?: string[];
 }
 
-/** A failed send: `permanent` ones are not retried (5xx, rejected recipient). */
+/**
+ * What a failed send means for the delivery and for sending as a whole:
+ * - temporary: 4xx, connection refused, reset or timed out: retried with backoff and jitter;
+ * - permanent: 5xx on the envelope or the message: failed at once, the reply kept;
+ * - paused: the server refused Crier itself (authentication, TLS): nothing can be sent until a
+ *   probe gets through; the delivery waits, it is not burned;
+ * - uncertain: the connection was lost after the final dot: the server may have it.
+ */
+export type FailureClass = 'temporary' | 'permanent' | 'paused' | 'uncertain';
+
+/** A failed send, classified. */
 export class SendError extends Error {
+  readonly permanent: boolean;
+  readonly uncertain: boolean;
   constructor(
     message: string,
-    readonly permanent: boolean,
+    readonly failure: FailureClass,
     readonly responseCode?: number,
-    /** The message may have been accepted (the connection was lost after the final dot): not to be resent. */
-    readonly uncertain = false,
     /** Where in the SMTP exchange it failed. */
     readonly stage?: SmtpStage,
+    /** The server's own reply, when it gave one. */
+    readonly reply?: string,
+    /** The reply says the address itself is bad (a hard bounce): suppress it. */
+    readonly hardBounce = false,
   ) {
     super(message);
+    this.permanent = failure === 'permanent';
+    this.uncertain = failure === 'uncertain';
   }
+}
+
+/** TLS trouble at connect: a certificate the config does not accept, or no TLS where it was required. */
+const TLS_TROUBLE = /certificate|self[- ]signed|CERT_|TLS|SSL|wrong version number|handshake/i;
+
+/**
+ * Sorts an SMTP failure into its class. 5xx answers to RCPT TO are about the address (a hard
+ * bounce); to DATA they are too unless their enhanced status names policy or content (5.7.x
+ * "blocked as spam", 5.3.x/5.6.x "too big"), which says nothing about the recipient. A 5xx to
+ * MAIL FROM is about the sender: permanent for the delivery, and mail.pauseAt stops the run.
+ */
+export function classifySmtpFailure(err: SmtpSendError): SendError {
+  const code = err.responseCode;
+  const reply = err.response?.trim() || undefined;
+  const said = `${code ? `SMTP ${code}: ` : ''}${err.message}${code === undefined ? ` (at ${err.stage})` : ''}`;
+  // After the final dot, with no answer: the server may have it. Before it: it cannot.
+  if (err.stage === 'dot' && code === undefined) return new SendError(`no answer after the message was handed over (${err.code ?? err.message})`, 'uncertain', undefined, err.stage);
+  if (err.code === 'EAUTH' || code === 530 || code === 534 || code === 535 || code === 538 || err.command === 'AUTH PLAIN' || err.command === 'AUTH LOGIN') {
+    return new SendError(`the SMTP server refused Crier's login (${said}); check the user and password in mail.smtp`, 'paused', code, err.stage, reply);
+  }
+  if (err.stage === 'connect' && (err.code === 'ETLS' || TLS_TROUBLE.test(err.message))) {
+    return new SendError(`TLS with the SMTP server failed (${said}); check its certificate, the host name in mail.smtp, or tlsRejectUnauthorized`, 'paused', code, err.stage, reply);
+  }
+  // 5xx is final except 503 (bad sequence, a server-side state problem worth a retry).
+  if (code !== undefined && code >= 500 && code !== 503) {
+    const enhanced = /\b5\.(\d{1,3})\.\d{1,3}\b/.exec(reply ?? err.message)?.[1];
+    const atMessage = err.stage === 'data' || err.stage === 'dot';
+    const aboutAddress = /^RCPT/i.test(err.command ?? '') || (atMessage && !['3', '6', '7'].includes(enhanced ?? ''));
+    return new SendError(said, 'permanent', code, err.stage, reply, aboutAddress);
+  }
+  return new SendError(said, 'temporary', code, err.stage, reply);
 }
 
 export interface Transport {
@@ -116,15 +163,10 @@ function smtpTransport(opts: TransportOptions): Transport {
       try {
         info = await sender.send(envelope, built.message as Buffer, hooks.beforeHandOver ?? (async () => undefined));
       } catch (e) {
-        const err = e as SmtpSendError;
-        const code = err.responseCode;
-        // After the final dot, with no answer: the server may have it. Before it: it cannot.
-        if (err.stage === 'dot' && code === undefined) throw new SendError(`no answer after the message was handed over (${err.code ?? err.message})`, false, undefined, true, err.stage);
-        // 5xx is final except 503 (bad sequence, a server-side state problem worth a retry).
-        const permanent = code !== undefined && code >= 500 && code !== 503;
-        throw new SendError(`${code ? `SMTP ${code}: ` : ''}${err.message}${code === undefined ? ` (at ${err.stage})` : ''}`, permanent, code, false, err.stage);
+        if (!(e instanceof SmtpSendError)) throw e;
+        throw classifySmtpFailure(e);
       }
-      if (info.rejected.length) throw new SendError(`the SMTP server rejected ${info.rejected.join(', ')}`, true, undefined, false, 'envelope');
+      if (info.rejected.length) throw new SendError(`the SMTP server rejected ${info.rejected.join(', ')}`, 'permanent', undefined, 'envelope', info.response, true);
       return { messageId: built.messageId };
     },
     async close() {

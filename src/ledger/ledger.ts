@@ -49,6 +49,8 @@ export interface DeliveryRow {
   variant: string;
   created_at: Date;
   sent_at: Date | null;
+  /** The SMTP server's reply to the last failed try. */
+  smtp_reply: string | null;
 }
 
 /** A recipient as the fan-out writes it: to send, or skipped with a reason. */

@@ -107,13 +107,15 @@ export const PENDING_DELIVERIES = `
    ORDER BY d.id`;
 
 /**
- * Claims a delivery for sending; no row back means another worker has it or it is settled.
+ * Claims a delivery for sending; no row back means another worker has it, it is settled, or
+ * its run is paused (mail.pauseAt: it waits for `crier resume`).
  * The previous attempt's error is cleared: on a `sending` row an error means "outcome unknown".
  */
 export const CLAIM_DELIVERY = `
   UPDATE deliveries SET status = 'sending', attempts = attempts + 1, claimed_at = now(), last_error = NULL, updated_at = now(),
          claimed_by = $2, lease_until = now() + make_interval(secs => $3), handed_at = NULL
    WHERE id = $1 AND status = 'pending'
+     AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = deliveries.run_id AND r.status = 'paused')
   RETURNING *`;
 
 /**

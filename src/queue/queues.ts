@@ -1,4 +1,4 @@
-import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
+import { DelayedError, Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import { hostname } from 'node:os';
 import { Redis } from 'ioredis';
 import { Duration } from 'luxon';
@@ -8,7 +8,8 @@ import type { Ledger } from '../ledger/ledger.ts';
 import { redact } from '../redact.ts';
 import { AudienceError } from '../delivery/audience.ts';
 import { fanOut, type FanOutDeps } from '../delivery/fan-out.ts';
-import { deliver, type SendDeps } from '../delivery/send.ts';
+import { deliver, SendingPaused, type SendDeps } from '../delivery/send.ts';
+import { DailyCap } from './daily-cap.ts';
 import { tick, type TickDeps } from './tick.ts';
 import { processPending } from '../inbound/process.ts';
 
@@ -104,7 +105,8 @@ export class CrierQueues {
   async enqueueDeliveries(ids: number[], again = false): Promise<void> {
     if (!ids.length) return;
     const retry = this.settings.retry;
-    const backoff = { type: 'exponential', delay: Duration.fromISO(retry.backoff).toMillis() };
+    // Jitter spreads the retries of a whole run that failed at once (a relay's 421) so they do not return together.
+    const backoff = { type: 'exponential', delay: Duration.fromISO(retry.backoff).toMillis(), jitter: 0.5 };
     await this.deliveries.addBulk(
       ids.map((deliveryId) => ({
         name: 'delivery',
@@ -140,7 +142,7 @@ export interface Workers {
 }
 
 /** Everything the workers of one process use: the tick's, the fan-out's and the sender's parts. */
-export type EngineDeps = TickDeps & FanOutDeps & SendDeps & { config: Pick<CrierConfig, 'crier' | 'inbound' | 'deputies'> };
+export type EngineDeps = TickDeps & FanOutDeps & SendDeps & { config: Pick<CrierConfig, 'crier' | 'inbound' | 'deputies' | 'mail'> };
 
 /**
  * Starts the tick, run and delivery workers of one process, and its heartbeat: every third of
@@ -148,7 +150,8 @@ export type EngineDeps = TickDeps & FanOutDeps & SendDeps & { config: Pick<Crier
  * Redis still has the work (a Redis restarted empty, flushed or failed over lost the tick and
  * the queued jobs: both are rebuilt from the ledger, which is the truth).
  */
-export function startWorkers(engine: EngineDeps, queues: CrierQueues, opts: { tick?: boolean } = {}): Workers {  const connections: Redis[] = [];
+export function startWorkers(engine: EngineDeps, queues: CrierQueues, opts: { tick?: boolean } = {}): Workers {
+  const connections: Redis[] = [];
   const workerOpts = (concurrency: number) => {
     const connection = new Redis(queues.redisUrl, { maxRetriesPerRequest: null });
     connection.on('error', () => {
@@ -189,14 +192,40 @@ export function startWorkers(engine: EngineDeps, queues: CrierQueues, opts: { ti
       workerOpts(2),
     ),
   );
+  const mail = engine.config.mail;
+  const sender: SendDeps = { ...engine, gate: mail.dailyCap ? new DailyCap(queues.connection, queues.prefix, mail.dailyCap, engine.now) : undefined };
+  const pause = new SendingPause(queues, engine.log, Duration.fromISO(engine.config.crier.retry.backoff).toMillis());
   workers.push(
     new Worker(
       'deliveries',
-      async (job: Job<{ deliveryId: number }>) => {
-        // RetryLater propagates: BullMQ backs off and tries again; the ledger already says why.
-        return deliver(engine, job.data.deliveryId, { lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) });
+      async (job: Job<{ deliveryId: number }>, token?: string) => {
+        let outcome;
+        try {
+          // RetryLater propagates: BullMQ backs off and tries again; the ledger already says why.
+          outcome = await deliver(sender, job.data.deliveryId, { lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) });
+        } catch (e) {
+          if (!(e instanceof SendingPaused)) throw e;
+          // Every worker of every process stops taking deliveries until the probe delay is over;
+          // then the next delivery is the probe. The job goes back to waiting, its attempt unspent.
+          await pause.hold(e.message);
+          throw Worker.RateLimitError();
+        }
+        if (outcome === 'sent') await pause.over();
+        if (typeof outcome !== 'object') return outcome;
+        if (outcome.why === 'daily-cap') {
+          // Today's cap is used up for everyone: the queue waits until the next local day, in order.
+          await queues.deliveries.rateLimit(outcome.until.getTime() - Date.now());
+          throw Worker.RateLimitError();
+        }
+        // Outside its schedule's send window: this job waits for the opening; others go on.
+        await job.moveToDelayed(outcome.until.getTime(), token);
+        throw new DelayedError();
       },
-      workerOpts(engine.config.crier.concurrency),
+      {
+        ...workerOpts(engine.config.crier.concurrency),
+        // BullMQ's limiter is kept in Redis: it holds across every worker process of the deployment.
+        ...(mail.rateLimit ? { limiter: { max: mail.rateLimit.max, duration: Duration.fromISO(mail.rateLimit.per).toMillis() } } : {}),
+      },
     ),
   );
   for (const w of workers) {
@@ -249,4 +278,38 @@ export function startWorkers(engine: EngineDeps, queues: CrierQueues, opts: { ti
       void Promise.allSettled(workers.map((w) => w.close(true)));
     },
   };
+}
+
+/**
+ * Sending paused because the SMTP server refused Crier's login or TLS, across every process:
+ * the first worker to see it records the reason in Redis and logs it once; while it holds, the
+ * deliveries queue is rate-limited for `probeMs` at a time, and the first send that gets
+ * through ends the pause (and logs that, once).
+ */
+class SendingPause {
+  private seen = false;
+  constructor(
+    private readonly queues: CrierQueues,
+    private readonly log: Logger,
+    private readonly probeMs: number,
+  ) {}
+
+  private get key(): string {
+    return `${this.queues.prefix}:sending-paused`;
+  }
+
+  async hold(reason: string): Promise<void> {
+    this.seen = true;
+    // Kept a day at most, so a pause nobody saw end does not silence the next one.
+    const first = await this.queues.connection.set(this.key, reason, 'EX', 86400, 'NX');
+    if (first) this.log.error({ reason, probeEverySeconds: this.probeMs / 1000 }, `sending paused: ${reason}; every delivery waits, a probe tries again every ${Math.round(this.probeMs / 1000)} s`);
+    await this.queues.deliveries.rateLimit(this.probeMs);
+  }
+
+  async over(): Promise<void> {
+    if (!this.seen) return;
+    this.seen = false;
+    const reason = await this.queues.connection.getdel(this.key);
+    if (reason) this.log.warn({ reason }, 'sending resumed: the SMTP server accepts Crier again');
+  }
 }

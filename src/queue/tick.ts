@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { Schedule, ScheduleBook } from '../deployment/schedules.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { RunRow } from '../ledger/ledger.ts';
+import { isOpen } from '../schedule/window.ts';
 
 /** An occurrence this close to the tick counts as on time; older ones are catch-up. */
 const ON_TIME_MS = 2 * 60_000;
@@ -54,6 +55,7 @@ async function tickSchedule({ ledger, log }: TickDeps, book: ScheduleBook, s: Sc
       if (!planned.asapUntil && (await ledger.hasDueRun(s.id, planned.requires))) holdAt ??= new Date(planned.at.toMillis() - 1);
       continue;
     }
+    // From the send time moved into the send window: a Sunday send seen on Monday 08:00 is on time.
     const lateBy = now.getTime() - planned.at.toMillis();
     const run = await ledger.insertRun({
       scheduleId: s.id,
@@ -65,7 +67,8 @@ async function tickSchedule({ ledger, log }: TickDeps, book: ScheduleBook, s: Sc
       // An "as soon as seen" send (a moved meeting's invitation) is never too late before its deadline.
       status: lateBy <= s.catchUpMs || planned.asapUntil ? 'due' : 'missed',
       variant: planned.variant,
-      meta: planned.meta,
+      // Kept outside its send window for a deadline (a meeting's agenda): the sender must not hold it either.
+      meta: s.window && !isOpen(s.window, planned.at, s.timezone) ? { ...planned.meta, outsideWindow: true } : planned.meta,
     });
     if (run.created) {
       created.push(run);

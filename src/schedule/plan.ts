@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import { nextOccurrences, occurrencesBetween, type Triggers } from './occurrences.ts';
+import { lookbackFor, nextOpening, type SendWindow } from './window.ts';
 
 /** What a job kind is told when it plans a schedule's sends. */
 export interface PlanContext<O extends Record<string, unknown> = Record<string, unknown>> {
@@ -14,8 +15,10 @@ export interface PlanContext<O extends Record<string, unknown> = Record<string, 
 export interface PlannedRun {
   /** Unique per schedule, stable across restarts and config reloads. */
   key: string;
-  /** When it is due. */
+  /** When it is due: moved to the next opening of the schedule's send window when planned outside it. */
   at: DateTime;
+  /** The time it was planned for, when the send window moved it (`at` is then the opening). */
+  movedFrom?: DateTime;
   /** Which message this is (e.g. invitation, agenda); passed to the job kind. */
   variant: string;
   /**
@@ -49,6 +52,8 @@ export interface PlanInput {
   triggers: Triggers;
   timezone: string;
   options: Record<string, unknown>;
+  /** When sends may go out, in `timezone`; undefined: any time. */
+  window?: SendWindow;
 }
 
 const ctxOf = (s: PlanInput, now: DateTime) => ({ scheduleId: s.id, timezone: s.timezone, options: s.options, now });
@@ -67,31 +72,77 @@ function plain(at: DateTime): PlannedRun {
 }
 
 /**
- * The runs a schedule plans whose time falls in (after, until], plus the "as soon as seen"
- * ones (a moved meeting's new invitation) whose time has passed but whose deadline has not.
- * A job kind without `plan` sends once per trigger occurrence.
+ * A run moved into the schedule's send window: planned outside it, its `at` becomes the next
+ * opening and `movedFrom` keeps the planned time; key and occurrence stay, so a moved run is
+ * still the one run. Urgency wins over the window: an "as soon as seen" send (a moved meeting's
+ * new invitation, an agenda) the window would push to or past its deadline (`asapUntil`, the
+ * meeting) keeps its planned time.
  */
-export function plannedRuns(job: Planner, s: PlanInput, after: DateTime, until: DateTime): PlannedRun[] {
-  if (!job.plan) return occurrencesBetween(s.triggers, after, until).map(plain);
-  const bases = occurrencesBetween(s.triggers, after.minus(PLAN_HORIZON), until.plus(PLAN_HORIZON));
-  return job
-    .plan(bases, ctxOf(s, until))
-    .filter((r) => (r.at > after && r.at <= until) || (r.asapUntil !== undefined && r.at <= after && until < r.asapUntil))
-    .sort((a, b) => a.at.toMillis() - b.at.toMillis());
+function intoWindow(r: PlannedRun, s: PlanInput): PlannedRun {
+  if (!s.window) return r;
+  const at = nextOpening(s.window, r.at, s.timezone);
+  if (at.toMillis() === r.at.toMillis()) return r;
+  if (r.asapUntil && at >= r.asapUntil) return r;
+  return { ...r, at, movedFrom: r.at };
 }
 
-/** The next `count` planned runs strictly after `from`. */
+/** In time order; runs moved to the same opening keep the order they were planned in. */
+const byTime = (a: PlannedRun, b: PlannedRun) => a.at.toMillis() - b.at.toMillis() || (a.movedFrom ?? a.at).toMillis() - (b.movedFrom ?? b.at).toMillis();
+
+/**
+ * How far before `after` planned times are read: a run planned before `after` can be moved
+ * by the send window to after it. Not a fixed span (a weekend, Christmas holidays, a run of
+ * holidays): the window says, through lookbackFor, from when on a planned time can still open
+ * after `after` (the start of the last day the window opened by then); everything planned
+ * earlier opened by `after` at the latest and was due then.
+ */
+function lookback(s: PlanInput, after: DateTime): DateTime {
+  return s.window ? lookbackFor(s.window, after, s.timezone) : after;
+}
+
+/**
+ * The runs a schedule plans whose (moved) time falls in (after, until], plus the "as soon as
+ * seen" ones (a moved meeting's new invitation) whose time has passed but whose deadline has
+ * not. A job kind without `plan` sends once per trigger occurrence.
+ */
+export function plannedRuns(job: Planner, s: PlanInput, after: DateTime, until: DateTime): PlannedRun[] {
+  const from = lookback(s, after);
+  // The window only moves runs later: nothing planned after `until` moves into the range.
+  if (!job.plan) {
+    return occurrencesBetween(s.triggers, from, until)
+      .map((o) => intoWindow(plain(o), s))
+      .filter((r) => r.at > after && r.at <= until)
+      .sort(byTime);
+  }
+  const bases = occurrencesBetween(s.triggers, from.minus(PLAN_HORIZON), until.plus(PLAN_HORIZON));
+  return job
+    .plan(bases, ctxOf(s, until))
+    .map((r) => intoWindow(r, s))
+    .filter((r) => (r.at > after && r.at <= until) || (r.asapUntil !== undefined && r.at <= after && until < r.asapUntil))
+    .sort(byTime);
+}
+
+/** The next `count` planned runs whose (moved) time is strictly after `from`. */
 export function nextPlannedRuns(job: Planner, s: PlanInput, from: DateTime, count: number): PlannedRun[] {
-  if (!job.plan) return nextOccurrences(s.triggers, from, count).map(plain);
-  const bases = [...occurrencesBetween(s.triggers, from.minus(PLAN_HORIZON), from), ...nextOccurrences(s.triggers, from, count + 8)];
+  if (!job.plan) {
+    // Runs planned a little before `from` that the window moves past it come first.
+    const earlier = occurrencesBetween(s.triggers, lookback(s, from), from);
+    return [...earlier, ...nextOccurrences(s.triggers, from, count)]
+      .map((o) => intoWindow(plain(o), s))
+      .filter((r) => r.at > from)
+      .sort(byTime)
+      .slice(0, count);
+  }
+  const bases = [...occurrencesBetween(s.triggers, lookback(s, from).minus(PLAN_HORIZON), from), ...nextOccurrences(s.triggers, from, count + 8)];
   return job
     .plan(bases, ctxOf(s, from))
+    .map((r) => intoWindow(r, s))
     .filter((r) => r.at > from)
-    .sort((a, b) => a.at.toMillis() - b.at.toMillis())
+    .sort(byTime)
     .slice(0, count);
 }
 
-/** The runs one trigger occurrence plans (for `crier run` and `preview` with --at). */
+/** The runs one trigger occurrence plans (for `crier run` and `preview` with --at), moved into the send window. */
 export function runsOfOccurrence(job: Planner, s: PlanInput, occurrence: DateTime, now: DateTime): PlannedRun[] {
-  return job.plan ? job.plan([occurrence], ctxOf(s, now)) : [plain(occurrence)];
+  return (job.plan ? job.plan([occurrence], ctxOf(s, now)) : [plain(occurrence)]).map((r) => intoWindow(r, s));
 }
