@@ -27,6 +27,18 @@ async function startInbound(crier: Crier): Promise<{ close(): Promise<void> }> {
 }
 
 /**
+ * The one-click unsubscribe endpoint, when the config has `http:` (behind a reverse proxy that
+ * terminates TLS and answers at http.publicUrl).
+ */
+async function startHttp(crier: Crier): Promise<{ close(): Promise<void> }> {
+  const http = crier.config.http;
+  if (!http) return { close: async () => undefined };
+  const server = await (await import('../http/server.ts')).startHttpServer(crier, { host: http.host, port: http.port });
+  crier.log.info({ url: server.url, publicUrl: http.publicUrl }, 'unsubscribe endpoint listening');
+  return server;
+}
+
+/**
  * `crier start`: the scheduler and worker. Migrates the ledger, upserts the minute tick, ticks
  * once at once (so a restart catches up without waiting a minute) and works the queues until
  * SIGTERM or SIGINT.
@@ -56,6 +68,18 @@ export async function start(opts: GlobalOptions): Promise<number> {
   await tick(engine);
   await queues.enqueueOpenWork();
   const inbound = await startInbound(crier);
+  let http: { close(): Promise<void> };
+  try {
+    http = await startHttp(crier);
+  } catch (e) {
+    // The port is taken, say: stop what runs already, so the error ends the process.
+    await inbound.close();
+    await workers.close();
+    await queues.close();
+    await transport.close();
+    await crier.close();
+    throw e;
+  }
   crier.log.info({ config: crier.config.file, transport: crier.config.mail.transport }, 'crier started');
 
   await new Promise<void>((resolve) => {
@@ -66,6 +90,7 @@ export async function start(opts: GlobalOptions): Promise<number> {
     process.once('SIGTERM', () => stop('SIGTERM'));
     process.once('SIGINT', () => stop('SIGINT'));
   });
+  await http.close();
   await inbound.close();
   await workers.close();
   await queues.close();

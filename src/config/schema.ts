@@ -213,10 +213,12 @@ export const mailSchema = z.strictObject({
   pool: z
     .strictObject({
       maxConnections: z.number().int().min(1).max(50).default(5),
+      /** How long to wait for the SMTP server at any step (connect, greeting, a reply) before the try counts as a temporary failure (default PT1M). */
+      timeout: isoDuration.default('PT1M'),
       /** Replaced by mail.rateLimit, which holds across every worker process. */
       rateLimit: z.never({ error: () => 'moved: write mail.rateLimit: { max: 10, per: PT1S }, which holds across every worker process' }).optional(),
     })
-    .default({ maxConnections: 5 }),
+    .default({ maxConnections: 5, timeout: 'PT1M' }),
   /** At most `max` messages `per` period, across every worker process of the deployment (e.g. { max: 30, per: PT1M }). */
   rateLimit: z
     .strictObject({

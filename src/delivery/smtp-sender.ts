@@ -30,6 +30,8 @@ export interface SmtpSenderOptions {
   auth?: { user: string; pass: string };
   rejectUnauthorized: boolean;
   maxConnections: number;
+  /** How long to wait for the server at any step (connect, greeting, a reply). */
+  timeoutMs?: number;
   /** Messages per connection before it is renewed. */
   maxMessages?: number;
 }
@@ -144,9 +146,9 @@ export class SmtpSender {
       port: this.opts.port,
       secure: this.opts.secure,
       tls: { rejectUnauthorized: this.opts.rejectUnauthorized },
-      connectionTimeout: 30_000,
-      greetingTimeout: 30_000,
-      socketTimeout: 60_000,
+      connectionTimeout: this.opts.timeoutMs ?? 60_000,
+      greetingTimeout: this.opts.timeoutMs ?? 60_000,
+      socketTimeout: this.opts.timeoutMs ?? 60_000,
     });
     const conn: Conn = { smtp, sent: 0, broken: false };
     this.all.add(conn);

@@ -1,5 +1,6 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
+import { Duration } from 'luxon';
 import nodemailer from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer/index.js';
 import { SmtpSender, SmtpSendError, type SmtpStage } from './smtp-sender.ts';
@@ -96,7 +97,8 @@ export interface TransportOptions {
   outbox: string;
   /** smtp:// or smtps:// URL for the smtp transport. */
   smtp?: string | null;
-  pool: { maxConnections: number };
+  /** Connections at once, and how long to wait for the server at any step (ISO-8601, default PT1M). */
+  pool: { maxConnections: number; timeout?: string };
   /** DKIM signing (the key itself, read by the config loader). */
   dkim?: { domain: string; selector: string; privateKey?: string };
 }
@@ -148,6 +150,7 @@ function smtpTransport(opts: TransportOptions): Transport {
     secure: url.protocol === 'smtps:',
     auth: url.username ? { user: decodeURIComponent(url.username), pass: decodeURIComponent(url.password) } : undefined,
     maxConnections: opts.pool.maxConnections,
+    timeoutMs: opts.pool.timeout ? Duration.fromISO(opts.pool.timeout).toMillis() : 60_000,
     // A local test server or relay without a certificate for its name still gets STARTTLS when offered.
     rejectUnauthorized: url.searchParams.get('tlsRejectUnauthorized') !== 'false',
   });

@@ -45,19 +45,23 @@ export class ScheduleBook {
     return { scheduleId: schedule.id, occurrence: occurrence.setZone(schedule.timezone), timezone: schedule.timezone, launch, previous: previous?.setZone(schedule.timezone), options: schedule.options, variant, meta };
   }
 
-  /** The sends a schedule plans in (after, until] (and overdue "as soon as seen" ones). */
+  /**
+   * The sends a schedule plans in (after, until] (and overdue "as soon as seen" ones), at their
+   * time moved into the schedule's send window (src/schedule/plan.ts).
+   */
   plannedRuns(schedule: Schedule, after: DateTime, until: DateTime): PlannedRun[] {
     return plannedRuns(this.job(schedule.job), schedule, after, until);
   }
 
-  /** The schedule's next `count` sends strictly after `from`. */
+  /** The schedule's next `count` sends strictly after `from`, at their time moved into its send window. */
   nextRuns(schedule: Schedule, from: DateTime, count: number): PlannedRun[] {
     return nextPlannedRuns(this.job(schedule.job), schedule, from, count);
   }
 
   /**
    * The send `crier run` and `crier preview` act on: the one planned for the occurrence `at`
-   * (default: the next send after `now`), of `variant` when the job kind plans several.
+   * (default: the next send after `now`), of `variant` when the job kind plans several; its
+   * `at` is moved into the send window, its key and occurrence are the planned ones.
    */
   pickRun(schedule: Schedule, at: DateTime | undefined, variant: string | undefined, now: DateTime): PlannedRun {
     const job = this.job(schedule.job);

@@ -22,12 +22,25 @@ export interface InboundMessage {
   /** In-Reply-To and References, without brackets, nearest first. */
   thread: string[];
   kind: InboundKind;
-  /** For a delivery status notification: the Message-ID of the message that bounced, and the failed recipient. */
-  bounce?: { messageId: string | null; recipient: string | null; status: string | null };
+  /** For a delivery status notification (RFC 3464): what it reports on, and what became of it. */
+  bounce?: DeliveryReport;
   /** The whole text (decoded; HTML-only messages as text). */
   fullText: string;
   /** What the sender wrote: quoted history, the forwarded message and the signature removed. */
   answer: string;
+}
+
+/**
+ * What a delivery status notification says about one recipient: the Message-ID of the message
+ * it reports on (from its returned headers), the recipient, and its Action (failed, delayed,
+ * delivered, relayed, expanded), Status (e.g. 5.1.1) and Diagnostic-Code.
+ */
+export interface DeliveryReport {
+  messageId: string | null;
+  recipient: string | null;
+  action: string | null;
+  status: string | null;
+  diagnostic: string | null;
 }
 
 /** An item of an answer: a project a department is working on. */
@@ -59,12 +72,53 @@ function isAutoReply(headers: Email['headers']): boolean {
   return precedence === 'auto_reply' || precedence === 'bulk' || precedence === 'junk';
 }
 
-/** The original Message-ID and recipient a delivery status notification (RFC 3464) reports on. */
-function readBounce(raw: string): InboundMessage['bounce'] {
-  const field = (name: string) => new RegExp(`^${name}:\\s*(.+)$`, 'im').exec(raw)?.[1]?.trim() ?? null;
-  const original = /^Message-ID:\s*(<[^>]+>)/im.exec(raw.slice(raw.search(/^Content-Type:\s*(text\/rfc822-headers|message\/rfc822)/im) + 1 || 0));
-  const recipient = field('Final-Recipient') ?? field('Original-Recipient');
-  return { messageId: original ? stripBrackets(original[1]) : null, recipient: recipient ? recipient.replace(/^rfc822;\s*/i, '').toLowerCase() : null, status: field('Status') };
+/** The fields of a delivery-status block (RFC 3464 §2.1), continuation lines unfolded, names lower-cased. */
+function statusFields(block: string): Map<string, string> {
+  const fields = new Map<string, string>();
+  for (const line of block.replace(/\r?\n[ \t]+/g, ' ').split(/\r?\n/)) {
+    const m = /^([A-Za-z0-9-]+):\s*(.*)$/.exec(line);
+    if (m && !fields.has(m[1].toLowerCase())) fields.set(m[1].toLowerCase(), m[2].trim());
+  }
+  return fields;
+}
+
+const partText = (content: ArrayBuffer | Uint8Array | string) => (typeof content === 'string' ? content : Buffer.from(content as ArrayBuffer).toString('latin1'));
+
+/**
+ * What a delivery status notification (RFC 3464) reports: read from its message/delivery-status
+ * part (the per-recipient block that failed, else the first), and the original Message-ID from
+ * its returned headers (text/rfc822-headers or message/rfc822). A report whose parts a parser
+ * cannot tell apart is read from its raw text.
+ */
+function readBounce(email: Email, raw: string): DeliveryReport {
+  const parts = email.attachments.map((a) => ({ type: a.mimeType.toLowerCase(), text: partText(a.content) }));
+  const report = parts.find((p) => p.type === 'message/delivery-status' || p.type === 'message/global-delivery-status')?.text;
+  let fields: Map<string, string>;
+  if (report) {
+    // The first block is about the message; each following one about a recipient.
+    const blocks = report.split(/\r?\n\s*\r?\n/).map(statusFields).filter((f) => f.size);
+    const recipients = blocks.filter((f) => f.has('final-recipient') || f.has('action'));
+    fields = recipients.find((f) => f.get('action')?.toLowerCase() === 'failed') ?? recipients[0] ?? new Map();
+  } else {
+    const at = raw.search(/^Content-Type:\s*message\/(global-)?delivery-status/im);
+    fields = statusFields(at >= 0 ? raw.slice(raw.indexOf('\n', at) + 1) : '');
+  }
+  const returned = parts.find((p) => /^(text|message)\/rfc822-headers$|^message\/(global|rfc822)$/.test(p.type))?.text;
+  let original = returned ? /^Message-ID:\s*(<[^>]+>)/im.exec(returned) : null;
+  if (!original) {
+    // A returned message a parser took in as a part of its own: its headers follow its Content-Type line.
+    const at = raw.search(/^Content-Type:\s*(text\/rfc822-headers|message\/rfc822-headers|message\/rfc822|message\/global)/im);
+    if (at >= 0) original = /^Message-ID:\s*(<[^>]+>)/im.exec(raw.slice(at));
+  }
+  const recipient = fields.get('final-recipient') ?? fields.get('original-recipient') ?? null;
+  const get = (k: string) => fields.get(k) || null;
+  return {
+    messageId: original ? stripBrackets(original[1]) : null,
+    recipient: recipient ? recipient.replace(/^rfc822;\s*/i, '').replace(/^<|>$/g, '').toLowerCase() : null,
+    action: get('action')?.toLowerCase() ?? null,
+    status: get('status')?.split(/\s/)[0] ?? null,
+    diagnostic: get('diagnostic-code'),
+  };
 }
 
 /** The text of a message: its plain part, else its HTML as text (paragraphs as lines, list items as "- "). */
@@ -164,8 +218,8 @@ export async function parseInbound(raw: Buffer): Promise<InboundMessage> {
   const recipients = [
     ...addresses(email.to),
     ...addresses(email.cc),
-    ...header('delivered-to').map((v) => v.trim().toLowerCase()),
-    ...header('x-original-to').map((v) => v.trim().toLowerCase()),
+    ...header('delivered-to').map((v) => stripBrackets(v).toLowerCase()),
+    ...header('x-original-to').map((v) => stripBrackets(v).toLowerCase()),
   ];
   const thread = [...(email.inReplyTo ? email.inReplyTo.split(/\s+/) : []), ...(email.references ? email.references.split(/\s+/).reverse() : [])]
     .filter((id) => id.includes('@'))
@@ -186,7 +240,7 @@ export async function parseInbound(raw: Buffer): Promise<InboundMessage> {
     date: date && !Number.isNaN(date.getTime()) ? date : null,
     thread: [...new Set(thread)],
     kind,
-    ...(isDsn ? { bounce: readBounce(raw.toString('latin1')) } : {}),
+    ...(isDsn ? { bounce: readBounce(email, raw.toString('latin1')) } : {}),
     fullText: text,
     answer: kind === 'reply' ? answerText(text) : '',
   };

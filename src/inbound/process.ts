@@ -2,17 +2,18 @@ import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { CrierConfig } from '../config/load.ts';
 import type { Ledger } from '../ledger/ledger.ts';
-import { answerItems, contentKey, parseInbound, type AnswerItem, type InboundMessage } from './parse.ts';
+import { answerItems, contentKey, parseInbound, type AnswerItem, type DeliveryReport, type InboundMessage } from './parse.ts';
 import * as Q from './queries.ts';
 import * as LQ from '../ledger/queries.ts';
-import { tokenIn, verifyToken } from './token.ts';
+import { tokenIn, verifyBounceToken, verifyToken } from './token.ts';
 
 /** What reading replies uses: the ledger, the inbound settings and deputies, a clock and a log. */
 export interface InboundDeps {
   ledger: Ledger;
   log: Logger;
   now(): Date;
-  config: Pick<CrierConfig, 'inbound' | 'deputies'>;
+  /** mail.bounces: a bounce address of its own (default: the inbound address). */
+  config: Pick<CrierConfig, 'inbound' | 'deputies'> & { mail?: Pick<CrierConfig['mail'], 'bounces'> };
 }
 
 export type Channel = 'smtp' | 'imap' | 'file';
@@ -28,8 +29,10 @@ export interface InboundResult {
   round?: { schedule: string; occurrence: string; head: string };
   late?: boolean;
   items?: AnswerItem[];
-  /** The delivery a bounce marked `bounced`. */
+  /** The delivery a failed delivery status notification marked `bounced` (and whose address it suppressed). */
   bounced?: number;
+  /** What a delivery status notification said, and how it was matched to its delivery. */
+  dsn?: Omit<DeliveryReport, 'messageId'> & { delivery: number | null; matchedBy: 'verp' | 'message-id' | null };
   error?: string;
 }
 
@@ -119,14 +122,11 @@ async function classify(deps: InboundDeps, client: pg.PoolClient, id: number, pa
   };
   if (!parsed) return record({ kind: 'error', error: 'not a readable RFC 5322 message' });
 
+  if (parsed.kind === 'bounce') return recordBounce(deps, client, parsed, envelope, record);
+
   const matched = await match(deps, client, parsed, envelope);
   const round = matched ? { schedule: matched.schedule_id, occurrence: matched.occurrence.toISOString(), head: matched.email } : undefined;
 
-  if (parsed.kind === 'bounce') {
-    const [target] = (await client.query<Matched>(Q.DELIVERIES_BY_MESSAGE_ID, [asStored([parsed.bounce?.messageId, ...parsed.thread])])).rows;
-    if (target) await client.query(Q.MARK_BOUNCED, [target.id, `bounced: ${parsed.bounce?.status ?? 'no status'} for ${parsed.bounce?.recipient ?? target.email}`]);
-    return record({ kind: 'bounce', round: target ? { schedule: target.schedule_id, occurrence: target.occurrence.toISOString(), head: target.email } : undefined, bounced: target ? Number(target.id) : undefined }, target ?? {});
-  }
   if (parsed.kind === 'auto-reply') return record({ kind: 'auto-reply', round }, matched ?? {});
   if (!matched) return record({ kind: 'unmatched' }, {}, { text: parsed.answer });
 
@@ -167,6 +167,77 @@ function answerTime(date: Date | null, received: Date, call: Date): Date {
   return received;
 }
 
+type RecordResult = (r: Omit<InboundResult, 'id' | 'duplicate' | 'from' | 'subject'>, m?: Partial<Matched>) => Promise<InboundResult>;
+
+/**
+ * A delivery status notification: matched to its delivery by the signed VERP token of the
+ * address it came to (the envelope recipient, else To, Delivered-To, X-Original-To), else by the
+ * original Message-ID (its returned headers, or References). A failed one (Action: failed, a 5.x.x
+ * Status) marks the delivery `bounced`, even when it was sent and settled, and suppresses the
+ * address for every e-mail, in the transaction of the processing; a delayed one (4.x.x) or a
+ * success notice is only recorded. A token that does not verify matches nothing at all.
+ */
+async function recordBounce(deps: InboundDeps, client: pg.PoolClient, parsed: InboundMessage, envelope: string[], record: RecordResult): Promise<InboundResult> {
+  const report: DeliveryReport = parsed.bounce ?? { messageId: null, recipient: null, action: null, status: null, diagnostic: null };
+  let target: Matched | undefined;
+  let matchedBy: 'verp' | 'message-id' | null = null;
+  const verp = bounceTokenIn(deps, [...envelope.map((a) => a.toLowerCase()), ...parsed.recipients]);
+  if (verp === 'forged') deps.log.warn({ to: [...envelope, ...parsed.recipients] }, 'delivery status notification with a bounce token that does not verify: matched to nothing');
+  else if (verp !== null) {
+    target = (await client.query<Matched>(Q.DELIVERY_BY_ID, [verp])).rows[0];
+    if (target) matchedBy = 'verp';
+  }
+  if (!target && verp === null) {
+    target = (await client.query<Matched>(Q.DELIVERIES_BY_MESSAGE_ID, [asStored([report.messageId, ...parsed.thread])])).rows[0];
+    if (target) matchedBy = 'message-id';
+  }
+  const failed = (report.action === 'failed' || report.action === null) && /^5\./.test(report.status ?? '');
+  const detail = [report.status, report.diagnostic].filter(Boolean).join(' ') || 'no status';
+  if (target && failed) {
+    await client.query(Q.MARK_BOUNCED, [target.id, `bounced: ${detail}${report.recipient && report.recipient !== target.email ? ` (for ${report.recipient})` : ''}`]);
+    // A hard bounce: no e-mail to this address until a person lifts it (crier suppressions remove).
+    await client.query(LQ.INSERT_SUPPRESSION, [target.email, 'all', '', 'bounced', detail, target.id]);
+  }
+  if (target) deps.log.info({ delivery: Number(target.id), action: report.action, status: report.status, matchedBy }, failed ? 'delivery bounced; address suppressed' : 'delivery status notification recorded; nothing changed');
+  const { messageId: _original, ...said } = report;
+  return record(
+    {
+      kind: 'bounce',
+      round: target ? { schedule: target.schedule_id, occurrence: target.occurrence.toISOString(), head: target.email } : undefined,
+      bounced: target && failed ? Number(target.id) : undefined,
+      dsn: { ...said, delivery: target ? Number(target.id) : null, matchedBy },
+    },
+    target ?? {},
+  );
+}
+
+/** The bounce addresses (local part and domain) whose `+b<delivery>.<signature>` forms are VERP addresses. */
+function bounceBases(deps: InboundDeps): string[] {
+  const inbound = deps.config.inbound;
+  if (!inbound) return [];
+  return [...new Set([deps.config.mail?.bounces, inbound.address].filter((a): a is string => Boolean(a)).map((a) => a.toLowerCase()))];
+}
+
+/**
+ * The delivery a VERP token among `addresses` names; 'forged' when a bounce token is there but
+ * does not verify; null when there is none (a reply token is not a bounce token).
+ */
+function bounceTokenIn(deps: InboundDeps, addresses: string[]): number | 'forged' | null {
+  const inbound = deps.config.inbound;
+  if (!inbound) return null;
+  let forged = false;
+  for (const address of addresses) {
+    for (const base of bounceBases(deps)) {
+      const token = tokenIn(address, base);
+      if (!token || !/^b\d/.test(token)) continue;
+      const id = verifyBounceToken(inbound.secret, token);
+      if (id !== null) return id;
+      forged = true;
+    }
+  }
+  return forged ? 'forged' : null;
+}
+
 /** Message-IDs as the ledger stores a sent one: in angle brackets, as nodemailer returns it. */
 const asStored = (ids: (string | null | undefined)[]) => ids.filter((id): id is string => Boolean(id)).map((id) => `<${id}>`);
 
@@ -176,7 +247,8 @@ async function match(deps: InboundDeps, pool: pg.ClientBase, parsed: InboundMess
   if (inbound) {
     for (const address of [...envelope.map((a) => a.toLowerCase()), ...parsed.recipients]) {
       const token = tokenIn(address, inbound.address);
-      if (!token) continue;
+      // A bounce address (an auto-reply to the Return-Path) names no call: the thread may.
+      if (!token || verifyBounceToken(inbound.secret, token) !== null) continue;
       const deliveryId = verifyToken(inbound.secret, token);
       // A token that does not verify matches nothing, not even through the thread.
       if (deliveryId === null) return null;

@@ -46,8 +46,13 @@ export const CALL_DELIVERIES_BY_MESSAGE_ID = `${DELIVERY_WITH_RUN}
 export const CLAIM_MESSAGE = `SELECT id FROM inbound_messages WHERE id = $1 AND processed_at IS NULL FOR UPDATE SKIP LOCKED`;
 
 
+/**
+ * A failed delivery status notification: the delivery bounced, even when it was settled as sent
+ * (or its outcome was unknown: a report proves the server had it). Once: a bounced one stays as it is.
+ */
 export const MARK_BOUNCED = `
-  UPDATE deliveries SET status = 'bounced', last_error = $2, updated_at = now() WHERE id = $1 AND status IN ('sent', 'sending')`;
+  UPDATE deliveries SET status = 'bounced', last_error = $2, claimed_by = NULL, lease_until = NULL, updated_at = now()
+   WHERE id = $1 AND status IN ('sent', 'sending', 'unknown')`;
 
 /** The call of a round: the project-call run of variant 'call' for (schedule, occurrence). */
 export const CALL_RUN = `SELECT id, meta, occurrence, job, timezone, status FROM runs WHERE schedule_id = $1 AND occurrence = $2 AND variant = 'call'`;

@@ -11,14 +11,17 @@ export interface ReceiverOptions {
 }
 
 /**
- * A small SMTP server for replies, behind a forwarding rule or an MX: it accepts mail for the
- * inbound address and its `+token` forms only, up to maxSize, stores each message in the
- * ledger before it answers 250 (so an accepted message is never lost), then processes it.
+ * A small SMTP server for replies and bounces, behind a forwarding rule or an MX: it accepts mail
+ * for the inbound address and the bounce address (mail.bounces) and their `+token` forms only,
+ * up to maxSize, stores each message in the ledger before it answers 250 (so an accepted message
+ * is never lost), then processes it.
  */
 export async function startSmtpReceiver(deps: InboundDeps, opts: ReceiverOptions): Promise<{ port: number; close(): Promise<void> }> {
   const inbound = deps.config.inbound;
   if (!inbound) throw new Error('inbound.smtp needs inbound.address and inbound.secret');
-  const accepts = (address: string) => address.toLowerCase() === inbound.address.toLowerCase() || tokenIn(address, inbound.address) !== null;
+  // The inbound address, and the bounce address (mail.bounces) when it has one of its own, each with its + forms.
+  const mailboxes = [...new Set([inbound.address, deps.config.mail?.bounces].filter((a): a is string => Boolean(a)).map((a) => a.toLowerCase()))];
+  const accepts = (address: string) => mailboxes.some((m) => address.toLowerCase() === m || tokenIn(address, m) !== null);
   const pending = new Set<Promise<unknown>>();
   const server = new SMTPServer({
     name: inbound.address.split('@')[1],
@@ -29,7 +32,7 @@ export async function startSmtpReceiver(deps: InboundDeps, opts: ReceiverOptions
     logger: false,
     onRcptTo(address, _session, callback) {
       if (accepts(address.address)) return callback();
-      const err = new Error(`5.1.1 <${address.address}>: this server takes mail for ${inbound.address} only`) as Error & { responseCode: number };
+      const err = new Error(`5.1.1 <${address.address}>: this server takes mail for ${mailboxes.join(' and ')} only`) as Error & { responseCode: number };
       err.responseCode = 550;
       callback(err);
     },
@@ -43,7 +46,11 @@ export async function startSmtpReceiver(deps: InboundDeps, opts: ReceiverOptions
           return callback(err);
         }
         const envelope = session.envelope.rcptTo.map((r) => r.address);
-        const raw = Buffer.concat(chunks);
+        // The envelope recipients are kept with the message, as a mail server does at final
+        // delivery (Delivered-To), so processing it again later (after a crash) still sees the
+        // address it came to: a bounce's VERP token, a reply's token.
+        const trace = envelope.map((a) => `Delivered-To: ${a.replace(/[\r\n]/g, '')}\r\n`).join('');
+        const raw = Buffer.concat([Buffer.from(trace, 'latin1'), ...chunks]);
         storeMessage(deps, raw, 'smtp').then(
           (stored) => {
             callback(null, `2.0.0 queued as ${stored.id}`);
@@ -70,7 +77,7 @@ export async function startSmtpReceiver(deps: InboundDeps, opts: ReceiverOptions
   });
   const address = server.server.address();
   const port = typeof address === 'object' && address ? address.port : opts.port;
-  deps.log.info({ host: opts.host, port, address: inbound.address }, 'inbound SMTP receiver listening');
+  deps.log.info({ host: opts.host, port, address: mailboxes }, 'inbound SMTP receiver listening');
   return {
     port,
     async close() {

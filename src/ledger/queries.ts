@@ -240,7 +240,8 @@ export const MARK_HELD = `
 
 /**
  * Pauses run $1 when, among its deliveries settled since it was last resumed, at least $3
- * were tried and the share that failed permanently (5xx) reaches $2. A row back: this call paused it.
+ * were tried and the share that failed permanently (5xx) reaches $2, while some still wait
+ * (a run with nothing left to send just ends, its failures listed). A row back: this call paused it.
  */
 export const PAUSE_RUN_IF_FAILING = `
   WITH tried AS (
@@ -252,6 +253,7 @@ export const PAUSE_RUN_IF_FAILING = `
   UPDATE runs SET status = 'paused', error = format('paused: %s of %s sends failed permanently (mail.pauseAt %s%%); crier resume %s continues it', tried.permanent, tried.tried, round($2::float8 * 100), id), updated_at = now()
     FROM tried
    WHERE id = $1 AND status = 'fanned-out' AND tried.tried >= $3::int AND tried.permanent >= $2::float8 * tried.tried
+     AND EXISTS (SELECT 1 FROM deliveries WHERE run_id = $1 AND status = 'pending')
   RETURNING id, schedule_id, error, tried.tried, tried.permanent`;
 
 /** The superadmin is told of a pause once: a row back means this call is the one to tell. */

@@ -3,6 +3,8 @@ import PostalMime, { type Email } from 'postal-mime';
 import type { AddressInfo } from 'node:net';
 
 export interface Received {
+  /** MAIL FROM: the envelope sender (Return-Path), '' for a null sender. */
+  envelopeFrom: string;
   envelopeTo: string[];
   raw: string;
   parsed: Email;
@@ -30,7 +32,7 @@ export async function startSmtpServer(opts: { delayMs?: number } = {}) {
         }
         const raw = Buffer.concat(chunks).toString('utf8');
         // The server has the whole message from here (a slow one answers later).
-        received.push({ envelopeTo: session.envelope.rcptTo.map((r) => r.address), raw, parsed: await PostalMime.parse(raw) });
+        received.push({ envelopeFrom: session.envelope.mailFrom ? session.envelope.mailFrom.address : '', envelopeTo: session.envelope.rcptTo.map((r) => r.address), raw, parsed: await PostalMime.parse(raw) });
         if (opts.delayMs) setTimeout(() => callback(), opts.delayMs);
         else callback();
       });
