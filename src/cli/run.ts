@@ -55,7 +55,8 @@ export async function run(scheduleId: string, opts: RunOptions): Promise<number>
       const deadline = Date.now() + Number(opts.timeout ?? 300) * 1000;
       for (;;) {
         current = { ...(await crier.ledger.run(created.id))!, created: created.created };
-        if (current.status === 'done' || current.status === 'failed' || current.status === 'missed') break;
+        // A paused run waits for a person (`crier resume`): nothing more happens by waiting.
+        if (current.status === 'done' || current.status === 'failed' || current.status === 'missed' || current.status === 'paused') break;
         // Fanned out and nothing left to work: settle it here (the worker that sent the last one
         // may not have yet). A row a dead worker held is released by the heartbeat when its lease
         // runs out (sent again, or unknown), so this never waits for rows no one holds.
@@ -90,8 +91,8 @@ export async function run(scheduleId: string, opts: RunOptions): Promise<number>
       if (current.error) process.stdout.write(`error: ${current.error}\n`);
       if (counts.unknown) process.stdout.write(`${counts.unknown} delivery(ies) may or may not have reached the SMTP server and are not resent; see \`crier status\`, and \`crier retry ${result.run.id} --unknown\` to send them again\n`);
     }
-    // Failed to prepare, or a delivery whose outcome is unknown: a person should look.
-    return current.status === 'failed' || counts.unknown > 0 ? 1 : 0;
+    // Failed to prepare, paused, or a delivery whose outcome is unknown: a person should look.
+    return current.status === 'failed' || current.status === 'paused' || counts.unknown > 0 ? 1 : 0;
   } finally {
     // This process may hold another run's delivery (the queues are shared): let it finish rather
     // than cut it off mid-send, which would leave it `sending` for a person to check.

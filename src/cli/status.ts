@@ -39,12 +39,16 @@ export async function status(opts: GlobalOptions & { limit?: string }): Promise<
       status: p.status,
       attempts: p.attempts,
       error: p.last_error,
+      /** The SMTP server's own reply, e.g. "550 5.1.1 <x@y>: no such user". */
+      reply: p.smtp_reply,
       hint: p.status === 'unknown' ? `handed to the SMTP server, no answer: it may or may not have it; check its log, then \`crier retry ${p.run_id} --unknown\` to send it again` : p.status === 'bounced' ? 'the address does not take mail' : 'send failed; see error',
     }));
     const missed = runs.filter((r) => r.status === 'missed');
+    const paused = (await crier.ledger.pausedRuns()).map((r) => ({ run: r.id, schedule: r.schedule_id, occurrence: r.occurrence.toISOString(), since: r.updated_at.toISOString(), reason: r.error, resume: `crier resume ${r.id}` }));
+    const suppressed = (await crier.ledger.suppressions()).length;
     const skipped = (await crier.ledger.skippedDeliveries(runs.map((r) => r.id))).map((d) => ({ run: d.run_id, schedule: d.schedule_id, email: d.email, reason: d.reason }));
     if (opts.json) {
-      process.stdout.write(`${JSON.stringify({ schedules, runs, deliveries, missed, skipped, problems }, null, 2)}\n`);
+      process.stdout.write(`${JSON.stringify({ schedules, runs, deliveries, missed, paused, skipped, problems, suppressed }, null, 2)}\n`);
       return 0;
     }
     const w = (s: string) => process.stdout.write(s);
@@ -58,13 +62,18 @@ export async function status(opts: GlobalOptions & { limit?: string }): Promise<
     }
     w(`\nDeliveries: ${Object.entries(deliveries).map(([k, v]) => `${v} ${k}`).join(', ')}\n`);
     if (missed.length) w(`\n${missed.length} occurrence(s) missed (later than catchUp when found): ${missed.map((m) => `${m.schedule} ${m.occurrence}`).join('; ')}\n`);
+    if (paused.length) {
+      w('\nPaused (too many permanent failures; fix the cause, then resume)\n');
+      for (const p of paused) w(`  run ${p.run} (${p.schedule}) since ${p.since.slice(0, 16).replace('T', ' ')}Z: ${p.reason ?? ''}\n`);
+    }
+    if (suppressed) w(`\n${suppressed} suppressed address(es): \`crier suppressions\` lists them\n`);
     if (skipped.length) {
       w('\nSkipped\n');
       for (const s of skipped) w(`  ${s.schedule} (run ${s.run}) ${s.email}: ${s.reason}\n`);
     }
     if (problems.length) {
       w('\nNeeds attention\n');
-      for (const p of problems) w(`  delivery ${p.delivery} (${p.schedule}, run ${p.run}) to ${p.email}: ${p.status} after ${p.attempts} attempt(s): ${p.error ?? p.hint}\n`);
+      for (const p of problems) w(`  delivery ${p.delivery} (${p.schedule}, run ${p.run}) to ${p.email}: ${p.status} after ${p.attempts} attempt(s): ${p.reply ? `the server said "${p.reply}"` : (p.error ?? p.hint)}\n`);
     }
     return 0;
   } finally {

@@ -74,7 +74,8 @@ const WEEKDAYS = ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'] as const;
 
 /**
  * When e-mail may go out, in the schedule's zone: a send planned outside moves to the next
- * opening (`crier check` shows the moved time), and a delivery retried outside waits for it.
+ * opening (`crier check` shows the moved time), and a scheduled delivery retried outside waits
+ * for it (what a person starts, `crier run`, is not held).
  */
 export const sendWindowSchema = z
   .strictObject({
@@ -254,7 +255,7 @@ export const mailSchema = z.strictObject({
       selector: z.string().regex(/^[A-Za-z0-9._-]+$/, 'write a selector, e.g. crier2026'),
       /** The PEM private key itself, from the environment: ${CRIER_DKIM_KEY}. */
       privateKey: z.string().includes('PRIVATE KEY', { message: 'is not a PEM private key (-----BEGIN PRIVATE KEY-----)' }).optional(),
-      /** Or a file holding it, relative to the working directory. */
+      /** Or a file holding it, relative to the config file's folder. */
       privateKeyFile: z.string().min(1).optional(),
     })
     .superRefine((d, ctx) => {

@@ -146,14 +146,24 @@ export async function deliver(deps: SendDeps, deliveryId: number, opts: { lastAt
   await ledger.markSent(delivery.id, result.messageId, deps.worker.id);
   log.info({ delivery: delivery.id, run: run.id, to: delivery.email, messageId: result.messageId }, 'sent');
   await ledger.completeRunIfSettled(run.id);
+  // A run that failed early may reach mail.pauseAt's minimum number of sends with a success.
+  if (failingRuns.has(run.id)) await pauseIfFailing(deps, run);
   return 'sent';
 }
+
+/**
+ * Runs this process saw fail permanently: only their successes are worth a pause check (a
+ * run that never failed cannot reach the ratio), which spares every other send a query.
+ */
+const failingRuns = new Set<number>();
 
 /**
  * After a permanent failure: a run whose share of permanent failures reaches mail.pauseAt
  * pauses itself (its other deliveries wait), and the superadmin is told once.
  */
 async function pauseIfFailing(deps: SendDeps, run: RunRow): Promise<void> {
+  failingRuns.add(run.id);
+  if (failingRuns.size > 100) failingRuns.delete(failingRuns.values().next().value!);
   const { ratio, after } = deps.config.mail.pauseAt;
   const paused = await deps.ledger.pauseRunIfFailing(run.id, ratio, after);
   if (!paused) return;

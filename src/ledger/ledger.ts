@@ -346,6 +346,10 @@ export class Ledger {
     return counts;
   }
 
+  async pausedRuns(): Promise<{ id: number; schedule_id: string; occurrence: Date; error: string | null; updated_at: Date }[]> {
+    return (await this.pool.query(Q.PAUSED_RUNS)).rows.map((r) => ({ ...r, id: Number(r.id) }));
+  }
+
   async skippedDeliveries(runIds: number[]) {
     return (await this.pool.query(Q.SKIPPED_DELIVERIES, [runIds])).rows as { run_id: number; schedule_id: string; email: string; reason: string }[];
   }

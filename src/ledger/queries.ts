@@ -168,9 +168,12 @@ export const RECENT_RUNS = `
 
 export const DELIVERY_TOTALS = `SELECT status, count(*)::int AS n FROM deliveries GROUP BY status`;
 
+/** Runs waiting for `crier resume`, however old. */
+export const PAUSED_RUNS = `SELECT id, schedule_id, occurrence, error, updated_at FROM runs WHERE status = 'paused' ORDER BY updated_at`;
+
 /** Deliveries that need a person's attention: failed, bounced, or outcome unknown. */
 export const PROBLEM_DELIVERIES = `
-  SELECT d.id, d.run_id, r.schedule_id, r.occurrence, d.email, d.status, d.attempts, d.last_error, d.updated_at
+  SELECT d.id, d.run_id, r.schedule_id, r.occurrence, d.email, d.status, d.attempts, d.last_error, d.smtp_reply, d.updated_at
     FROM deliveries d JOIN runs r ON r.id = d.run_id
    WHERE d.status IN ('failed', 'unknown', 'bounced')
    ORDER BY d.updated_at DESC LIMIT 50`;
