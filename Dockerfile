@@ -1,7 +1,7 @@
 # Crier worker image. Postgres (platform + ledger) and Redis are external; pass their URLs
 # and the config through the environment:
 #   docker run -e CRIER_CONFIG=/config/crier.yaml -e PLATFORM_DATABASE_URL=... -e CRIER_DATABASE_URL=... \
-#              -e REDIS_URL=... -e SMTP_URL=... -v $PWD/config:/config:ro crier
+#              -e REDIS_URL=... -e SMTP_URL=... -e CRIER_LINK_SECRET=... -v $PWD/config:/config:ro crier
 FROM node:20-bookworm-slim
 
 WORKDIR /app
@@ -17,6 +17,10 @@ COPY config ./config
 # The outbox transport writes here; mount a volume to keep it.
 RUN mkdir -p /app/outbox && chown node:node /app/outbox
 USER node
+
+# `http:` (one-click unsubscribe) listens here; set http.host to 0.0.0.0 in the container and
+# put a TLS-terminating proxy in front (http.publicUrl is the address the public reaches).
+EXPOSE 8080
 
 # SIGTERM stops the tick, lets active deliveries finish (bounded) and exits.
 STOPSIGNAL SIGTERM
