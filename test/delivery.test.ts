@@ -148,7 +148,7 @@ describe('delivery on real Redis, Postgres and SMTP', () => {
   });
 
   it('records a permanent SMTP failure as failed, never resends it, and shows it in `crier status`', async () => {
-    smtp.failNext(550, 'mailbox unavailable');
+    smtp.failNext(550, '5.1.1 <burgemeester@example.org>: mailbox unavailable'); // the address does not exist
     const res = await cli(['run', 'council-permanent', '--at', '2027-03-03T09:00', '--wait', '--json', '--config', configFile]);
     expect(res.code).toBe(0);
     expect(JSON.parse(res.stdout)).toMatchObject({ run: { status: 'done' }, deliveries: { sent: 0, failed: 1 } });

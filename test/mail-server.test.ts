@@ -90,6 +90,8 @@ describe('every SMTP outcome in its class', () => {
     relay.misbehave('greylist@city.example', { at: 'rcpt', reply: '451 4.7.1 Greylisted, try again in a minute', times: 1 });
     relay.misbehave('gone@city.example', { at: 'rcpt', reply: '550 5.1.1 <gone@city.example>: Recipient address rejected: User unknown' });
     relay.misbehave('spam@city.example', { at: 'data', reply: '554 5.7.1 Message rejected as spam by content filter' });
+    // A relay's own rule, answered at RCPT: about the relay, not the address.
+    relay.misbehave('denied@city.example', { at: 'rcpt', reply: '554 5.7.1 <denied@city.example>: Relay access denied' });
     relay.misbehave('drop@city.example', { at: 'rcpt', drop: true, times: 1 });
     relay.misbehave('stall@city.example', { at: 'rcpt', stall: true, times: 1 });
     file = writeTestConfig({
@@ -97,7 +99,7 @@ describe('every SMTP outcome in its class', () => {
       name: prefix,
       smtp: relay.url,
       retry: { attempts: 3, backoff: 'PT0.2S' },
-      audiences: { city: people('ok1', 'greylist', 'gone', 'spam', 'drop', 'stall', 'ok2') },
+      audiences: { city: people('ok1', 'greylist', 'gone', 'spam', 'denied', 'drop', 'stall', 'ok2') },
       schedules: { classes: { job: 'council-update', audience: 'city', dates: ['2027-03-01 09:00', '2027-03-02 09:00'], timezone: 'Europe/Brussels' } },
       extra: { mail: { from: 'Participatie <participatie@city.example>', transport: 'smtp', smtp: relay.url, pool: { maxConnections: 3, timeout: 'PT1S' } } },
     });
@@ -111,7 +113,7 @@ describe('every SMTP outcome in its class', () => {
     const res = await cli(['run', 'classes', '--at', '2027-03-01T09:00', '--wait', '--json', '--config', file]);
     expect(res.code, res.stderr).toBe(0);
     const out = JSON.parse(res.stdout);
-    expect(out.deliveries).toMatchObject({ sent: 5, failed: 2, pending: 0, sending: 0, unknown: 0 });
+    expect(out.deliveries).toMatchObject({ sent: 5, failed: 3, pending: 0, sending: 0, unknown: 0 });
     const crier = new Crier(loadConfig(file, { jobs: await loadJobKinds() }), await loadJobKinds());
     try {
       const d = await byEmail(crier, out.run.id);
@@ -124,6 +126,8 @@ describe('every SMTP outcome in its class', () => {
       expect(d.gone.smtp_reply).toMatch(/^550 5\.1\.1 <gone@city\.example>: Recipient address rejected/);
       expect(d.spam).toMatchObject({ status: 'failed', attempts: 1 });
       expect(d.spam.smtp_reply).toMatch(/^554 5\.7\.1 Message rejected as spam/);
+      expect(d.denied).toMatchObject({ status: 'failed', attempts: 1 });
+      expect(d.denied.smtp_reply).toMatch(/^554 5\.7\.1 <denied@city\.example>: Relay access denied/);
       // A mailbox that does not exist is a hard bounce; a content rejection says nothing about the address.
       expect((await crier.ledger.suppressions()).map((s) => ({ email: s.email, scope: s.scope, reason: s.reason }))).toEqual([{ email: 'gone@city.example', scope: 'all', reason: 'hard-bounce' }]);
     } finally {
@@ -140,7 +144,7 @@ describe('every SMTP outcome in its class', () => {
   it('skips the hard-bounced address on the next run, with the reason, until a person lifts it', async () => {
     const res = await cli(['run', 'classes', '--at', '2027-03-02T09:00', '--wait', '--json', '--config', file]);
     const out = JSON.parse(res.stdout);
-    expect(out.deliveries).toMatchObject({ sent: 5, skipped: 1, failed: 1 }); // spam@ is still refused: not suppressed, tried again
+    expect(out.deliveries).toMatchObject({ sent: 5, skipped: 1, failed: 2 }); // spam@ and denied@ are still refused: not suppressed, tried again
     const crier = new Crier(loadConfig(file, { jobs: await loadJobKinds() }), await loadJobKinds());
     try {
       const d = await byEmail(crier, out.run.id);
@@ -203,6 +207,23 @@ describe('a relay that refuses Crier itself', () => {
       expect(said(/^sending resumed/)).toBe(1);
     } finally {
       await worker.close();
+    }
+  });
+
+  it('treats a refused sender address (5xx to MAIL FROM, pipelined) as a pause, not as failed deliveries or bad addresses', async () => {
+    const strict = await startRelay();
+    strict.refuseSender('550 5.7.60 SMTP; Client does not have permissions to send as this sender');
+    const transport = createTransport({ kind: 'smtp', outbox: '', smtp: strict.url, pool: { maxConnections: 1, timeout: 'PT5S' } });
+    try {
+      const error = await transport.send({ from: 'participatie@city.example', to: { name: 'X', address: 'x@city.example' }, subject: 'hi', text: 'hi', fileStem: 'x' }).then(
+        () => null,
+        (e: SendError) => e,
+      );
+      expect(error).toMatchObject({ failure: 'paused', hardBounce: false, responseCode: 550 });
+      expect(error!.message).toMatch(/^the SMTP server refuses Crier's sender address \(SMTP 550/);
+    } finally {
+      await transport.close();
+      await strict.close();
     }
   });
 

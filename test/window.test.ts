@@ -131,6 +131,18 @@ describe('planning with a send window', () => {
     expect(seen).toEqual([`${sundayKey} Mon 08:00`]);
   });
 
+  it('sends a daily schedule once after a weekend, as its latest occurrence, not once per day it missed', async () => {
+    const book = await bookOf({ daily: { job: 'department-digest', audience: 'council', cron: '0 7 * * *', timezone: zone } });
+    const s = book.get('daily');
+    const seen: string[] = [];
+    for (let t = local('2027-01-08T00:00'); t < local('2027-01-12T00:00'); t = t.plus({ minutes: 1 })) {
+      for (const r of book.plannedRuns(s, t, t.plus({ minutes: 1 }))) seen.push(`${r.occurrence.setZone(zone).toFormat('ccc HH:mm')} → ${r.at.setZone(zone).toFormat('ccc HH:mm')}`);
+    }
+    // Friday's 07:00 waits for 08:00; Saturday's, Sunday's and Monday's share Monday 08:00: Monday's goes.
+    expect(seen).toEqual(['Fri 07:00 → Fri 08:00', 'Mon 07:00 → Mon 08:00']);
+    expect(book.nextRuns(s, local('2027-01-08T09:00'), 2).map((r) => r.occurrence.setZone(zone).toFormat('ccc d'))).toEqual(['Mon 11', 'Tue 12']);
+  });
+
   it('keeps a schedule with `window: false` at its own time', async () => {
     const book = await bookOf({ anytime: { job: 'council-update', audience: 'council', cron: '0 15 * * 0', timezone: zone, window: false } });
     const [run] = book.nextRuns(book.get('anytime'), local('2027-01-03T12:00'), 1);

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import type { DateTime, Interval } from 'luxon';
 import type { CrierConfig } from '../config/load.ts';
 import type { Schedule, ScheduleBook } from '../deployment/schedules.ts';
@@ -80,7 +81,8 @@ export async function composeMessage(deps: ComposeDeps, input: ComposeInput): Pr
   };
   if (input.runId !== undefined) headers['X-Crier-Run'] = String(input.runId);
   // RFC 8058: a mail provider's "unsubscribe" button POSTs to the link, with no person reading anything.
-  if (oneClick) headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
+  // RFC 8058 §3.1 asks for an HTTPS link: over plain http (a local demo) the link stays, without the one-click claim.
+  if (oneClick?.startsWith('https:')) headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
   const mailto = unsubscribeMailto(replyTo, input.recipient.email, input.schedule.id);
   // Bounces come back to a personal envelope sender (VERP) that names the delivery.
   const bounces = mail.bounces ?? inbound?.address;
@@ -101,10 +103,19 @@ export async function composeMessage(deps: ComposeDeps, input: ComposeInput): Pr
       ...(required ? {} : { list: { unsubscribe: [oneClick ? [oneClick, mailto] : [mailto]] } }),
       ...(envelopeFrom ? { envelope: { from: envelopeFrom, to: [input.recipient.email] } } : {}),
       // Known before the send, so a crash after the server accepted still leaves a traceable id.
-      messageId: input.deliveryId !== undefined ? `<crier.${input.runId}.${input.deliveryId}@${domain}>` : undefined,
+      messageId: input.deliveryId !== undefined ? messageIdOf(input.runId!, input.deliveryId, domain, inbound?.secret) : undefined,
       // A calendar invitation travels as text/calendar, which mail clients offer to add or update.
       icalEvent: rendered.calendar ? { method: rendered.calendar.method, content: rendered.calendar.content, filename: 'invite.ics' } : undefined,
       fileStem: input.fileStem,
     },
   };
+}
+
+/**
+ * The Message-ID of one delivery, known before the send. With inbound mail configured it carries
+ * a signature: a bounce matched by Message-ID cannot be forged by guessing run and delivery numbers.
+ */
+export function messageIdOf(runId: number, deliveryId: number, domain: string, secret?: string): string {
+  const sig = secret ? `.${createHmac('sha256', secret).update(`crier-message:${runId}.${deliveryId}`).digest('base64url').slice(0, 12).replace(/[-_]/g, 'x')}` : '';
+  return `<crier.${runId}.${deliveryId}${sig}@${domain}>`;
 }

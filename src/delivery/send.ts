@@ -106,6 +106,8 @@ export async function deliver(deps: SendDeps, deliveryId: number, opts: { lastAt
   } catch (e) {
     const error = e as Error;
     const where = { delivery: delivery.id, run: run.id, to: delivery.email, err: error.message };
+    // Not handed over (or refused): it does not count towards today's cap.
+    if (!(error instanceof SendError && error.uncertain)) await deps.gate?.giveBack(run.timezone);
     if (!(error instanceof SendError)) {
       // Not the server's doing (a template that cannot render this recipient): retrying will not help.
       await ledger.markFailed(delivery.id, error.message, deps.worker.id);

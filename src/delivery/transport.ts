@@ -4,6 +4,7 @@ import { Duration } from 'luxon';
 import nodemailer from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer/index.js';
 import { SmtpSender, SmtpSendError, type SmtpStage } from './smtp-sender.ts';
+import { enhancedStatus, isHardBounce } from './hard-bounce.ts';
 
 /** One e-mail to one recipient, ready to go. */
 export interface OutgoingMessage extends Pick<Mail.Options, 'from' | 'replyTo' | 'subject' | 'html' | 'text' | 'headers' | 'messageId' | 'icalEvent' | 'attachments' | 'list' | 'inReplyTo' | 'references' | 'envelope'> {
@@ -52,11 +53,15 @@ export class SendError extends Error {
 /** TLS trouble at connect: a certificate the config does not accept, or no TLS where it was required. */
 const TLS_TROUBLE = /certificate|self[- ]signed|CERT_|TLS|SSL|wrong version number|handshake/i;
 
+/** Commands whose refusal is about Crier itself (its connection, its name, its sender), not one recipient. */
+const ABOUT_CRIER = /^(CONN|EHLO|HELO|LHLO|MAIL)/i;
+
 /**
- * Sorts an SMTP failure into its class. 5xx answers to RCPT TO are about the address (a hard
- * bounce); to DATA they are too unless their enhanced status names policy or content (5.7.x
- * "blocked as spam", 5.3.x/5.6.x "too big"), which says nothing about the recipient. A 5xx to
- * MAIL FROM is about the sender: permanent for the delivery, and mail.pauseAt stops the run.
+ * Sorts an SMTP failure into its class. A 5xx is permanent for the delivery, and a hard bounce
+ * (the address is suppressed) only when it says the address is bad (see isHardBounce). A 5xx to
+ * the connection, EHLO or MAIL FROM refuses Crier itself (a blocklisted IP, a sender the
+ * account may not use): every delivery would meet it, so sending pauses instead of burning
+ * them; except a message too big for the server (552, 5.3.4), which only concerns that message.
  */
 export function classifySmtpFailure(err: SmtpSendError): SendError {
   const code = err.responseCode;
@@ -64,7 +69,7 @@ export function classifySmtpFailure(err: SmtpSendError): SendError {
   const said = `${code ? `SMTP ${code}: ` : ''}${err.message}${code === undefined ? ` (at ${err.stage})` : ''}`;
   // After the final dot, with no answer: the server may have it. Before it: it cannot.
   if (err.stage === 'dot' && code === undefined) return new SendError(`no answer after the message was handed over (${err.code ?? err.message})`, 'uncertain', undefined, err.stage);
-  if (err.code === 'EAUTH' || code === 530 || code === 534 || code === 535 || code === 538 || err.command === 'AUTH PLAIN' || err.command === 'AUTH LOGIN') {
+  if (err.code === 'EAUTH' || code === 530 || code === 534 || code === 535 || code === 538 || /^AUTH/i.test(err.command ?? '')) {
     return new SendError(`the SMTP server refused Crier's login (${said}); check the user and password in mail.smtp`, 'paused', code, err.stage, reply);
   }
   if (err.stage === 'connect' && (err.code === 'ETLS' || TLS_TROUBLE.test(err.message))) {
@@ -72,10 +77,11 @@ export function classifySmtpFailure(err: SmtpSendError): SendError {
   }
   // 5xx is final except 503 (bad sequence, a server-side state problem worth a retry).
   if (code !== undefined && code >= 500 && code !== 503) {
-    const enhanced = /\b5\.(\d{1,3})\.\d{1,3}\b/.exec(reply ?? err.message)?.[1];
-    const atMessage = err.stage === 'data' || err.stage === 'dot';
-    const aboutAddress = /^RCPT/i.test(err.command ?? '') || (atMessage && !['3', '6', '7'].includes(enhanced ?? ''));
-    return new SendError(said, 'permanent', code, err.stage, reply, aboutAddress);
+    const tooBig = code === 552 || enhancedStatus(reply ?? err.message)?.startsWith('5.3.');
+    if (ABOUT_CRIER.test(err.command ?? '') && !tooBig) {
+      return new SendError(`the SMTP server refuses Crier's ${/^MAIL/i.test(err.command ?? '') ? 'sender address' : 'connection'} (${said}); check mail.from and what the relay allows this account and IP`, 'paused', code, err.stage, reply);
+    }
+    return new SendError(said, 'permanent', code, err.stage, reply, isHardBounce({ code, command: err.command, text: reply ?? err.message }));
   }
   return new SendError(said, 'temporary', code, err.stage, reply);
 }

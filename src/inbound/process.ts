@@ -4,6 +4,7 @@ import type { CrierConfig } from '../config/load.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import { answerItems, contentKey, parseInbound, type AnswerItem, type DeliveryReport, type InboundMessage } from './parse.ts';
 import * as Q from './queries.ts';
+import { isAddressStatus } from '../delivery/hard-bounce.ts';
 import * as LQ from '../ledger/queries.ts';
 import { tokenIn, verifyBounceToken, verifyToken } from './token.ts';
 
@@ -172,9 +173,11 @@ type RecordResult = (r: Omit<InboundResult, 'id' | 'duplicate' | 'from' | 'subje
 /**
  * A delivery status notification: matched to its delivery by the signed VERP token of the
  * address it came to (the envelope recipient, else To, Delivered-To, X-Original-To), else by the
- * original Message-ID (its returned headers, or References). A failed one (Action: failed, a 5.x.x
- * Status) marks the delivery `bounced`, even when it was sent and settled, and suppresses the
- * address for every e-mail, in the transaction of the processing; a delayed one (4.x.x) or a
+ * original Message-ID (its returned headers, or References; Crier's Message-IDs carry a signature,
+ * so they cannot be guessed). A failed one (Action: failed, a 5.x.x Status) marks the delivery
+ * `bounced`, even when it was sent and settled, and, when it says the address is bad (5.1.x,
+ * 5.2.1) and is about the delivery's own address, suppresses it for every e-mail, in the
+ * transaction of the processing; a delayed one (4.x.x) or a
  * success notice is only recorded. A token that does not verify matches nothing at all.
  */
 async function recordBounce(deps: InboundDeps, client: pg.PoolClient, parsed: InboundMessage, envelope: string[], record: RecordResult): Promise<InboundResult> {
@@ -193,12 +196,16 @@ async function recordBounce(deps: InboundDeps, client: pg.PoolClient, parsed: In
   }
   const failed = (report.action === 'failed' || report.action === null) && /^5\./.test(report.status ?? '');
   const detail = [report.status, report.diagnostic].filter(Boolean).join(' ') || 'no status';
+  // Suppressed only when the report is about this very address (not a forwarding target that
+  // kept the original envelope sender) and says the address is bad (5.1.x), not a policy refusal.
+  const sameAddress = !report.recipient || report.recipient.toLowerCase() === target?.email;
+  const suppress = Boolean(target && failed && sameAddress && isAddressStatus(report.status ?? undefined));
   if (target && failed) {
-    await client.query(Q.MARK_BOUNCED, [target.id, `bounced: ${detail}${report.recipient && report.recipient !== target.email ? ` (for ${report.recipient})` : ''}`]);
+    await client.query(Q.MARK_BOUNCED, [target.id, `bounced: ${detail}${report.recipient && !sameAddress ? ` (for ${report.recipient})` : ''}`]);
     // A hard bounce: no e-mail to this address until a person lifts it (crier suppressions remove).
-    await client.query(LQ.INSERT_SUPPRESSION, [target.email, 'all', '', 'bounced', detail, target.id]);
+    if (suppress) await client.query(LQ.INSERT_SUPPRESSION, [target!.email, 'all', '', 'bounced', detail, target!.id]);
   }
-  if (target) deps.log.info({ delivery: Number(target.id), action: report.action, status: report.status, matchedBy }, failed ? 'delivery bounced; address suppressed' : 'delivery status notification recorded; nothing changed');
+  if (target) deps.log.info({ delivery: Number(target.id), action: report.action, status: report.status, matchedBy }, failed ? (suppress ? 'delivery bounced; address suppressed' : 'delivery bounced') : 'delivery status notification recorded; nothing changed');
   const { messageId: _original, ...said } = report;
   return record(
     {

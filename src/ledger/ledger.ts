@@ -231,9 +231,7 @@ export class Ledger {
 
   /** Unknown deliveries of a run go back to pending, on a person's decision; the run is open again. */
   async retryUnknown(runId: number): Promise<number[]> {
-    const ids = (await this.pool.query(Q.RETRY_UNKNOWN, [runId])).rows.map((r) => Number(r.id));
-    if (ids.length) await this.pool.query(Q.REOPEN_RUN, [runId]);
-    return ids;
+    return (await this.pool.query(Q.RETRY_UNKNOWN, [runId])).rows.map((r) => Number(r.id));
   }
 
   async completeSettledRuns(): Promise<number> {
@@ -316,7 +314,6 @@ export class Ledger {
   /** Failed deliveries of a run go back to pending (not those to suppressed addresses); the run is open again. */
   async retryFailed(runId: number): Promise<{ requeued: number[]; suppressed: string[] }> {
     const requeued = (await this.pool.query(Q.RETRY_FAILED, [runId])).rows.map((r) => Number(r.id));
-    if (requeued.length) await this.pool.query(Q.REOPEN_RUN, [runId]);
     const suppressed = (await this.pool.query(Q.SUPPRESSED_FAILED, [runId])).rows.map((r) => r.email);
     return { requeued, suppressed };
   }

@@ -86,13 +86,18 @@ export const RELEASE_DELIVERIES = `
      AND (claimed_by = $1 OR lease_until < now() OR (lease_until IS NULL AND claimed_at < now() - interval '10 minutes'))
   RETURNING id, run_id, status`;
 
+/** In the same statement as what it re-queues (a CTE `again`): a crash cannot leave pending rows on a done run. */
+const REOPEN_IF_ANY = `UPDATE runs SET status = 'fanned-out', updated_at = now() WHERE id = $1 AND status = 'done' AND EXISTS (SELECT 1 FROM again)`;
+
 /** A person decides to send unknown deliveries of run $1 again. */
 export const RETRY_UNKNOWN = `
-  UPDATE deliveries SET status = 'pending', last_error = 'sent again on request (its outcome was unknown)', handed_at = NULL, updated_at = now()
-   WHERE run_id = $1 AND status = 'unknown'
-  RETURNING id`;
+  WITH again AS (
+    UPDATE deliveries SET status = 'pending', last_error = 'sent again on request (its outcome was unknown)', handed_at = NULL, updated_at = now()
+     WHERE run_id = $1 AND status = 'unknown'
+    RETURNING id
+  ), reopened AS (${REOPEN_IF_ANY})
+  SELECT id FROM again`;
 
-export const REOPEN_RUN = `UPDATE runs SET status = 'fanned-out', updated_at = now() WHERE id = $1 AND status = 'done'`;
 
 /** Completes every fanned-out run none of whose deliveries is open (the tick's sweep). */
 export const COMPLETE_SETTLED_RUNS = `
@@ -274,13 +279,16 @@ export const RESUME_RUN = `
  * (those stay failed: a person lifts the suppression first).
  */
 export const RETRY_FAILED = `
-  UPDATE deliveries d SET status = 'pending', attempts = 0, last_error = 'sent again on request (it had failed)', handed_at = NULL, updated_at = now()
-    FROM runs r
-   WHERE d.run_id = $1 AND r.id = d.run_id AND d.status = 'failed'
-     AND NOT EXISTS (
-       SELECT 1 FROM suppressions s
-        WHERE s.email = d.email AND (s.scope = 'all' OR (s.scope = 'schedule' AND s.target = r.schedule_id) OR (s.scope = 'job' AND s.target = r.job)))
-  RETURNING d.id`;
+  WITH again AS (
+    UPDATE deliveries d SET status = 'pending', attempts = 0, last_error = 'sent again on request (it had failed)', handed_at = NULL, updated_at = now()
+      FROM runs r
+     WHERE d.run_id = $1 AND r.id = d.run_id AND d.status = 'failed'
+       AND NOT EXISTS (
+         SELECT 1 FROM suppressions s
+          WHERE s.email = d.email AND (s.scope = 'all' OR (s.scope = 'schedule' AND s.target = r.schedule_id) OR (s.scope = 'job' AND s.target = r.job)))
+    RETURNING d.id
+  ), reopened AS (${REOPEN_IF_ANY})
+  SELECT id FROM again`;
 
 /** Failed deliveries of run $1 that stay failed because their address is suppressed. */
 export const SUPPRESSED_FAILED = `

@@ -199,25 +199,24 @@ export function startWorkers(engine: EngineDeps, queues: CrierQueues, opts: { ti
     new Worker(
       'deliveries',
       async (job: Job<{ deliveryId: number }>, token?: string) => {
+        // While sending is paused, one delivery at a time (deployment-wide) probes; the others wait.
+        const wait = () => job.moveToDelayed(Date.now() + pause.probeMs, token).then(() => Promise.reject(new DelayedError()));
+        if (await pause.someoneElseProbes()) return wait();
         let outcome;
         try {
           // RetryLater propagates: BullMQ backs off and tries again; the ledger already says why.
           outcome = await deliver(sender, job.data.deliveryId, { lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) });
         } catch (e) {
           if (!(e instanceof SendingPaused)) throw e;
-          // Every worker of every process stops taking deliveries until the probe delay is over;
-          // then the next delivery is the probe. The job goes back to waiting, its attempt unspent.
+          // The job waits for the next probe, its attempt unspent (moveToDelayed skips the attempt).
           await pause.hold(e.message);
-          throw Worker.RateLimitError();
+          return wait();
         }
         if (outcome === 'sent') await pause.over();
         if (typeof outcome !== 'object') return outcome;
-        if (outcome.why === 'daily-cap') {
-          // Today's cap is used up for everyone: the queue waits until the next local day, in order.
-          await queues.deliveries.rateLimit(outcome.until.getTime() - Date.now());
-          throw Worker.RateLimitError();
-        }
-        // Outside its schedule's send window: this job waits for the opening; others go on.
+        // Outside its schedule's send window, or today's cap used up: this job waits for the
+        // opening or the next local day (delayed jobs due at one instant keep their order), its
+        // attempt unspent; others go on (a cap-full one finds the cap full once, then waits too).
         await job.moveToDelayed(outcome.until.getTime(), token);
         throw new DelayedError();
       },
@@ -281,34 +280,55 @@ export function startWorkers(engine: EngineDeps, queues: CrierQueues, opts: { ti
 }
 
 /**
- * Sending paused because the SMTP server refused Crier's login or TLS, across every process:
- * the first worker to see it records the reason in Redis and logs it once; while it holds, the
- * deliveries queue is rate-limited for `probeMs` at a time, and the first send that gets
- * through ends the pause (and logs that, once).
+ * Sending paused because the SMTP server refused Crier itself (login, TLS, its sender), across
+ * every process: the first worker to see it records the reason in Redis and logs it once.
+ * While it holds, one delivery per `probeMs` in the whole deployment is tried (the probe: a
+ * lock in Redis decides which); the others wait without connecting, so a service account is
+ * not locked out by a storm of failed logins. The first send that gets through ends the pause
+ * and logs that, once.
  */
 class SendingPause {
-  private seen = false;
+  /** Whether Redis says sending is paused, as last read (at most once a second). */
+  private paused = false;
+  private readAt = 0;
   constructor(
     private readonly queues: CrierQueues,
     private readonly log: Logger,
-    private readonly probeMs: number,
+    readonly probeMs: number,
   ) {}
 
   private get key(): string {
     return `${this.queues.prefix}:sending-paused`;
   }
 
+  private async isPaused(): Promise<boolean> {
+    if (Date.now() - this.readAt > 1000) {
+      this.paused = (await this.queues.connection.exists(this.key)) === 1;
+      this.readAt = Date.now();
+    }
+    return this.paused;
+  }
+
+  /** True when sending is paused and another delivery is this round's probe. */
+  async someoneElseProbes(): Promise<boolean> {
+    if (!(await this.isPaused())) return false;
+    const mine = await this.queues.connection.set(`${this.key}:probe`, '1', 'PX', this.probeMs, 'NX');
+    return mine === null;
+  }
+
   async hold(reason: string): Promise<void> {
-    this.seen = true;
     // Kept a day at most, so a pause nobody saw end does not silence the next one.
     const first = await this.queues.connection.set(this.key, reason, 'EX', 86400, 'NX');
-    if (first) this.log.error({ reason, probeEverySeconds: this.probeMs / 1000 }, `sending paused: ${reason}; every delivery waits, a probe tries again every ${Math.round(this.probeMs / 1000)} s`);
-    await this.queues.deliveries.rateLimit(this.probeMs);
+    this.paused = true;
+    this.readAt = Date.now();
+    if (first) this.log.error({ reason, probeEverySeconds: this.probeMs / 1000 }, `sending paused: ${reason}; every delivery waits, one probe tries again every ${Math.round(this.probeMs / 1000)} s`);
+    // This failure was the round's probe: the next one comes after probeMs.
+    await this.queues.connection.set(`${this.key}:probe`, '1', 'PX', this.probeMs);
   }
 
   async over(): Promise<void> {
-    if (!this.seen) return;
-    this.seen = false;
+    if (!this.paused) return;
+    this.paused = false;
     const reason = await this.queues.connection.getdel(this.key);
     if (reason) this.log.warn({ reason }, 'sending resumed: the SMTP server accepts Crier again');
   }

@@ -86,6 +86,19 @@ function intoWindow(r: PlannedRun, s: PlanInput): PlannedRun {
   return { ...r, at, movedFrom: r.at };
 }
 
+/**
+ * Plain occurrences the window moves to the same opening (a daily 07:00 digest over a weekend)
+ * send once, as the latest of them: three e-mails at Monday 08:00 would say the same thing.
+ */
+function onePerOpening(runs: PlannedRun[]): PlannedRun[] {
+  const latest = new Map<number, PlannedRun>();
+  for (const r of runs) {
+    const seen = latest.get(r.at.toMillis());
+    if (!seen || r.occurrence > seen.occurrence) latest.set(r.at.toMillis(), r);
+  }
+  return runs.filter((r) => latest.get(r.at.toMillis()) === r);
+}
+
 /** In time order; runs moved to the same opening keep the order they were planned in. */
 const byTime = (a: PlannedRun, b: PlannedRun) => a.at.toMillis() - b.at.toMillis() || (a.movedFrom ?? a.at).toMillis() - (b.movedFrom ?? b.at).toMillis();
 
@@ -109,8 +122,7 @@ export function plannedRuns(job: Planner, s: PlanInput, after: DateTime, until: 
   const from = lookback(s, after);
   // The window only moves runs later: nothing planned after `until` moves into the range.
   if (!job.plan) {
-    return occurrencesBetween(s.triggers, from, until)
-      .map((o) => intoWindow(plain(o), s))
+    return onePerOpening(occurrencesBetween(s.triggers, from, until).map((o) => intoWindow(plain(o), s)))
       .filter((r) => r.at > after && r.at <= until)
       .sort(byTime);
   }
@@ -127,11 +139,16 @@ export function nextPlannedRuns(job: Planner, s: PlanInput, from: DateTime, coun
   if (!job.plan) {
     // Runs planned a little before `from` that the window moves past it come first.
     const earlier = occurrencesBetween(s.triggers, lookback(s, from), from);
-    return [...earlier, ...nextOccurrences(s.triggers, from, count)]
-      .map((o) => intoWindow(plain(o), s))
-      .filter((r) => r.at > from)
-      .sort(byTime)
-      .slice(0, count);
+    // Occurrences moved to one opening become one run: read more until there are `count` runs.
+    for (let n = count; ; n *= 4) {
+      const occurrences = nextOccurrences(s.triggers, from, n);
+      const runs = onePerOpening([...earlier, ...occurrences].map((o) => intoWindow(plain(o), s)))
+        .filter((r) => r.at > from)
+        .sort(byTime);
+      // The last opening may still gather later occurrences: only the runs before it are settled.
+      const settled = occurrences.length < n ? runs : runs.filter((r) => r.at < runs[runs.length - 1].at);
+      if (settled.length >= count || occurrences.length < n || n > 20_000) return (settled.length >= count ? settled : runs).slice(0, count);
+    }
   }
   const bases = [...occurrencesBetween(s.triggers, lookback(s, from).minus(PLAN_HORIZON), from), ...nextOccurrences(s.triggers, from, count + 8)];
   return job

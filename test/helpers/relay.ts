@@ -26,7 +26,7 @@ export async function startRelay(opts: { auth?: { user: string; pass: string }; 
   const rules = new Map<string, Misbehaviour & { seen: number }>();
   const sockets = new Map<number, Socket>();
   const logins = { ok: 0, refused: 0 };
-  const state = { refuseLogins: false };
+  const state = { refuseLogins: false, refuseSender: '' };
   const firstTime = (address: string, at: 'rcpt' | 'data') => {
     const rule = rules.get(address.toLowerCase());
     if (!rule || rule.at !== at || rule.seen >= (rule.times ?? Infinity)) return undefined;
@@ -49,6 +49,9 @@ export async function startRelay(opts: { auth?: { user: string; pass: string }; 
       }
       logins.ok++;
       callback(null, { user: auth.username });
+    },
+    onMailFrom(_address, _session, callback) {
+      callback(state.refuseSender ? replyError(state.refuseSender) : undefined);
     },
     onRcptTo(address, session: SMTPServerSession, callback) {
       const rule = firstTime(address.address, 'rcpt');
@@ -88,6 +91,10 @@ export async function startRelay(opts: { auth?: { user: string; pass: string }; 
     /** How the relay treats `address` (the first `times` times; default always). */
     misbehave(address: string, rule: Misbehaviour) {
       rules.set(address.toLowerCase(), { ...rule, seen: 0 });
+    },
+    /** Refuses every MAIL FROM with this reply ('' accepts again). */
+    refuseSender(reply: string) {
+      state.refuseSender = reply;
     },
     forgive(address: string) {
       rules.delete(address.toLowerCase());
