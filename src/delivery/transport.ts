@@ -4,7 +4,7 @@ import { Duration } from 'luxon';
 import nodemailer from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer/index.js';
 import { SmtpSender, SmtpSendError, type SmtpStage } from './smtp-sender.ts';
-import { enhancedStatus, isHardBounce } from './hard-bounce.ts';
+import { enhancedStatus, isHardBounce } from '../smtp-status.ts';
 
 /** One e-mail to one recipient, ready to go. */
 export interface OutgoingMessage extends Pick<Mail.Options, 'from' | 'replyTo' | 'subject' | 'html' | 'text' | 'headers' | 'messageId' | 'icalEvent' | 'attachments' | 'list' | 'inReplyTo' | 'references' | 'envelope'> {

@@ -4,7 +4,7 @@ import type { CrierConfig } from '../config/load.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import { answerItems, contentKey, parseInbound, type AnswerItem, type DeliveryReport, type InboundMessage } from './parse.ts';
 import * as Q from './queries.ts';
-import { isAddressStatus } from '../delivery/hard-bounce.ts';
+import { isAddressStatus } from '../smtp-status.ts';
 import * as LQ from '../ledger/queries.ts';
 import { tokenIn, verifyBounceToken, verifyToken } from './token.ts';
 
