@@ -286,3 +286,32 @@ describe('bounces of a real run', () => {
     expect(smtp.received.slice(before).map((m) => m.envelopeTo[0])).toEqual([MAYOR]);
   });
 });
+
+describe('a relay that only sends as the authenticated mailbox (Exchange Online)', () => {
+  it('with mail.bounces: false, sends from mail.from, and still signs the Message-ID a bounce is matched by', async () => {
+    const plain = `${name}_plain`;
+    const file = writeTestConfig({
+      tenant: host,
+      name: plain,
+      smtp: smtp.url,
+      schedules: { 'council-plain': { job: 'council-update', audience: 'council', dates: ['2027-02-01 09:00'], timezone: 'Europe/Brussels' } },
+      extra: {
+        mail: { from: 'Participatie Test <participatie@example.org>', transport: 'smtp', smtp: smtp.url, bounces: false },
+        inbound: { address: INBOUND, secret: SECRET },
+      },
+    });
+    try {
+      const before = smtp.received.length;
+      const res = await cli(['run', 'council-plain', '--at', '2027-02-01T09:00', '--wait', '--json', '--config', file]);
+      expect(res.code, res.stderr).toBe(0);
+      const sent = smtp.received.slice(before);
+      expect(sent).toHaveLength(3);
+      for (const m of sent) {
+        expect(m.envelopeFrom).toBe('participatie@example.org');
+        expect(m.parsed.messageId).toMatch(/^<crier\.\d+\.\d+\.[A-Za-z0-9]{12}@example\.org>$/);
+      }
+    } finally {
+      await dropRedisPrefix(plain);
+    }
+  });
+});

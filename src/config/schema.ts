@@ -243,9 +243,11 @@ export const mailSchema = z.strictObject({
     .default({ ratio: 0.2, after: 20 }),
   /**
    * The envelope sender (Return-Path) bounces come back to, made personal per delivery
-   * (VERP: bounces+ID.SIG@domain); default: inbound.address when inbound is set.
+   * (VERP: bounces+ID.SIG@domain); default: inbound.address when inbound is set. false: the
+   * envelope sender is mail.from (a relay such as Exchange Online that only sends as the
+   * authenticated mailbox); bounces are then matched by Message-ID.
    */
-  bounces: email.optional(),
+  bounces: z.union([z.literal(false), email]).optional(),
   /** DKIM signing: the key from a file or the environment; List-Unsubscribe(-Post) are among the signed headers. */
   dkim: z
     .strictObject({

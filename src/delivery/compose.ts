@@ -85,7 +85,7 @@ export async function composeMessage(deps: ComposeDeps, input: ComposeInput): Pr
   if (oneClick?.startsWith('https:')) headers['List-Unsubscribe-Post'] = 'List-Unsubscribe=One-Click';
   const mailto = unsubscribeMailto(replyTo, input.recipient.email, input.schedule.id);
   // Bounces come back to a personal envelope sender (VERP) that names the delivery.
-  const bounces = mail.bounces ?? inbound?.address;
+  const bounces = mail.bounces === false ? undefined : (mail.bounces ?? inbound?.address);
   const envelopeFrom = bounces && inbound && input.deliveryId !== undefined ? bounceAddress(bounces, inbound.secret, input.deliveryId) : undefined;
   return {
     rendered,

@@ -222,7 +222,7 @@ async function recordBounce(deps: InboundDeps, client: pg.PoolClient, parsed: In
 function bounceBases(deps: InboundDeps): string[] {
   const inbound = deps.config.inbound;
   if (!inbound) return [];
-  return [...new Set([deps.config.mail?.bounces, inbound.address].filter((a): a is string => Boolean(a)).map((a) => a.toLowerCase()))];
+  return [...new Set([deps.config.mail?.bounces, inbound.address].filter((a): a is string => typeof a === 'string').map((a) => a.toLowerCase()))];
 }
 
 /**

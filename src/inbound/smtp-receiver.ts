@@ -20,7 +20,7 @@ export async function startSmtpReceiver(deps: InboundDeps, opts: ReceiverOptions
   const inbound = deps.config.inbound;
   if (!inbound) throw new Error('inbound.smtp needs inbound.address and inbound.secret');
   // The inbound address, and the bounce address (mail.bounces) when it has one of its own, each with its + forms.
-  const mailboxes = [...new Set([inbound.address, deps.config.mail?.bounces].filter((a): a is string => Boolean(a)).map((a) => a.toLowerCase()))];
+  const mailboxes = [...new Set([inbound.address, deps.config.mail?.bounces].filter((a): a is string => typeof a === 'string').map((a) => a.toLowerCase()))];
   const accepts = (address: string) => mailboxes.some((m) => address.toLowerCase() === m || tokenIn(address, m) !== null);
   const pending = new Set<Promise<unknown>>();
   const server = new SMTPServer({
