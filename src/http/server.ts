@@ -34,9 +34,6 @@ export interface HttpServer {
 /** What an unsubscribe through this token stops, by the schedule's current setting. */
 type Effect = { mode: 'none' } | { mode: 'schedule' | 'job'; scope: SuppressionScope; target: string };
 
-/** Is this exact unsubscribe recorded? (Not a hard bounce: the page offers to undo only what it did.) */
-const HAS_UNSUBSCRIBE = `SELECT 1 FROM suppressions WHERE email = lower($1) AND scope = $2 AND target = $3 AND reason = 'unsubscribed'`;
-
 const escapeHtml = (s: string) => s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 
 /** The first language of an Accept-Language header, for pages of tokens that say none. */
@@ -184,8 +181,7 @@ ${body}
     const effect = effectOf(claim);
     if (effect.mode === 'none') return requiredPage(req, reply, claim, 200);
     // Only reads: a scanner fetching the link unsubscribes nobody.
-    const { rowCount } = await ledger.pool.query(HAS_UNSUBSCRIBE, [claim.email, effect.scope, effect.target]);
-    if (rowCount) return send(reply, 200, 'html', donePage(claim, effect, token).html);
+    if (await ledger.isUnsubscribed(claim.email, effect.scope, effect.target)) return send(reply, 200, 'html', donePage(claim, effect, token).html);
     const { lang, t, name } = wording(claim.locale, claim.job);
     const question = effect.mode === 'job' ? t('unsubscribePage.confirmJob', { email: claim.email, name }) : t('unsubscribePage.confirmSchedule', { email: claim.email, name });
     return send(

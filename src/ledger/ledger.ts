@@ -275,6 +275,11 @@ export class Ledger {
     return (rowCount ?? 0) > 0;
   }
 
+  /** Whether this address unsubscribed from exactly this (scope, target). */
+  async isUnsubscribed(email: string, scope: SuppressionScope, target: string): Promise<boolean> {
+    return ((await this.pool.query(Q.HAS_UNSUBSCRIBE, [email, scope, target])).rowCount ?? 0) > 0;
+  }
+
   async suppressions(): Promise<Suppression[]> {
     return (await this.pool.query(Q.SUPPRESSIONS)).rows.map((r) => ({ ...r, delivery_id: r.delivery_id === null ? null : Number(r.delivery_id) }));
   }

@@ -208,6 +208,10 @@ export const INSERT_SUPPRESSION = `
   ON CONFLICT (email, scope, target) DO NOTHING
   RETURNING id`;
 
+/** Is this exact unsubscribe recorded? (Not a bounce: the page offers to undo only what it did.) */
+export const HAS_UNSUBSCRIBE = `
+  SELECT 1 FROM suppressions WHERE email = lower($1) AND scope = $2 AND target = $3 AND reason = 'unsubscribed'`;
+
 /** Every suppression, newest first: what `crier suppressions` lists. */
 export const SUPPRESSIONS = `
   SELECT email, scope, target, reason, detail, delivery_id, created_at FROM suppressions ORDER BY created_at DESC, id DESC`;
