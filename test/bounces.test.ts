@@ -1,6 +1,5 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import { createConnection } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import pino from 'pino';
 import { loadConfig } from '../src/config/load.ts';
@@ -12,6 +11,7 @@ import { bounceAddress, verifyBounceToken } from '../src/inbound/token.ts';
 import type { DeliveryRow } from '../src/ledger/ledger.ts';
 import { crier as cli } from './helpers/cli.ts';
 import { writeTestConfig } from './helpers/config.ts';
+import { smtpDeliver } from './helpers/smtp-client.ts'; // DSNs come with the null sender: from ''
 import { dropRedisPrefix, uniqueName } from './helpers/services.ts';
 import { startSmtpServer, type Received } from './helpers/smtp.ts';
 import { createTenant } from './helpers/tenant.ts';
@@ -65,41 +65,6 @@ function fixture(file: string, to: string, s: Sent, returnPath = s.returnPath): 
 
 /** Another copy of a message (a second report on the same delivery): only its Message-ID differs. */
 const withMessageId = (raw: Buffer, id: string) => Buffer.from(raw.toString('latin1').replace(/^Message-I[dD]:.*(\r?\n[ \t].*)*$/m, `Message-Id: <${id}>`), 'latin1');
-
-/** Sends a message to the built-in receiver over SMTP with a null sender, as a relay sends a DSN. Returns the final reply. */
-async function smtpDeliver(port: number, rcpt: string, raw: Buffer): Promise<string> {
-  const sock = createConnection(port, '127.0.0.1');
-  let buffer = '';
-  const waiting: ((line: string) => void)[] = [];
-  sock.on('data', (d: Buffer) => {
-    buffer += d.toString('latin1');
-    let i: number;
-    while ((i = buffer.indexOf('\r\n')) >= 0) {
-      const line = buffer.slice(0, i);
-      buffer = buffer.slice(i + 2);
-      if (/^\d{3} /.test(line)) waiting.shift()?.(line);
-    }
-  });
-  const next = () => new Promise<string>((resolve) => waiting.push(resolve));
-  const say = (line: string) => {
-    const reply = next();
-    sock.write(line);
-    return reply;
-  };
-  await next();
-  await say('EHLO relay.city.example\r\n');
-  await say('MAIL FROM:<>\r\n');
-  const rcptReply = await say(`RCPT TO:<${rcpt}>\r\n`);
-  if (!rcptReply.startsWith('250')) {
-    sock.end('QUIT\r\n');
-    return rcptReply;
-  }
-  await say('DATA\r\n');
-  const body = raw.toString('latin1').replace(/\r?\n/g, '\r\n').replace(/^\./gm, '..');
-  const done = await say(`${body}${body.endsWith('\r\n') ? '' : '\r\n'}.\r\n`);
-  sock.end('QUIT\r\n');
-  return done;
-}
 
 /** The receiver answers 250 once a message is stored and processes it right after: waits for that. */
 async function processed(reply: string): Promise<{ kind: string; delivery_id: number | null; head_email: string | null }> {
@@ -196,15 +161,15 @@ describe('bounces of a real run', () => {
   it('the receiver takes the bounce address and its + forms, besides the inbound address', async () => {
     const s = sent[MAYOR];
     // Refused at RCPT: nothing is stored.
-    expect(await smtpDeliver(receiver.port, 'postmaster@city.example', fixture('postfix-delayed.eml', 'postmaster@city.example', s))).toMatch(/^550 /);
-    expect(await smtpDeliver(receiver.port, 'bounces@elsewhere.example', fixture('postfix-delayed.eml', 'bounces@elsewhere.example', s))).toMatch(/^550 /);
+    expect(await smtpDeliver(receiver.port, 'postmaster@city.example', fixture('postfix-delayed.eml', 'postmaster@city.example', s), '')).toMatch(/^550 /);
+    expect(await smtpDeliver(receiver.port, 'bounces@elsewhere.example', fixture('postfix-delayed.eml', 'bounces@elsewhere.example', s), '')).toMatch(/^550 /);
   });
 
   it('a Postfix DSN to the VERP address marks the delivery bounced and suppresses the address for every e-mail', async () => {
     const s = sent[CLAIRE];
     expect(s.delivery.status).toBe('sent'); // settled before the bounce came
     const dsn = fixture('postfix-failed.eml', s.returnPath, s);
-    const reply = await smtpDeliver(receiver.port, s.returnPath, dsn);
+    const reply = await smtpDeliver(receiver.port, s.returnPath, dsn, '');
     expect(reply).toMatch(/^250 /);
     expect(await processed(reply)).toEqual({ kind: 'bounce', delivery_id: s.delivery.id, head_email: CLAIRE });
     // Stored with the address it came to (as a mail server's Delivered-To), so processing it again after a crash still finds the token.
@@ -226,8 +191,8 @@ describe('bounces of a real run', () => {
     ]);
 
     // The same report again is a duplicate; a second report on the same delivery changes nothing more.
-    expect(await smtpDeliver(receiver.port, s.returnPath, dsn)).toMatch(/^250 /);
-    const again = await smtpDeliver(receiver.port, s.returnPath, withMessageId(dsn, 'second-report@relay.city.example'));
+    expect(await smtpDeliver(receiver.port, s.returnPath, dsn, '')).toMatch(/^250 /);
+    const again = await smtpDeliver(receiver.port, s.returnPath, withMessageId(dsn, 'second-report@relay.city.example'), '');
     expect(await processed(again)).toMatchObject({ kind: 'bounce', delivery_id: s.delivery.id });
     expect((await delivery(s.delivery.id)).status).toBe('bounced');
     expect((await crier.ledger.suppressions()).filter((x) => x.email === CLAIRE)).toHaveLength(1);
@@ -236,7 +201,7 @@ describe('bounces of a real run', () => {
   it('an Exchange Online NDR to the plain bounce address (no VERP token) is matched by the original Message-ID', async () => {
     const s = sent[ANNA];
     // A relay that rewrote the envelope sender: nothing in the report carries the token any more.
-    const reply = await smtpDeliver(receiver.port, BOUNCES, fixture('exchange-online-ndr.eml', BOUNCES, s, BOUNCES));
+    const reply = await smtpDeliver(receiver.port, BOUNCES, fixture('exchange-online-ndr.eml', BOUNCES, s, BOUNCES), '');
     expect(reply).toMatch(/^250 /);
     expect(await processed(reply)).toEqual({ kind: 'bounce', delivery_id: s.delivery.id, head_email: ANNA });
     expect((await delivery(s.delivery.id)).status).toBe('bounced');
@@ -246,7 +211,7 @@ describe('bounces of a real run', () => {
   it('a delayed DSN is recorded but changes neither the delivery nor the suppressions', async () => {
     const s = sent[MAYOR];
     const before = await crier.ledger.suppressions();
-    const reply = await smtpDeliver(receiver.port, s.returnPath, fixture('postfix-delayed.eml', s.returnPath, s));
+    const reply = await smtpDeliver(receiver.port, s.returnPath, fixture('postfix-delayed.eml', s.returnPath, s), '');
     expect(await processed(reply)).toEqual({ kind: 'bounce', delivery_id: s.delivery.id, head_email: MAYOR });
     expect((await delivery(s.delivery.id)).status).toBe('sent');
     expect(await crier.ledger.suppressions()).toEqual(before);
@@ -257,12 +222,12 @@ describe('bounces of a real run', () => {
     const forged = s.returnPath.replace(/\.[a-z2-7]{16}@/, '.aaaaaaaaaaaaaaaa@');
     expect(verifyBounceToken(SECRET, forged.slice('bounces+'.length, forged.indexOf('@')))).toBeNull();
     const before = await crier.ledger.suppressions();
-    const reply = await smtpDeliver(receiver.port, forged, withMessageId(fixture('postfix-failed.eml', forged, s, forged), 'forged-1@relay.city.example'));
+    const reply = await smtpDeliver(receiver.port, forged, withMessageId(fixture('postfix-failed.eml', forged, s, forged), 'forged-1@relay.city.example'), '');
     expect(reply).toMatch(/^250 /);
     expect(await processed(reply)).toEqual({ kind: 'bounce', delivery_id: null, head_email: null });
     // A token for another delivery, signed with another secret: the same.
     const other = bounceAddress(BOUNCES, 'another-secret-of-enough-length', s.delivery.id);
-    const reply2 = await smtpDeliver(receiver.port, other, withMessageId(fixture('postfix-failed.eml', other, s, other), 'forged-2@relay.city.example'));
+    const reply2 = await smtpDeliver(receiver.port, other, withMessageId(fixture('postfix-failed.eml', other, s, other), 'forged-2@relay.city.example'), '');
     expect(await processed(reply2)).toMatchObject({ delivery_id: null });
     expect((await delivery(s.delivery.id)).status).toBe('sent');
     expect(await crier.ledger.suppressions()).toEqual(before);

@@ -1,7 +1,6 @@
 import { readFileSync, writeFileSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { createConnection } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DateTime } from 'luxon';
 import pino from 'pino';
@@ -14,6 +13,7 @@ import { startSmtpReceiver } from '../src/inbound/smtp-receiver.ts';
 import { replyAddress, tokenIn, verifyToken } from '../src/inbound/token.ts';
 import { crier as cli } from './helpers/cli.ts';
 import { writeTestConfig } from './helpers/config.ts';
+import { smtpDeliver } from './helpers/smtp-client.ts';
 import { startImapServer, type ImapServer } from './helpers/imap.ts';
 import { dropRedisPrefix, uniqueName } from './helpers/services.ts';
 import { startSmtpServer, type Received } from './helpers/smtp.ts';
@@ -71,49 +71,6 @@ function expected(file: string): { text: string; items: { title: string; descrip
   const text = /Expected answer text:\s*```text\n([\s\S]*?)```/.exec(section)![1].trim();
   const items = JSON.parse(/Expected items:\s*```json\n([\s\S]*?)```/.exec(section)![1]);
   return { text, items };
-}
-
-/** Sends a message to the built-in receiver over SMTP, as a forwarding rule would. */
-async function smtpDeliver(port: number, rcpt: string, raw: Buffer): Promise<string> {
-  const sock = createConnection(port, '127.0.0.1');
-  const lines: string[] = [];
-  let buffer = '';
-  const next = () =>
-    new Promise<string>((resolve) => {
-      const check = () => {
-        const i = buffer.indexOf('\r\n');
-        if (i < 0) return false;
-        const line = buffer.slice(0, i);
-        buffer = buffer.slice(i + 2);
-        lines.push(line);
-        if (/^\d{3} /.test(line)) resolve(line);
-        else setImmediate(() => check() || sock.once('data', onData));
-        return true;
-      };
-      const onData = (d: Buffer) => {
-        buffer += d.toString('latin1');
-        if (!check()) sock.once('data', onData);
-      };
-      if (!check()) sock.once('data', onData);
-    });
-  await next();
-  sock.write('EHLO relay.city.example\r\n');
-  await next();
-  sock.write('MAIL FROM:<sender@gent.example.org>\r\n');
-  await next();
-  sock.write(`RCPT TO:<${rcpt}>\r\n`);
-  const rcptReply = await next();
-  if (!rcptReply.startsWith('250')) {
-    sock.end('QUIT\r\n');
-    return rcptReply;
-  }
-  sock.write('DATA\r\n');
-  await next();
-  const body = raw.toString('latin1').replace(/\r?\n/g, '\r\n').replace(/^\./gm, '..');
-  sock.write(Buffer.from(`${body}${body.endsWith('\r\n') ? '' : '\r\n'}.\r\n`, 'latin1'));
-  const done = await next();
-  sock.end('QUIT\r\n');
-  return done;
 }
 
 const sentTo = (email: string, subject: RegExp) => smtp.received.filter((m) => m.envelopeTo.includes(email) && subject.test(m.parsed.subject ?? ''));
