@@ -77,7 +77,7 @@ export async function deliver(deps: SendDeps, deliveryId: number, opts: { lastAt
     if (opens > now) return { until: opens.toJSDate(), why: 'window' };
   }
   const full = await deps.gate?.take(run.timezone);
-  if (full) return { until: new Date(deps.now().getTime() + full), why: 'daily-cap' };
+  if (full) return { until: now.plus(full).toJSDate(), why: 'daily-cap' };
   const delivery = await ledger.claimDelivery(deliveryId, deps.worker.id, deps.worker.leaseSeconds);
   if (!delivery) {
     await deps.gate?.giveBack(run.timezone);
@@ -125,7 +125,7 @@ export async function deliver(deps: SendDeps, deliveryId: number, opts: { lastAt
         await ledger.markHeld(delivery.id, `waiting: ${error.message}`, error.reply ?? null, deps.worker.id);
         throw new SendingPaused(error.message);
       case 'permanent':
-        await ledger.markFailedWithReply(delivery.id, error.message, error.reply ?? String(error.responseCode ?? ''), deps.worker.id);
+        await ledger.markFailed(delivery.id, error.message, deps.worker.id, error.reply ?? String(error.responseCode ?? ''));
         // An address the server says does not exist is not written to again until a person says so.
         if (error.hardBounce) await ledger.suppress({ email: delivery.email, scope: 'all', reason: 'hard-bounce', detail: error.reply ?? error.message, deliveryId: delivery.id });
         log.error({ ...where, reply: error.reply, suppressed: error.hardBounce }, 'delivery failed permanently');
@@ -134,12 +134,12 @@ export async function deliver(deps: SendDeps, deliveryId: number, opts: { lastAt
         return 'failed';
       case 'temporary':
         if (opts.lastAttempt) {
-          await ledger.markFailedWithReply(delivery.id, `${error.message} (last of its attempts)`, error.reply ?? null, deps.worker.id);
+          await ledger.markFailed(delivery.id, `${error.message} (last of its attempts)`, deps.worker.id, error.reply ?? null);
           log.error(where, 'delivery failed: temporary failures on every attempt');
           await ledger.completeRunIfSettled(run.id);
           return 'failed';
         }
-        await ledger.markRetryWithReply(delivery.id, error.message, error.reply ?? null, deps.worker.id);
+        await ledger.markRetry(delivery.id, error.message, deps.worker.id, error.reply ?? null);
         log.warn(where, 'delivery will be retried');
         throw new RetryLater(error.message);
     }

@@ -247,21 +247,14 @@ export class Ledger {
     await this.pool.query(Q.MARK_SENT, [id, messageId, workerId]);
   }
 
-  async markRetry(id: number, error: string, workerId: string): Promise<void> {
-    await this.pool.query(Q.MARK_RETRY, [id, error, workerId]);
+  /** Back to pending after a temporary failure, with the SMTP server's reply when it gave one. */
+  async markRetry(id: number, error: string, workerId: string, reply: string | null = null): Promise<void> {
+    await this.pool.query(Q.MARK_RETRY, [id, error, workerId, reply]);
   }
 
-  async markFailed(id: number, error: string, workerId: string): Promise<void> {
-    await this.pool.query(Q.MARK_FAILED, [id, error, workerId]);
-  }
-
-  /** Fails a delivery with the SMTP server's reply; a 5xx reply is what counts towards mail.pauseAt. */
-  async markFailedWithReply(id: number, error: string, reply: string | null, workerId: string): Promise<void> {
-    await this.pool.query(Q.MARK_FAILED_WITH_REPLY, [id, error, workerId, reply]);
-  }
-
-  async markRetryWithReply(id: number, error: string, reply: string | null, workerId: string): Promise<void> {
-    await this.pool.query(Q.MARK_RETRY_WITH_REPLY, [id, error, workerId, reply]);
+  /** Failed for good, with the SMTP server's reply when it gave one; a 5xx reply is what counts towards mail.pauseAt. */
+  async markFailed(id: number, error: string, workerId: string, reply: string | null = null): Promise<void> {
+    await this.pool.query(Q.MARK_FAILED, [id, error, workerId, reply]);
   }
 
   /** Sending is paused (login or TLS refused): back to pending, no attempt counted. */

@@ -131,17 +131,17 @@ export const MARK_SENT = `
   UPDATE deliveries SET status = 'sent', message_id = $2, sent_at = now(), last_error = NULL, claimed_by = NULL, lease_until = NULL, updated_at = now()
    WHERE id = $1 AND ((status = 'sending' AND claimed_by = $3) OR status = 'unknown')`;
 
-/** Back to pending after a temporary failure, the error kept for `crier status`. */
 /**
- * Back to pending, or failed, by the worker that holds it: a worker whose lease ran out (it
- * stalled) must not change a row another worker may hold now.
+ * Back to pending after a temporary failure (MARK_RETRY), or failed (MARK_FAILED), by the
+ * worker that holds it: a worker whose lease ran out (it stalled) must not change a row another
+ * worker may hold now. The error and the SMTP server's reply ($4) are kept for `crier status`.
  */
 export const MARK_RETRY = `
-  UPDATE deliveries SET status = 'pending', last_error = $2, claimed_by = NULL, lease_until = NULL, updated_at = now()
+  UPDATE deliveries SET status = 'pending', last_error = $2, smtp_reply = $4, claimed_by = NULL, lease_until = NULL, updated_at = now()
    WHERE id = $1 AND status = 'sending' AND claimed_by = $3`;
 
 export const MARK_FAILED = `
-  UPDATE deliveries SET status = 'failed', last_error = $2, claimed_by = NULL, lease_until = NULL, updated_at = now()
+  UPDATE deliveries SET status = 'failed', last_error = $2, smtp_reply = $4, claimed_by = NULL, lease_until = NULL, updated_at = now()
    WHERE id = $1 AND status = 'sending' AND claimed_by = $3`;
 
 export const DELIVERY_COUNTS_OF_RUN = `
@@ -228,19 +228,6 @@ export const DELETE_SUPPRESSIONS = `
   DELETE FROM suppressions
    WHERE email = lower($1) AND ($2::text IS NULL OR (scope = $2 AND target = $3 AND reason = 'unsubscribed'))
   RETURNING email, scope, target, reason`;
-
-/**
- * Failed for good, by the worker that holds it, with the SMTP server's reply (a 5xx, or the
- * last temporary failure on the last attempt).
- */
-export const MARK_FAILED_WITH_REPLY = `
-  UPDATE deliveries SET status = 'failed', last_error = $2, smtp_reply = $4, claimed_by = NULL, lease_until = NULL, updated_at = now()
-   WHERE id = $1 AND status = 'sending' AND claimed_by = $3`;
-
-/** Back to pending, by the worker that holds it, with the SMTP server's reply. */
-export const MARK_RETRY_WITH_REPLY = `
-  UPDATE deliveries SET status = 'pending', last_error = $2, smtp_reply = $4, claimed_by = NULL, lease_until = NULL, updated_at = now()
-   WHERE id = $1 AND status = 'sending' AND claimed_by = $3`;
 
 /**
  * Sending is paused (the SMTP server refused Crier's login or TLS): back to pending without
