@@ -31,8 +31,6 @@ export type FailureClass = 'temporary' | 'permanent' | 'paused' | 'uncertain';
 
 /** A failed send, classified. */
 export class SendError extends Error {
-  readonly permanent: boolean;
-  readonly uncertain: boolean;
   constructor(
     message: string,
     readonly failure: FailureClass,
@@ -45,8 +43,16 @@ export class SendError extends Error {
     readonly hardBounce = false,
   ) {
     super(message);
-    this.permanent = failure === 'permanent';
-    this.uncertain = failure === 'uncertain';
+  }
+
+  /** Not retried: failed at once. */
+  get permanent(): boolean {
+    return this.failure === 'permanent';
+  }
+
+  /** The message may have been accepted (the connection was lost after the final dot): not to be resent. */
+  get uncertain(): boolean {
+    return this.failure === 'uncertain';
   }
 }
 

@@ -199,26 +199,26 @@ export function startWorkers(engine: EngineDeps, queues: CrierQueues, opts: { ti
     new Worker(
       'deliveries',
       async (job: Job<{ deliveryId: number }>, token?: string) => {
+        // This job waits until `at`, its attempt unspent (moveToDelayed skips the attempt).
+        const waitUntil = (at: number) => job.moveToDelayed(at, token).then(() => Promise.reject(new DelayedError()));
         // While sending is paused, one delivery at a time (deployment-wide) probes; the others wait.
-        const wait = () => job.moveToDelayed(Date.now() + pause.probeMs, token).then(() => Promise.reject(new DelayedError()));
-        if (await pause.someoneElseProbes()) return wait();
+        if (await pause.someoneElseProbes()) return waitUntil(Date.now() + pause.probeMs);
         let outcome;
         try {
           // RetryLater propagates: BullMQ backs off and tries again; the ledger already says why.
           outcome = await deliver(sender, job.data.deliveryId, { lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) });
         } catch (e) {
           if (!(e instanceof SendingPaused)) throw e;
-          // The job waits for the next probe, its attempt unspent (moveToDelayed skips the attempt).
+          // The job waits for the next probe.
           await pause.hold(e.message);
-          return wait();
+          return waitUntil(Date.now() + pause.probeMs);
         }
         if (outcome === 'sent') await pause.over();
         if (typeof outcome !== 'object') return outcome;
         // Outside its schedule's send window, or today's cap used up: this job waits for the
-        // opening or the next local day (delayed jobs due at one instant keep their order), its
-        // attempt unspent; others go on (a cap-full one finds the cap full once, then waits too).
-        await job.moveToDelayed(outcome.until.getTime(), token);
-        throw new DelayedError();
+        // opening or the next local day (delayed jobs due at one instant keep their order);
+        // others go on (a cap-full one finds the cap full once, then waits too).
+        return waitUntil(outcome.until.getTime());
       },
       {
         ...workerOpts(engine.config.crier.concurrency),
