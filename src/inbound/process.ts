@@ -218,11 +218,14 @@ async function recordBounce(deps: InboundDeps, client: pg.PoolClient, parsed: In
   );
 }
 
-/** The bounce addresses (local part and domain) whose `+b<delivery>.<signature>` forms are VERP addresses. */
-function bounceBases(deps: InboundDeps): string[] {
+/**
+ * Crier's inbound mailboxes, lower case: the inbound address, and the bounce address
+ * (mail.bounces) when it has one of its own. Their `+token` forms are replies and VERP bounces.
+ */
+export function inboundMailboxes(deps: Pick<InboundDeps, 'config'>): string[] {
   const inbound = deps.config.inbound;
   if (!inbound) return [];
-  return [...new Set([deps.config.mail?.bounces, inbound.address].filter((a): a is string => typeof a === 'string').map((a) => a.toLowerCase()))];
+  return [...new Set([inbound.address, deps.config.mail?.bounces].filter((a): a is string => typeof a === 'string').map((a) => a.toLowerCase()))];
 }
 
 /**
@@ -233,8 +236,9 @@ function bounceTokenIn(deps: InboundDeps, addresses: string[]): number | 'forged
   const inbound = deps.config.inbound;
   if (!inbound) return null;
   let forged = false;
+  const bases = inboundMailboxes(deps);
   for (const address of addresses) {
-    for (const base of bounceBases(deps)) {
+    for (const base of bases) {
       const token = tokenIn(address, base);
       if (!token || !/^b\d/.test(token)) continue;
       const id = verifyBounceToken(inbound.secret, token);

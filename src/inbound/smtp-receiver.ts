@@ -1,5 +1,5 @@
 import { SMTPServer, type SMTPServerDataStream } from 'smtp-server';
-import { processStored, storeMessage, type InboundDeps } from './process.ts';
+import { inboundMailboxes, processStored, storeMessage, type InboundDeps } from './process.ts';
 import { tokenIn } from './token.ts';
 
 /** Settings of the built-in receiver (config inbound.smtp). */
@@ -19,8 +19,7 @@ export interface ReceiverOptions {
 export async function startSmtpReceiver(deps: InboundDeps, opts: ReceiverOptions): Promise<{ port: number; close(): Promise<void> }> {
   const inbound = deps.config.inbound;
   if (!inbound) throw new Error('inbound.smtp needs inbound.address and inbound.secret');
-  // The inbound address, and the bounce address (mail.bounces) when it has one of its own, each with its + forms.
-  const mailboxes = [...new Set([inbound.address, deps.config.mail?.bounces].filter((a): a is string => typeof a === 'string').map((a) => a.toLowerCase()))];
+  const mailboxes = inboundMailboxes(deps);
   const accepts = (address: string) => mailboxes.some((m) => address.toLowerCase() === m || tokenIn(address, m) !== null);
   const pending = new Set<Promise<unknown>>();
   const server = new SMTPServer({
