@@ -3,7 +3,6 @@ import type { Logger } from 'pino';
 import type { Schedule, ScheduleBook } from '../deployment/schedules.ts';
 import type { Ledger } from '../ledger/ledger.ts';
 import type { RunRow } from '../ledger/ledger.ts';
-import { isOpen } from '../schedule/window.ts';
 
 /** An occurrence this close to the tick counts as on time; older ones are catch-up. */
 const ON_TIME_MS = 2 * 60_000;
@@ -68,7 +67,7 @@ async function tickSchedule({ ledger, log }: TickDeps, book: ScheduleBook, s: Sc
       status: lateBy <= s.catchUpMs || planned.asapUntil ? 'due' : 'missed',
       variant: planned.variant,
       // Kept outside its send window for a deadline (a meeting's agenda): the sender must not hold it either.
-      meta: s.window && !isOpen(s.window, planned.at, s.timezone) ? { ...planned.meta, outsideWindow: true } : planned.meta,
+      meta: planned.outsideWindow ? { ...planned.meta, outsideWindow: true } : planned.meta,
     });
     if (run.created) {
       created.push(run);

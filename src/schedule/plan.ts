@@ -19,6 +19,8 @@ export interface PlannedRun {
   at: DateTime;
   /** The time it was planned for, when the send window moved it (`at` is then the opening). */
   movedFrom?: DateTime;
+  /** Outside the send window, kept there for its deadline (see intoWindow): the sender must not hold it. */
+  outsideWindow?: true;
   /** Which message this is (e.g. invitation, agenda); passed to the job kind. */
   variant: string;
   /**
@@ -82,7 +84,7 @@ function intoWindow(r: PlannedRun, s: PlanInput): PlannedRun {
   if (!s.window) return r;
   const at = nextOpening(s.window, r.at, s.timezone);
   if (at.toMillis() === r.at.toMillis()) return r;
-  if (r.asapUntil && at >= r.asapUntil) return r;
+  if (r.asapUntil && at >= r.asapUntil) return { ...r, outsideWindow: true };
   return { ...r, at, movedFrom: r.at };
 }
 
