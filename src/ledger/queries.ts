@@ -201,6 +201,12 @@ export const SENT_RUN_WITH_KEY_PREFIX = `
      WHERE schedule_id = $1 AND starts_with(run_key, $2) AND status IN ('fanned-out', 'done', 'paused')
   ) AS sent`;
 
+/** A suppression `s` that stops e-mail of schedule `schedule` (job kind `job`) to `s.email`. */
+const STOPS = (schedule: string, job: string) => `(s.scope = 'all' OR (s.scope = 'schedule' AND s.target = ${schedule}) OR (s.scope = 'job' AND s.target = ${job}))`;
+
+/** The address of delivery `d` of run `r` is suppressed for that run's schedule. */
+const DELIVERY_SUPPRESSED = `EXISTS (SELECT 1 FROM suppressions s WHERE s.email = d.email AND ${STOPS('r.schedule_id', 'r.job')})`;
+
 /** Suppresses an address (scope all | schedule | job); an existing suppression is kept as it is. */
 export const INSERT_SUPPRESSION = `
   INSERT INTO suppressions (email, scope, target, reason, detail, delivery_id)
@@ -218,10 +224,9 @@ export const SUPPRESSIONS = `
 
 /** What stops e-mail of schedule $2 (job kind $3) to each of the addresses $1. */
 export const SUPPRESSIONS_FOR = `
-  SELECT email, scope, target, reason, detail, created_at FROM suppressions
-   WHERE email = ANY($1::text[])
-     AND (scope = 'all' OR (scope = 'schedule' AND target = $2) OR (scope = 'job' AND target = $3))
-   ORDER BY (scope = 'all') DESC, created_at`;
+  SELECT s.email, s.scope, s.target, s.reason, s.detail, s.created_at FROM suppressions s
+   WHERE s.email = ANY($1::text[]) AND ${STOPS('$2', '$3')}
+   ORDER BY (s.scope = 'all') DESC, s.created_at`;
 
 /** A person lifts every suppression of an address (or only those of scope $2 and target $3). */
 export const DELETE_SUPPRESSIONS = `
@@ -273,10 +278,7 @@ export const RETRY_FAILED = `
   WITH again AS (
     UPDATE deliveries d SET status = 'pending', attempts = 0, last_error = 'sent again on request (it had failed)', handed_at = NULL, updated_at = now()
       FROM runs r
-     WHERE d.run_id = $1 AND r.id = d.run_id AND d.status = 'failed'
-       AND NOT EXISTS (
-         SELECT 1 FROM suppressions s
-          WHERE s.email = d.email AND (s.scope = 'all' OR (s.scope = 'schedule' AND s.target = r.schedule_id) OR (s.scope = 'job' AND s.target = r.job)))
+     WHERE d.run_id = $1 AND r.id = d.run_id AND d.status = 'failed' AND NOT ${DELIVERY_SUPPRESSED}
     RETURNING d.id
   ), reopened AS (${REOPEN_IF_ANY})
   SELECT id FROM again`;
@@ -284,7 +286,4 @@ export const RETRY_FAILED = `
 /** Failed deliveries of run $1 that stay failed because their address is suppressed. */
 export const SUPPRESSED_FAILED = `
   SELECT d.email FROM deliveries d JOIN runs r ON r.id = d.run_id
-   WHERE d.run_id = $1 AND d.status = 'failed'
-     AND EXISTS (
-       SELECT 1 FROM suppressions s
-        WHERE s.email = d.email AND (s.scope = 'all' OR (s.scope = 'schedule' AND s.target = r.schedule_id) OR (s.scope = 'job' AND s.target = r.job)))`;
+   WHERE d.run_id = $1 AND d.status = 'failed' AND ${DELIVERY_SUPPRESSED}`;
