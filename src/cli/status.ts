@@ -45,7 +45,7 @@ export async function status(opts: GlobalOptions & { limit?: string }): Promise<
     }));
     const missed = runs.filter((r) => r.status === 'missed');
     const paused = (await crier.ledger.pausedRuns()).map((r) => ({ run: r.id, schedule: r.schedule_id, occurrence: r.occurrence.toISOString(), since: r.updated_at.toISOString(), reason: r.error, resume: `crier resume ${r.id}` }));
-    const suppressed = (await crier.ledger.suppressions()).length;
+    const suppressed = await crier.ledger.suppressionCount();
     const skipped = (await crier.ledger.skippedDeliveries(runs.map((r) => r.id))).map((d) => ({ run: d.run_id, schedule: d.schedule_id, email: d.email, reason: d.reason }));
     if (opts.json) {
       process.stdout.write(`${JSON.stringify({ schedules, runs, deliveries, missed, paused, skipped, problems, suppressed }, null, 2)}\n`);

@@ -273,6 +273,10 @@ export class Ledger {
     return ((await this.pool.query(Q.HAS_UNSUBSCRIBE, [email, scope, target])).rowCount ?? 0) > 0;
   }
 
+  async suppressionCount(): Promise<number> {
+    return (await this.pool.query(Q.SUPPRESSION_COUNT)).rows[0].n;
+  }
+
   async suppressions(): Promise<Suppression[]> {
     return (await this.pool.query(Q.SUPPRESSIONS)).rows.map((r) => ({ ...r, delivery_id: r.delivery_id === null ? null : Number(r.delivery_id) }));
   }

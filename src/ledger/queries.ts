@@ -218,6 +218,8 @@ export const INSERT_SUPPRESSION = `
 export const HAS_UNSUBSCRIBE = `
   SELECT 1 FROM suppressions WHERE email = lower($1) AND scope = $2 AND target = $3 AND reason = 'unsubscribed'`;
 
+export const SUPPRESSION_COUNT = `SELECT count(*)::int AS n FROM suppressions`;
+
 /** Every suppression, newest first: what `crier suppressions` lists. */
 export const SUPPRESSIONS = `
   SELECT email, scope, target, reason, detail, delivery_id, created_at FROM suppressions ORDER BY created_at DESC, id DESC`;
