@@ -3,6 +3,7 @@ import { Duration } from 'luxon';
 import { CronError, parseCron } from '../schedule/cron.ts';
 import { parseLocalDateTime } from '../schedule/occurrences.ts';
 import { isKnownZone } from '../schedule/wallclock.ts';
+import { WEEKDAYS } from '../schedule/window.ts';
 import { redact } from '../redact.ts';
 
 /*
@@ -69,8 +70,6 @@ const locale = z.string().superRefine((s, ctx) => {
   ctx.addIssue({ code: 'custom', message: `'${s}' is not a locale; write a BCP 47 tag such as nl-BE, fr-BE, de-DE or en` });
 });
 
-
-const WEEKDAYS = ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'] as const;
 
 /**
  * When e-mail may go out, in the schedule's zone: a send planned outside moves to the next
