@@ -1,62 +1,50 @@
 /*
- * `npm run bench`: what the design's speed claims rest on, measured side by side in one run
- * and reported as ratios (absolute times vary with the machine; the ratios hold).
+ * `npm run bench [SECTION ...]`: what Crier's speed and memory claims rest on, measured side
+ * by side in one run and reported as ratios (absolute times vary with the machine; ratios
+ * hold). Each section is a module of its own; the results are written to BENCHMARKS.md, where
+ * a run of some sections replaces only theirs.
  */
-import { DateTime } from 'luxon';
-import { loadConfig } from '../src/config/load.ts';
-import { Crier } from '../src/deployment/deployment.ts';
-import { prepareRun } from '../src/delivery/prepare.ts';
-import { viewContext } from '../src/delivery/message.ts';
-import { ensureDemoTenant } from '../src/cli/demo.ts';
-import { loadJobKinds } from '../src/job-registry.ts';
-import { createLogger } from '../src/log.ts';
-import { compileFresh, compileTemplate } from '../src/render/template.ts';
-import { fallbackChain } from '../src/render/catalog.ts';
-import { previousOccurrence } from '../src/schedule/occurrences.ts';
+import { readFileSync, writeFileSync, existsSync } from 'node:fs';
+import os from 'node:os';
+import type { Bench, BenchSection } from './section.ts';
 
-const RECIPIENTS = Number(process.env.BENCH_RECIPIENTS ?? 200);
-// The shipped demo config's council update, on a demo tenant of its own, prepared the way a run is.
-const jobs = await loadJobKinds();
-const shipped = loadConfig('config/crier.yaml', { jobs });
-const config = { ...shipped, platform: { ...shipped.platform, tenant: process.env.BENCH_TENANT ?? 'bench.crier.local', demo: true } };
-process.env.LOG_LEVEL ??= 'warn';
-const crier = new Crier(config, jobs, { logger: createLogger() });
-await ensureDemoTenant(crier);
-const book = await crier.schedules();
-const schedule = book.get('council-quarterly');
-const now = DateTime.now();
-const planned = book.pickRun(schedule, previousOccurrence(schedule.triggers, now)!, undefined, now);
-const { period, data } = await prepareRun(crier, schedule, planned);
-const platform = (await crier.platform()).info;
-const job = book.job('council-update');
-await crier.close();
-const recipient = (i: number) => ({ email: `r${i}@example.org`, name: `Recipient ${i}`, locale: 'nl-BE' });
-const viewFor = (i: number) => {
-  const ctx = viewContext({ recipient: recipient(i), platform, period, timezone: schedule.timezone });
-  return { ...job.view(data, ctx), _chain: fallbackChain('nl-BE', platform.locales), recipient: recipient(i), organization: 'Stad Gent', platformUrl: platform.url, color: '#0f4c81', replyTo: 'p@example.org' };
+const SECTIONS: Record<string, () => Promise<{ default: Bench }>> = {
+  render: () => import('./render.ts'),
+  send: () => import('./send.ts'),
+  memory: () => import('./memory.ts'),
+  summaries: () => import('./summaries.ts'),
+  startup: () => import('./startup.ts'),
 };
 
-async function time(label: string, fn: () => Promise<void>): Promise<number> {
-  await fn(); // warm-up
-  const t0 = process.hrtime.bigint();
-  await fn();
-  const ms = Number(process.hrtime.bigint() - t0) / 1e6;
-  console.log(`${label.padEnd(58)} ${ms.toFixed(1).padStart(9)} ms  (${(ms / RECIPIENTS).toFixed(3)} ms per recipient)`);
-  return ms;
+const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'));
+for (const name of asked) {
+  if (!SECTIONS[name]) {
+    console.error(`npm run bench: no section '${name}'; the sections are ${Object.keys(SECTIONS).join(', ')}`);
+    process.exit(2);
+  }
+}
+const names = asked.length ? asked : Object.keys(SECTIONS);
+const OUT = new URL('../BENCHMARKS.md', import.meta.url);
+
+const results: Array<[string, BenchSection]> = [];
+for (const name of names) {
+  console.log(`\n== ${name} ==`);
+  const bench = (await SECTIONS[name]()).default;
+  const section = await bench();
+  console.log(section.markdown);
+  console.log(`→ ${section.verdict}`);
+  results.push([name, section]);
 }
 
-console.log(`Rendering the council update for ${RECIPIENTS} recipients (nl-BE, 14 projects, a 12-month chart)\n`);
-const perRecipient = await time('MJML compiled for every recipient', async () => {
-  for (let i = 0; i < RECIPIENTS; i++) (await compileFresh('council-update', { locale: 'nl-BE', color: '#0f4c81' }))(viewFor(i));
-});
-const once = await time('MJML compiled once, Handlebars filled per recipient', async () => {
-  const template = await compileTemplate('council-update', { locale: 'nl-BE', color: '#0f4c81' });
-  for (let i = 0; i < RECIPIENTS; i++) template(viewFor(i));
-});
-const view = viewFor(0);
-const fill = await time('the fill alone (view built once)', async () => {
-  const template = await compileTemplate('council-update', { locale: 'nl-BE', color: '#0f4c81' });
-  for (let i = 0; i < RECIPIENTS; i++) template(view);
-});
-console.log(`\nratio: MJML per recipient is ${(perRecipient / fill).toFixed(0)}× the cost of the Handlebars fill alone`);
-console.log(`ratio: compile-once is ${(perRecipient / once).toFixed(0)}× faster than compiling per recipient`);
+// BENCHMARKS.md keeps one block per section, between markers, so a partial run updates its own.
+const previous = existsSync(OUT) ? readFileSync(OUT, 'utf8') : '';
+const blockOf = (name: string, s: BenchSection) =>
+  `<!-- bench:${name} -->\n## ${s.title}\n\n${s.markdown.trim()}\n\n**Target:** ${s.verdict}\n<!-- /bench:${name} -->`;
+const existing = new Map<string, string>();
+for (const m of previous.matchAll(/<!-- bench:(\w+) -->[\s\S]*?<!-- \/bench:\1 -->/g)) existing.set(m[1], m[0]);
+for (const [name, s] of results) existing.set(name, blockOf(name, s));
+const when = new Date().toISOString().slice(0, 10);
+const header = `# Benchmarks\n\nWritten by \`npm run bench\` (last run ${when}, on ${os.cpus().length} × ${os.cpus()[0]?.model.trim()}, ${Math.round(os.totalmem() / 2 ** 30)} GiB, Node ${process.version}). Each section measures its subjects side by side in one run and reports ratios; absolute figures are this machine's. \`npm run bench SECTION\` reruns one section and replaces its block here.\n`;
+const body = Object.keys(SECTIONS).filter((n) => existing.has(n)).map((n) => existing.get(n)).join('\n\n');
+writeFileSync(OUT, `${header}\n${body}\n`);
+console.log(`\nwrote ${OUT.pathname}`);
