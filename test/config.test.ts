@@ -91,6 +91,38 @@ describe('config validation', () => {
     expect(issues.map((i) => i.path)).toEqual(['audiences.council[0].email', 'schedules.council-quarterly.colour', 'schedules.council-quarterly.timezone']);
   });
 
+  it('reads an audience from a CSV file beside the config, and refuses a broken one at its file, line and column', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'crier-csv-'));
+    const config = path.join(dir, 'crier.yaml');
+    writeFileSync(config, VALID.replace('    - { name: Mathias De Clercq, email: burgemeester@gent.be, locale: nl-BE }', '    - { name: Mathias De Clercq, email: burgemeester@gent.be, locale: nl-BE }\n    - { csv: staff.csv }'));
+    writeFileSync(path.join(dir, 'staff.csv'), '\ufeffemail,name,locale,folders\nleen@gent.be,"Wuyts, Leen",nl-BE,wijken; jeugd\n\njan@gent.be,Jan Peeters,,\n');
+    const jobs = await loadJobKinds();
+    expect(loadConfig(config, { jobs }).audiences.council).toEqual([
+      { name: 'Mathias De Clercq', email: 'burgemeester@gent.be', locale: 'nl-BE' },
+      { name: 'Wuyts, Leen', email: 'leen@gent.be', locale: 'nl-BE', folders: ['wijken', 'jeugd'] },
+      { name: 'Jan Peeters', email: 'jan@gent.be' },
+    ]);
+
+    writeFileSync(path.join(dir, 'staff.csv'), 'email,name,phone\nleen@gent.be,Leen,123\n');
+    expect(() => loadConfig(config, { jobs })).toThrow(/staff\.csv: line 1, column 3, phone: unknown column 'phone'; the columns are name, email, locale, copy, folders, projects \(the CSV file of audiences\.council\[1\]\.csv, .*crier\.yaml line 17\)/);
+    writeFileSync(path.join(dir, 'staff.csv'), 'email,name,locale\nleen@gent.be,Leen,nl-BE\nnope,Jan,nl-BE\nanna@gent.be,,de-DE\n');
+    const issues = (() => {
+      try {
+        loadConfig(config, { jobs });
+      } catch (e) {
+        return (e as ConfigError).issues;
+      }
+      return [];
+    })();
+    expect(issues.map((i) => [path.basename(i.file), i.line, i.column, i.path])).toEqual([
+      ['staff.csv', 3, 1, 'email'],
+      ['staff.csv', 4, 2, 'name'],
+    ]);
+    expect(issues[0].message).toMatch(/'nope' is not an e-mail address/);
+    writeFileSync(config, VALID.replace('    - { name: Mathias De Clercq, email: burgemeester@gent.be, locale: nl-BE }', '    - { csv: missing.csv }'));
+    expect(() => loadConfig(config, { jobs })).toThrow(/crier\.yaml: line 16, column 14, audiences\.council\[0\]\.csv: cannot read '.*missing\.csv' \(ENOENT\); the path is relative to the config file's folder/);
+  });
+
   it('names an unreadable file', async () => {
     expect(() => loadConfig('/nonexistent/crier.yaml', { jobs: new Map() })).toThrow(/cannot read the config file \(ENOENT\)/);
   });

@@ -56,6 +56,8 @@ export interface BenchConfigOptions {
   recipients: number;
   /** Ledger schema and Redis prefix of this measurement. */
   name: string;
+  /** The audience as a YAML list instead of a CSV file (to compare how long each takes to read). */
+  yaml?: boolean;
   /** Deliveries one worker process works at once (crier.concurrency), and its SMTP connections. */
   concurrency?: number;
   connections?: number;
@@ -84,7 +86,7 @@ export function writeBenchConfig(o: BenchConfigOptions): string {
     `  pool: { maxConnections: ${o.connections ?? 5} }`,
     'audiences:',
     '  everyone:',
-    ...peopleYaml(o.recipients),
+    ...(o.yaml ? peopleYaml(o.recipients) : ['    - { csv: people.csv }']),
     'schedules:',
     '  council-bench:',
     '    job: council-update',
@@ -96,7 +98,17 @@ export function writeBenchConfig(o: BenchConfigOptions): string {
   ];
   const file = path.join(dir, 'crier.yaml');
   writeFileSync(file, `${lines.join('\n')}\n`);
+  if (!o.yaml) writeFileSync(path.join(dir, 'people.csv'), peopleCsv(o.recipients));
   return file;
+}
+
+function peopleCsv(n: number): string {
+  const rows = ['email,name,locale'];
+  for (let i = 0; i < n; i++) {
+    const p = person(i);
+    rows.push(`${p.email},${p.name},${p.locale}`);
+  }
+  return `${rows.join('\n')}\n`;
 }
 
 function peopleYaml(n: number): string[] {

@@ -36,12 +36,12 @@ export async function retry(runId: string, opts: GlobalOptions & { unknown?: boo
   return withQueues(opts, id, async (crier, queues) => {
     if (opts.unknown) {
       const ids = await crier.ledger.retryUnknown(id);
-      await queues.enqueueDeliveries(ids, true);
+      await queues.enqueueDeliveries(ids.map((d) => ({ id: d, runId: id })), true);
       print(opts, { run: id, requeued: ids }, ids.length ? `run ${id}: ${ids.length} delivery(ies) whose outcome was unknown are queued again (${ids.join(', ')})` : `run ${id} has no delivery whose outcome is unknown`);
       return 0;
     }
     const { requeued, suppressed } = await crier.ledger.retryFailed(id);
-    await queues.enqueueDeliveries(requeued, true);
+    await queues.enqueueDeliveries(requeued.map((d) => ({ id: d, runId: id })), true);
     const kept = suppressed.length ? `; ${suppressed.length} stay failed because their address is suppressed (${suppressed.join(', ')}): \`crier suppressions remove ADDRESS\` first` : '';
     print(opts, { run: id, requeued, suppressed }, `${requeued.length ? `run ${id}: ${requeued.length} failed delivery(ies) are queued again` : `run ${id} has no failed delivery to send again`}${kept}`);
     return 0;
@@ -56,8 +56,11 @@ export async function resume(runId: string, opts: GlobalOptions): Promise<number
       const run = await crier.ledger.run(id);
       throw new CommandError(`run ${id} is ${run?.status}, not paused; only a paused run can be resumed`);
     }
-    const pending = (await crier.ledger.deliveries(id)).filter((d) => d.status === 'pending').map((d) => d.id);
-    await queues.enqueueDeliveries(pending, true);
+    const pending: number[] = [];
+    for await (const page of crier.ledger.pendingOfRun(id)) {
+      await queues.enqueueDeliveries(page, true);
+      pending.push(...page.map((d) => d.id));
+    }
     await crier.ledger.completeRunIfSettled(id);
     print(opts, { run: id, resumed: true, requeued: pending }, `run ${id} continues: ${pending.length} waiting delivery(ies) are queued; its failed ones stay failed (crier retry ${id} sends them again)`);
     return 0;

@@ -7,7 +7,8 @@ import { parseCron, type CronSpec } from '../schedule/cron.ts';
 import { ConfigError, formatPath, type ConfigIssue } from './errors.ts';
 import { interpolateEnv } from './env.ts';
 import { redact } from '../redact.ts';
-import { scheduleBaseShape, topLevelSchema, type SendWindowConfig } from './schema.ts';
+import { scheduleBaseShape, topLevelSchema, type PersonEntry, type RoleEntry, type SendWindowConfig } from './schema.ts';
+import { readCsvAudience } from './csv-audience.ts';
 
 type TopLevel = z.output<typeof topLevelSchema>;
 
@@ -34,10 +35,12 @@ export interface ScheduleConfig {
   options: Record<string, unknown>;
 }
 
-export interface CrierConfig extends Omit<TopLevel, 'schedules'> {
+export interface CrierConfig extends Omit<TopLevel, 'schedules' | 'audiences'> {
   /** Absolute path of the file this came from. */
   file: string;
   schedules: ScheduleConfig[];
+  /** Each audience's people and platform roles; a CSV entry is read into the people it lists. */
+  audiences: Record<string, (PersonEntry | RoleEntry)[]>;
   /** Where a field is in the file, for problems found after loading (e.g. against the platform). */
   locate?: (path: (string | number)[]) => { line: number; column: number };
 }
@@ -160,7 +163,18 @@ export function parseConfig(text: string, file: string, opts: LoadOptions, absol
     at(offsetOf(doc, ['mail', 'transport']), ['mail', 'smtp'], 'transport smtp needs mail.smtp: smtp://user:pass@host:port');
   }
 
+  const audiences: CrierConfig['audiences'] = {};
   if (top.success) {
+    for (const [name, entries] of Object.entries(top.data.audiences)) {
+      audiences[name] = entries.flatMap((entry, i) => {
+        if (!('csv' in entry)) return [entry];
+        const where = ['audiences', name, i, 'csv'];
+        const { line, col } = lines.linePos(offsetOf(doc, where));
+        const read = readCsvAudience(entry.csv, absolute, { file, line, column: col, path: formatPath(where) });
+        issues.push(...read.issues);
+        return read.people;
+      });
+    }
     const { mail, inbound } = top.data;
     if (mail.bounces && !inbound) at(offsetOf(doc, ['mail', 'bounces']), ['mail', 'bounces'], 'bounces come back through the inbound channels (an IMAP mailbox or the SMTP receiver); add inbound: with its address and secret');
     // The key is read now, so a missing or broken key refuses the config instead of failing every send.
@@ -185,7 +199,7 @@ export function parseConfig(text: string, file: string, opts: LoadOptions, absol
     const { line, col } = lines.linePos(offsetOf(doc, p));
     return { line, column: col };
   };
-  return { ...top.data, file: absolute, schedules, locate };
+  return { ...top.data, audiences, file: absolute, schedules, locate };
 }
 
 type At = (offset: number, p: (string | number)[], message: string) => void;

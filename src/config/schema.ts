@@ -48,9 +48,7 @@ export const localDateTime = z.string().superRefine((s, ctx) => {
 });
 
 const hhmm = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, "write a local time as HH:mm, e.g. '09:00'");
-const email = z.string().superRefine((s, ctx) => {
-  if (!z.email().safeParse(s).success) ctx.addIssue({ code: 'custom', message: `'${s}' is not an e-mail address` });
-});
+const email = z.email({ error: (i) => `'${String(i.input)}' is not an e-mail address` });
 const url = (schemes: string[], example: string) =>
   z.string().superRefine((s, ctx) => {
     let ok = false;
@@ -131,11 +129,24 @@ export const roleEntrySchema = z.strictObject({
   ...scopeShape,
 });
 
-/** An audience entry: a person, or a platform role; which one is told by `platformRole`. */
+/**
+ * A list of people in a CSV file (path relative to the config file's folder), one per row
+ * under a header of the person keys: email, name, locale, copy, folders, projects (several
+ * folders or projects separated by `;`). For audiences of thousands: a YAML list that long is
+ * slow to read, a CSV is what an HR system or a spreadsheet exports.
+ */
+export const csvEntrySchema = z.strictObject({
+  csv: z.string().regex(/\.csv$/i, 'write the path of a .csv file, relative to the config file, e.g. people/staff.csv'),
+});
+
+/** The columns a CSV audience file may have (the keys of a person). */
+export const CSV_COLUMNS = Object.keys(personSchema.shape);
+
+/** An audience entry: a person, a platform role or a CSV file of people; told by `platformRole` or `csv`. */
 export const audienceEntrySchema = z.unknown().transform((value, ctx) => {
-  const schema = value && typeof value === 'object' && 'platformRole' in value ? roleEntrySchema : personSchema;
+  const schema = value && typeof value === 'object' && 'platformRole' in value ? roleEntrySchema : value && typeof value === 'object' && 'csv' in value ? csvEntrySchema : personSchema;
   const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data as z.output<typeof personSchema> | z.output<typeof roleEntrySchema>;
+  if (parsed.success) return parsed.data as z.output<typeof personSchema> | z.output<typeof roleEntrySchema> | z.output<typeof csvEntrySchema>;
   for (const issue of parsed.error.issues) {
     const keys = issue.code === 'unrecognized_keys' ? issue.keys : [];
     if (keys.length) {
@@ -150,6 +161,7 @@ export const audienceEntrySchema = z.unknown().transform((value, ctx) => {
 export type AudienceEntry = z.output<typeof audienceEntrySchema>;
 export type PersonEntry = z.output<typeof personSchema>;
 export type RoleEntry = z.output<typeof roleEntrySchema>;
+export type CsvEntry = z.output<typeof csvEntrySchema>;
 
 export const platformSchema = z.strictObject({
   /** The platform's database schema family; only Go Vocal (CitizenLab) for now. */

@@ -1,4 +1,4 @@
-import type { AudienceEntry, PersonEntry, RoleEntry } from '../config/schema.ts';
+import type { PersonEntry, RoleEntry } from '../config/schema.ts';
 import type { CrierConfig, ScheduleConfig } from '../config/load.ts';
 import type { JobKind, Recipient } from '../kit/contract.ts';
 import type { RecipientScope } from '../platform/types.ts';
@@ -16,9 +16,9 @@ export type AudienceConfig = Pick<CrierConfig, 'audiences' | 'departments'>;
  * platform's first.
  */
 export async function resolveAudience(config: AudienceConfig, schedule: ScheduleConfig, job: JobKind, platform: Platform, now: Date): Promise<Recipient[]> {
-  const entries: AudienceEntry[] = schedule.audience.length
+  const entries: (PersonEntry | RoleEntry)[] = schedule.audience.length
     ? schedule.audience.flatMap((id) => config.audiences[id] ?? [])
-    : ((job.defaultAudience ?? []) as AudienceEntry[]);
+    : ((job.defaultAudience ?? []) as (PersonEntry | RoleEntry)[]);
   const directory = await readDirectory(platform, now);
   const resolveScope = scopeResolver(directory);
   const defaultLocale = platform.info.locales[0];

@@ -14,17 +14,18 @@ export interface FanOutDeps extends PrepareDeps {
  * Prepares a due run: reads the platform once (the snapshot every recipient's e-mail is
  * rendered from), writes one delivery row per recipient (skipped ones with their reason) and
  * marks the run fanned out. Safe to repeat or to run twice at once: the first snapshot wins and
- * delivery rows are unique per (run, e-mail). Returns the ids of deliveries waiting to be sent.
+ * delivery rows are unique per (run, e-mail). True when it fanned the run out: its pending
+ * deliveries are then to be queued (`ledger.pendingOfRun`, a page at a time).
  */
-export async function fanOut(deps: FanOutDeps, runId: number): Promise<number[]> {
+export async function fanOut(deps: FanOutDeps, runId: number): Promise<boolean> {
   const { ledger } = deps;
   let run = await ledger.run(runId);
-  if (!run || run.status !== 'due') return [];
+  if (!run || run.status !== 'due') return false;
   const book = await deps.schedules();
   const schedule = book.all.find((s) => s.id === run!.schedule_id);
   if (!schedule) {
     await ledger.setRunStatus(runId, 'failed', ['due'], `schedule '${run.schedule_id}' is no longer in the config`);
-    return [];
+    return false;
   }
   const prepared = await prepareRun(deps, schedule, { occurrence: DateTime.fromJSDate(run.occurrence), variant: run.variant, meta: run.meta, job: run.job }, run.data === null);
   if (run.data === null) run = await ledger.snapshot(runId, prepared.data, prepared.period.start.toJSDate(), prepared.period.end.toJSDate());
@@ -32,9 +33,9 @@ export async function fanOut(deps: FanOutDeps, runId: number): Promise<number[]>
   await ledger.insertDeliveries(runId, await withSuppressions(ledger, schedule, run.job, recipients));
   await ledger.setRunStatus(runId, 'fanned-out', ['due']);
   await ledger.completeRunIfSettled(runId);
-  const deliveries = await ledger.deliveries(runId);
-  deps.log.info({ run: runId, schedule: run.schedule_id, recipients: deliveries.length, skipped: deliveries.filter((d) => d.status === 'skipped').length }, 'run fanned out');
-  return deliveries.filter((d) => d.status === 'pending').map((d) => d.id);
+  const counts = await ledger.deliveryCounts(runId);
+  deps.log.info({ run: runId, schedule: run.schedule_id, recipients: Object.values(counts).reduce((a, b) => a + b, 0), skipped: counts.skipped }, 'run fanned out');
+  return true;
 }
 
 /** The stored period of a run (set with its snapshot). */

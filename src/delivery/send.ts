@@ -59,13 +59,20 @@ export class SendingPaused extends Error {}
  * may pause the run (mail.pauseAt); a refused login or TLS pauses sending (SendingPaused).
  * If this process dies, its lease runs out and the row is released the same way.
  */
-export async function deliver(deps: SendDeps, deliveryId: number, opts: { lastAttempt: boolean }): Promise<DeliverOutcome> {
+export async function deliver(deps: SendDeps, job: { deliveryId: number; runId?: number }, opts: { lastAttempt: boolean }): Promise<DeliverOutcome> {
   const { ledger, log } = deps;
+  const { deliveryId } = job;
   // Everything that can fail for reasons of its own is read before the claim, so a claimed row
-  // never waits for a retry that will find it claimed.
-  const peek = await ledger.deliveryRunId(deliveryId);
-  if (!peek || peek.status !== 'pending') return 'not-claimed';
-  const run = (await deps.snapshotRun(peek.runId))!;
+  // never waits for a retry that will find it claimed. The job names its run (jobs queued by an
+  // older version do not: their run is read from the ledger).
+  let runId = job.runId;
+  if (runId === undefined) {
+    const peek = await ledger.deliveryRunId(deliveryId);
+    if (!peek || peek.status !== 'pending') return 'not-claimed';
+    runId = peek.runId;
+  }
+  const run = await deps.snapshotRun(runId);
+  if (!run) return 'not-claimed';
   const schedule = (await deps.schedules()).get(run.schedule_id);
   const now = DateTime.fromJSDate(deps.now());
   // A send window holds scheduled sends (a retry or a long run that reaches the evening waits for
@@ -145,9 +152,8 @@ export async function deliver(deps: SendDeps, deliveryId: number, opts: { lastAt
     }
   }
   // Sent: from here an error propagates and leaves the row `sending`, never `failed`.
-  await ledger.markSent(delivery.id, result.messageId, deps.worker.id);
+  await ledger.markSent(delivery.id, result.messageId, deps.worker.id, run.id);
   log.info({ delivery: delivery.id, run: run.id, to: delivery.email, messageId: result.messageId }, 'sent');
-  await ledger.completeRunIfSettled(run.id);
   // A run that failed early may reach mail.pauseAt's minimum number of sends with a success.
   if (failingRuns.has(run.id)) await pauseIfFailing(deps, run);
   return 'sent';

@@ -53,6 +53,18 @@ export interface DeliveryRow {
   smtp_reply: string | null;
 }
 
+/** What a send reads of the delivery it claimed. */
+export type ClaimedDelivery = Pick<DeliveryRow, 'id' | 'run_id' | 'email' | 'name' | 'locale' | 'user_id' | 'scope' | 'variant'>;
+
+/** A delivery to put on the queue: its id, and its run (so a send reads the run without asking the ledger). */
+export interface QueuedDelivery {
+  id: number;
+  runId: number;
+}
+
+/** Rows written, or ids read, per statement: a 100,000-recipient run never travels in one. */
+export const PAGE = 2000;
+
 /** A recipient as the fan-out writes it: to send, or skipped with a reason. */
 export interface DeliveryInput {
   email: string;
@@ -165,8 +177,12 @@ export class Ledger {
     return ((await this.pool.query(Q.COMPLETE_RUN_IF_SETTLED, [id])).rowCount ?? 0) > 0;
   }
 
-  async insertDeliveries(runId: number, list: DeliveryInput[]): Promise<void> {
-    if (!list.length) return;
+  /** In pages; safe to repeat (an existing (run, e-mail) is kept), so a fan-out cut short resumes. */
+  async insertDeliveries(runId: number, all: DeliveryInput[]): Promise<void> {
+    for (let at = 0; at < all.length; at += PAGE) await this.insertPage(runId, all.slice(at, at + PAGE));
+  }
+
+  private async insertPage(runId: number, list: DeliveryInput[]): Promise<void> {
     await this.pool.query(Q.INSERT_DELIVERIES, [
       runId,
       list.map((d) => d.email.toLowerCase()),
@@ -184,8 +200,19 @@ export class Ledger {
     return (await this.pool.query(Q.DELIVERIES_OF_RUN, [runId])).rows;
   }
 
-  async pendingDeliveryIds(): Promise<number[]> {
-    return (await this.pool.query(Q.PENDING_DELIVERIES)).rows.map((r) => r.id);
+  /** Every pending delivery of every fanned-out run (what the tick re-queues). */
+  async pendingDeliveries(): Promise<QueuedDelivery[]> {
+    return (await this.pool.query(Q.PENDING_DELIVERIES)).rows.map((r) => ({ id: r.id, runId: r.run_id }));
+  }
+
+  /** The pending deliveries of one run, a page at a time, in id order. */
+  async *pendingOfRun(runId: number): AsyncGenerator<QueuedDelivery[]> {
+    for (let after = 0; ; ) {
+      const ids: number[] = (await this.pool.query(Q.PENDING_OF_RUN, [runId, after, PAGE])).rows.map((r) => r.id);
+      if (!ids.length) return;
+      yield ids.map((id) => ({ id, runId }));
+      after = ids[ids.length - 1];
+    }
   }
 
   /** A delivery's run and status, read without claiming it. */
@@ -239,12 +266,14 @@ export class Ledger {
   }
 
   /** Claims a pending delivery for `workerId`, under a lease of `leaseSeconds` it renews while alive. */
-  async claimDelivery(id: number, workerId: string, leaseSeconds: number): Promise<DeliveryRow | undefined> {
+  async claimDelivery(id: number, workerId: string, leaseSeconds: number): Promise<ClaimedDelivery | undefined> {
     return (await this.pool.query(Q.CLAIM_DELIVERY, [id, workerId, leaseSeconds])).rows[0];
   }
 
-  async markSent(id: number, messageId: string, workerId: string): Promise<void> {
-    await this.pool.query(Q.MARK_SENT, [id, messageId, workerId]);
+  /** Sent, and its run settled when nothing else of it is open (see MARK_SENT: one round trip, two at a run's tail). */
+  async markSent(id: number, messageId: string, workerId: string, runId: number): Promise<void> {
+    const row = (await this.pool.query(Q.MARK_SENT, [id, messageId, workerId])).rows[0];
+    if (row?.settle_again) await this.completeRunIfSettled(runId);
   }
 
   /** Back to pending after a temporary failure, with the SMTP server's reply when it gave one. */

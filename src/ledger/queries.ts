@@ -46,6 +46,10 @@ export const DELIVERIES_OF_RUN = `SELECT * FROM deliveries WHERE run_id = $1 ORD
 
 export const DELIVERY_RUN = `SELECT run_id, status FROM deliveries WHERE id = $1`;
 
+/** The pending deliveries of a run, in pages of $3 after id $2 (what a fan-out queues). */
+export const PENDING_OF_RUN = `
+  SELECT id FROM deliveries WHERE run_id = $1 AND status = 'pending' AND id > $2 ORDER BY id LIMIT $3`;
+
 /** Deliveries of a run still being worked: pending, or sending under a live lease. */
 export const IN_FLIGHT = `
   SELECT count(*)::int AS n FROM deliveries WHERE run_id = $1 AND status IN ('pending', 'sending')`;
@@ -107,7 +111,7 @@ export const COMPLETE_SETTLED_RUNS = `
 
 /** Deliveries to (re)queue: pending ones of runs whose fan-out finished. */
 export const PENDING_DELIVERIES = `
-  SELECT d.id FROM deliveries d JOIN runs r ON r.id = d.run_id
+  SELECT d.id, d.run_id FROM deliveries d JOIN runs r ON r.id = d.run_id
    WHERE d.status = 'pending' AND r.status = 'fanned-out'
    ORDER BY d.id`;
 
@@ -121,15 +125,29 @@ export const CLAIM_DELIVERY = `
          claimed_by = $2, lease_until = now() + make_interval(secs => $3), handed_at = NULL
    WHERE id = $1 AND status = 'pending'
      AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = deliveries.run_id AND r.status = 'paused')
-  RETURNING *`;
+  RETURNING id, run_id, email, name, locale, user_id, scope, variant`;
 
 /**
  * Sent, by the worker that holds it; or a late answer for one whose lease ran out after the
- * hand-over (unknown until now: the server's answer settles it).
+ * hand-over (unknown until now: the server's answer settles it). In the same round trip the run
+ * is done when nothing else of it is open. This statement cannot see a send committing beside
+ * it, so at a run's tail (nothing pending, others sending) it answers `settle_again`: the caller
+ * settles once more after its commit (COMPLETE_RUN_IF_SETTLED), and of the last sends finishing
+ * at once, the one settling last sees them all. (The tick's sweep settles any run left over.)
  */
 export const MARK_SENT = `
-  UPDATE deliveries SET status = 'sent', message_id = $2, sent_at = now(), last_error = NULL, claimed_by = NULL, lease_until = NULL, updated_at = now()
-   WHERE id = $1 AND ((status = 'sending' AND claimed_by = $3) OR status = 'unknown')`;
+  WITH sent AS (
+    UPDATE deliveries SET status = 'sent', message_id = $2, sent_at = now(), last_error = NULL, claimed_by = NULL, lease_until = NULL, updated_at = now()
+     WHERE id = $1 AND ((status = 'sending' AND claimed_by = $3) OR status = 'unknown')
+    RETURNING run_id),
+  open AS (
+    SELECT EXISTS (SELECT 1 FROM deliveries d WHERE d.run_id = (SELECT run_id FROM sent) AND d.status = 'pending') AS pending,
+           EXISTS (SELECT 1 FROM deliveries d WHERE d.run_id = (SELECT run_id FROM sent) AND d.status = 'sending' AND d.id <> $1) AS sending),
+  done AS (
+    UPDATE runs SET status = 'done', updated_at = now()
+     WHERE id = (SELECT run_id FROM sent) AND status = 'fanned-out' AND NOT (SELECT pending OR sending FROM open)
+    RETURNING id)
+  SELECT (SELECT NOT pending AND sending FROM open) AS settle_again, EXISTS (SELECT 1 FROM done) AS done`;
 
 /**
  * Back to pending after a temporary failure (MARK_RETRY), or failed (MARK_FAILED), by the

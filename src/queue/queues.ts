@@ -4,7 +4,7 @@ import { Redis } from 'ioredis';
 import { Duration } from 'luxon';
 import type { Logger } from 'pino';
 import type { CrierConfig } from '../config/load.ts';
-import type { Ledger } from '../ledger/ledger.ts';
+import { PAGE, type Ledger, type QueuedDelivery } from '../ledger/ledger.ts';
 import { redact } from '../redact.ts';
 import { AudienceError } from '../delivery/audience.ts';
 import { fanOut, type FanOutDeps } from '../delivery/fan-out.ts';
@@ -12,6 +12,12 @@ import { deliver, SendingPaused, type SendDeps } from '../delivery/send.ts';
 import { DailyCap } from './daily-cap.ts';
 import { tick, type TickDeps } from './tick.ts';
 import { processPending } from '../inbound/process.ts';
+
+/** A delivery job's data. `runId` is absent from jobs queued before it was added. */
+interface DeliveryJob {
+  deliveryId: number;
+  runId?: number;
+}
 
 /** How often the tick fires: occurrences are minute-precise. */
 export const TICK_EVERY_MS = 60_000;
@@ -98,31 +104,39 @@ export class CrierQueues {
   }
 
   /**
-   * One job per delivery, added in one round trip (a run can have thousands of recipients).
-   * `again`: deliveries released from a dead worker, whose old job may still be held (stalled)
-   * in Redis under the plain id: they get a new id (the ledger's claim keeps it to one send).
+   * One job per delivery, added a page at a time (one round trip each: a run of 100,000 would
+   * otherwise build every job in memory at once). The job names its run, so a send reads the
+   * run from its cache instead of asking the ledger. `again`: deliveries released from a dead
+   * worker, whose old job may still be held (stalled) in Redis under the plain id: they get a new
+   * id (the ledger's claim keeps it to one send).
    */
-  async enqueueDeliveries(ids: number[], again = false): Promise<void> {
-    if (!ids.length) return;
+  async enqueueDeliveries(list: QueuedDelivery[], again = false): Promise<void> {
     const retry = this.settings.retry;
     // Jitter spreads the retries of a whole run that failed at once (a relay's 421) so they do not return together.
     const backoff = { type: 'exponential', delay: Duration.fromISO(retry.backoff).toMillis(), jitter: 0.5 };
-    await this.deliveries.addBulk(
-      ids.map((deliveryId) => ({
-        name: 'delivery',
-        data: { deliveryId },
-        // A failed job is removed: the ledger keeps the error, and the tick may queue the delivery
-        // again (a kept failed job would block its id for as long as it is kept).
-        opts: { jobId: again ? `delivery-${deliveryId}-again-${Date.now()}` : `delivery-${deliveryId}`, attempts: retry.attempts, backoff, removeOnComplete: true, removeOnFail: true },
-      })),
-    );
+    for (let at = 0; at < list.length; at += PAGE) {
+      await this.deliveries.addBulk(
+        list.slice(at, at + PAGE).map(({ id, runId }) => ({
+          name: 'delivery',
+          data: { deliveryId: id, runId } satisfies DeliveryJob,
+          // A failed job is removed: the ledger keeps the error, and the tick may queue the delivery
+          // again (a kept failed job would block its id for as long as it is kept).
+          opts: { jobId: again ? `delivery-${id}-again-${Date.now()}` : `delivery-${id}`, attempts: retry.attempts, backoff, removeOnComplete: true, removeOnFail: true },
+        })),
+      );
+    }
+  }
+
+  /** A fanned-out run's pending deliveries onto the queue, read and added a page at a time. */
+  async enqueueRunDeliveries(runId: number, again = false): Promise<void> {
+    for await (const page of this.ledger.pendingOfRun(runId)) await this.enqueueDeliveries(page, again);
   }
 
   /** Puts every due run and pending delivery of the ledger (back) on the queues, and closes settled runs. */
   async enqueueOpenWork(): Promise<void> {
     await this.ledger.completeSettledRuns();
     for (const id of await this.ledger.dueRunIds()) await this.enqueueRun(id);
-    await this.enqueueDeliveries(await this.ledger.pendingDeliveryIds());
+    await this.enqueueDeliveries(await this.ledger.pendingDeliveries());
   }
 
   async close(): Promise<void> {
@@ -180,7 +194,7 @@ export function startWorkers(engine: EngineDeps, queues: CrierQueues, opts: { ti
       'runs',
       async (job: Job<{ runId: number }>) => {
         try {
-          await queues.enqueueDeliveries(await fanOut(engine, job.data.runId));
+          if (await fanOut(engine, job.data.runId)) await queues.enqueueRunDeliveries(job.data.runId);
         } catch (e) {
           // A platform that is down may come back; an audience naming a missing folder will not.
           const final = e instanceof AudienceError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
@@ -198,7 +212,7 @@ export function startWorkers(engine: EngineDeps, queues: CrierQueues, opts: { ti
   workers.push(
     new Worker(
       'deliveries',
-      async (job: Job<{ deliveryId: number }>, token?: string) => {
+      async (job: Job<DeliveryJob>, token?: string) => {
         // This job waits until `at`, its attempt unspent (moveToDelayed skips the attempt).
         const waitUntil = (at: number) => job.moveToDelayed(at, token).then(() => Promise.reject(new DelayedError()));
         // While sending is paused, one delivery at a time (deployment-wide) probes; the others wait.
@@ -206,7 +220,7 @@ export function startWorkers(engine: EngineDeps, queues: CrierQueues, opts: { ti
         let outcome;
         try {
           // RetryLater propagates: BullMQ backs off and tries again; the ledger already says why.
-          outcome = await deliver(sender, job.data.deliveryId, { lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) });
+          outcome = await deliver(sender, job.data, { lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) });
         } catch (e) {
           if (!(e instanceof SendingPaused)) throw e;
           // The job waits for the next probe.
@@ -240,7 +254,7 @@ export function startWorkers(engine: EngineDeps, queues: CrierQueues, opts: { ti
     const released = await ledger.releaseDeliveries(null);
     if (released.length) {
       for (const r of released) log[r.status === 'unknown' ? 'error' : 'warn']({ delivery: r.id, run: r.run_id, status: r.status }, r.status === 'unknown' ? 'delivery outcome unknown: its worker died after handing it over' : 'delivery released: its worker died before sending; sent again');
-      await queues.enqueueDeliveries(released.filter((r) => r.status === 'pending').map((r) => r.id), true);
+      await queues.enqueueDeliveries(released.flatMap((r) => (r.status === 'pending' ? [{ id: r.id, runId: r.run_id }] : [])), true);
       await ledger.completeSettledRuns();
     }
     if (opts.tick !== false && !(await queues.tick.getJobScheduler('tick'))) {

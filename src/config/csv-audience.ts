@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import { parse } from 'csv-parse/sync';
+import { CSV_COLUMNS, personSchema, type PersonEntry } from './schema.ts';
+import type { ConfigIssue } from './errors.ts';
+
+/** Columns that hold several values, separated by `;` (a comma is the CSV's own separator). */
+const LISTS = new Set(['folders', 'projects']);
+
+/**
+ * Reads a CSV audience file: a header of person keys, then one person per row, each checked as a
+ * person in the YAML is. Problems name the CSV file, the row's line and the column, and where
+ * the config lists the file (`listed`, which is also where an unreadable file is reported).
+ * Empty cells are absent values.
+ */
+export function readCsvAudience(file: string, configFile: string, listed: Omit<ConfigIssue, 'message'>): { people: PersonEntry[]; issues: ConfigIssue[] } {
+  const listedAt = `${listed.path}, ${listed.file} line ${listed.line}`;
+  const absolute = path.resolve(path.dirname(configFile), file);
+  const shown = path.relative(process.cwd(), absolute) || absolute;
+  const issues: ConfigIssue[] = [];
+  const fail = (line: number, column: number, field: string, message: string) => issues.push({ file: shown, line, column, path: field, message: `${message} (the CSV file of ${listedAt})` });
+  let text: string;
+  try {
+    text = readFileSync(absolute, 'utf8');
+  } catch (e) {
+    return { people: [], issues: [{ ...listed, message: `cannot read '${shown}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); the path is relative to the config file's folder` }] };
+  }
+  let rows: { record: Record<string, string>; info: { lines: number } }[];
+  let header: string[] = [];
+  try {
+    rows = parse(text, {
+      bom: true,
+      trim: true,
+      skip_empty_lines: true,
+      info: true,
+      columns: (names: string[]) => (header = names.map((n) => n.trim())),
+    }) as unknown as typeof rows;
+  } catch (e) {
+    const err = e as Error & { lines?: number };
+    return { people: [], issues: [{ file: shown, line: err.lines ?? 1, column: 1, path: '(CSV syntax)', message: `${err.message.replace(/^Invalid Record Length: /, '')}; a value with a comma or a quote is written in double quotes, with "" for a quote` }] };
+  }
+  const unknown = header.filter((h) => !CSV_COLUMNS.includes(h));
+  for (const h of unknown) fail(1, header.indexOf(h) + 1, h, `unknown column '${h}'; the columns are ${CSV_COLUMNS.join(', ')}`);
+  for (const required of ['email', 'name']) if (!header.includes(required)) fail(1, 1, required, `the header has no '${required}' column; the first line names the columns: ${CSV_COLUMNS.join(', ')}`);
+  if (issues.length) return { people: [], issues };
+  const people: PersonEntry[] = [];
+  for (const { record, info } of rows) {
+    const entry: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(record)) {
+      if (value === '') continue;
+      entry[key] = LISTS.has(key) ? value.split(';').map((v) => v.trim()).filter(Boolean) : value;
+    }
+    const parsed = personSchema.safeParse(entry);
+    if (parsed.success) people.push(parsed.data);
+    else for (const i of parsed.error.issues) {
+      const column = String(i.path[0] ?? '');
+      fail(info.lines, header.indexOf(column) + 1, column, i.code === 'invalid_type' && i.input === undefined ? 'is empty; every row needs one' : i.message);
+    }
+  }
+  return { people, issues };
+}
