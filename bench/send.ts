@@ -48,16 +48,23 @@ async function preparedMessage(configFile: string): Promise<string> {
   }
 }
 
-async function bare(sink: Sink, messageFile: string): Promise<number> {
+/** Messages per second, and CPU milliseconds per message of the sending process. */
+interface Rate {
+  rate: number;
+  cpuPerMessage: number;
+}
+
+async function bare(sink: Sink, messageFile: string): Promise<Rate> {
   sink.reset();
   const child = fork(path.join(ROOT, 'bench/lib/bare-pool.ts'), [messageFile, String(sink.port), String(N), String(CONNECTIONS)], { execArgv: ['--import', 'tsx'], stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const start = await new Promise<number>((resolve) => child.once('message', (m: { start: number }) => resolve(m.start)));
   const { at } = await sink.expect(N);
-  return N / ((at - start) / 1000);
+  const { cpuMs } = await new Promise<{ cpuMs: number }>((resolve) => child.on('message', (m: { cpuMs?: number }) => m.cpuMs !== undefined && resolve(m as { cpuMs: number })));
+  return { rate: N / ((at - start) / 1000), cpuPerMessage: cpuMs / N };
 }
 
 /** `crier run --wait` in one process: fan-out and every send. */
-async function crierOneProcess(sink: Sink, configFile: string, at: string): Promise<{ rate: number; peakMB: number }> {
+async function crierOneProcess(sink: Sink, configFile: string, at: string): Promise<Rate & { peakMB: number }> {
   sink.reset();
   const t0 = Date.now();
   const run = spawnCrier(['run', 'council-bench', '--config', configFile, '--at', at, '--wait', '--timeout', '7200']);
@@ -65,7 +72,7 @@ async function crierOneProcess(sink: Sink, configFile: string, at: string): Prom
   const exit = await run.exited;
   if (exit.code !== 0) throw new Error(`crier run --wait exited ${exit.code}: ${exit.stderr}`);
   if (!done.distinct) throw new Error('the sink saw a recipient twice');
-  return { rate: N / ((done.at - t0) / 1000), peakMB: exit.peakMB };
+  return { rate: N / ((done.at - t0) / 1000), cpuPerMessage: exit.cpuMs / N, peakMB: exit.peakMB };
 }
 
 /** K `crier start` workers, then `crier run` (no --wait) starts the run. */
@@ -105,7 +112,8 @@ export default (async () => {
     const ceiling1 = await bare(sink, messageFile);
     const one = await crierOneProcess(sink, configFile, '2026-01-05T09:00');
     const ceiling2 = await bare(sink, messageFile);
-    const ceiling = (ceiling1 + ceiling2) / 2;
+    const ceiling = (ceiling1.rate + ceiling2.rate) / 2;
+    const bareCpu = (ceiling1.cpuPerMessage + ceiling2.cpuPerMessage) / 2;
     const curve: Array<[number, number]> = [];
     let day = 6;
     for (const k of WORKERS) curve.push([k, await crierWorkers(sink, configFile, k, `2026-01-${String(day++).padStart(2, '0')}T09:00`)]);
@@ -114,11 +122,11 @@ export default (async () => {
     const markdown = [
       `${N.toLocaleString('en')} recipients of the council update (14 projects, 4 locales), one SMTP sink process (smtp-server), ${CONNECTIONS} SMTP connections per process, \`crier.concurrency\` 5.`,
       '',
-      '| sender | messages/s | of the ceiling |',
-      '|---|---:|---:|',
-      `| bare nodemailer pool, same prepared message (before and after Crier) | ${ceiling1.toFixed(0)} / ${ceiling2.toFixed(0)} | 1.00 |`,
-      `| \`crier run --wait\`, one process (start-up, fan-out, every send; peak RSS ${one.peakMB.toFixed(0)} MB) | ${one.rate.toFixed(0)} | ${ratio.toFixed(2)} |`,
-      ...curve.map(([k, r]) => `| ${k} × \`crier start\` + \`crier run\` | ${r.toFixed(0)} | ${(r / ceiling).toFixed(2)} (×${(r / base).toFixed(2)} of 1 worker) |`),
+      '| sender | messages/s | of the ceiling | CPU per message |',
+      '|---|---:|---:|---:|',
+      `| bare nodemailer pool, same prepared message (before and after Crier) | ${ceiling1.rate.toFixed(0)} / ${ceiling2.rate.toFixed(0)} | 1.00 | ${bareCpu.toFixed(1)} ms |`,
+      `| \`crier run --wait\`, one process (start-up, fan-out, every send; peak RSS ${one.peakMB.toFixed(0)} MB) | ${one.rate.toFixed(0)} | ${ratio.toFixed(2)} | ${one.cpuPerMessage.toFixed(1)} ms |`,
+      ...curve.map(([k, r]) => `| ${k} × \`crier start\` + \`crier run\` | ${r.toFixed(0)} | ${(r / ceiling).toFixed(2)} (×${(r / base).toFixed(2)} of 1 worker) | |`),
     ].join('\n');
     return { title: 'Send path, end to end', markdown, verdict: `one process reaches ${ratio.toFixed(2)} of the bare pool (target ≥ 0.8): ${ratio >= 0.8 ? 'met' : 'not met'}` };
   } finally {

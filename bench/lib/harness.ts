@@ -138,16 +138,16 @@ export async function cleanSlate(name: string): Promise<void> {
 
 export interface Spawned {
   child: ChildProcess;
-  /** Resolves on exit with the exit code and the process's peak RSS in MB. */
-  exited: Promise<{ code: number | null; peakMB: number; stderr: string }>;
+  /** Resolves on exit with the exit code, the process's peak RSS in MB and the CPU it used in ms. */
+  exited: Promise<{ code: number | null; peakMB: number; cpuMs: number; stderr: string }>;
 }
 
-/** `crier ARGS` as a user runs it (bin/crier.js), its peak RSS recorded. */
-export function spawnCrier(args: string[], env: Record<string, string> = {}): Spawned {
+/** `crier ARGS` as a user runs it (bin/crier.js), its peak RSS recorded; `node` flags such as --cpu-prof. */
+export function spawnCrier(args: string[], env: Record<string, string> = {}, node: string[] = []): Spawned {
   const rssDir = mkdtempSync(path.join(tmpdir(), 'crier-rss-'));
   mkdirSync(rssDir, { recursive: true });
   const rssFile = path.join(rssDir, 'rss');
-  const child = spawn(process.execPath, ['--import', path.join(ROOT, 'bench/lib/peak-rss.mjs'), path.join(ROOT, 'bin/crier.js'), ...args], {
+  const child = spawn(process.execPath, [...node, '--import', path.join(ROOT, 'bench/lib/peak-rss.mjs'), path.join(ROOT, 'bin/crier.js'), ...args], {
     cwd: ROOT,
     env: { ...process.env, LOG_LEVEL: 'warn', BENCH_RSS_FILE: rssFile, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -155,15 +155,15 @@ export function spawnCrier(args: string[], env: Record<string, string> = {}): Sp
   let stderr = '';
   child.stderr!.on('data', (d) => (stderr = (stderr + d).slice(-4000)));
   child.stdout!.resume();
-  const exited = new Promise<{ code: number | null; peakMB: number; stderr: string }>((resolve) =>
+  const exited = new Promise<{ code: number | null; peakMB: number; cpuMs: number; stderr: string }>((resolve) =>
     child.on('exit', (code) => {
-      let peakMB = NaN;
+      let usage = { maxRSS: NaN, cpu: NaN };
       try {
-        peakMB = Number(readFileSync(rssFile, 'utf8')) / 1024;
+        usage = JSON.parse(readFileSync(rssFile, 'utf8'));
       } catch {
         /* killed before it could write */
       }
-      resolve({ code, peakMB, stderr });
+      resolve({ code, peakMB: usage.maxRSS / 1024, cpuMs: usage.cpu / 1000, stderr });
     }),
   );
   return { child, exited };

@@ -98,6 +98,9 @@ export async function composeMessage(deps: ComposeDeps, input: ComposeInput): Pr
       subject: rendered.subject,
       html: rendered.html,
       text: rendered.text,
+      // Crier's e-mails are mostly ASCII in every catalogue language: quoted-printable, which
+      // nodemailer would otherwise decide by reading every character of each part, every send.
+      textEncoding: 'quoted-printable',
       headers,
       // One header, "<https://…>, <mailto:…>" (a nested list: nodemailer writes one header per outer item).
       ...(required ? {} : { list: { unsubscribe: [oneClick ? [oneClick, mailto] : [mailto]] } }),

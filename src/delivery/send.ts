@@ -93,16 +93,16 @@ export async function deliver(deps: SendDeps, job: { deliveryId: number; runId?:
 
   let result: SendResult;
   try {
-    const occurrence = DateTime.fromJSDate(run.occurrence, { zone: run.timezone });
+    const { occurrence, period, day } = timesOf(run);
     const { message } = await composeMessage(deps, {
       schedule,
       data: run.data,
-      period: runPeriod(run),
+      period,
       recipient: { email: delivery.email, name: delivery.name, locale: delivery.locale, userId: delivery.user_id ?? undefined, scope: Object.keys(delivery.scope).length ? delivery.scope : undefined, variant: delivery.variant === 'default' ? undefined : delivery.variant },
       run: { occurrence, variant: run.variant, meta: run.meta },
       runId: run.id,
       deliveryId: delivery.id,
-      fileStem: `${occurrence.toFormat('yyyy-MM-dd')}-${run.schedule_id}-${run.id}-${delivery.id}-${delivery.email}`,
+      fileStem: `${day}-${run.schedule_id}-${run.id}-${delivery.id}-${delivery.email}`,
     });
     result = await deps.transport.send(message, {
       beforeHandOver: async () => {
@@ -157,6 +157,21 @@ export async function deliver(deps: SendDeps, job: { deliveryId: number; runId?:
   // A run that failed early may reach mail.pauseAt's minimum number of sends with a success.
   if (failingRuns.has(run.id)) await pauseIfFailing(deps, run);
   return 'sent';
+}
+
+/**
+ * A run's occurrence and period in its zone, made once per run: the run row is cached (its
+ * snapshot never changes) and luxon's zone arithmetic is not free at every send.
+ */
+const runTimes = new WeakMap<RunRow, { occurrence: DateTime; period: ReturnType<typeof runPeriod>; day: string }>();
+function timesOf(run: RunRow) {
+  let times = runTimes.get(run);
+  if (!times) {
+    const occurrence = DateTime.fromJSDate(run.occurrence, { zone: run.timezone });
+    times = { occurrence, period: runPeriod(run), day: occurrence.toFormat('yyyy-MM-dd') };
+    runTimes.set(run, times);
+  }
+  return times;
 }
 
 /**

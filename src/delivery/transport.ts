@@ -1,13 +1,13 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import path from 'node:path';
 import { Duration } from 'luxon';
-import nodemailer from 'nodemailer';
 import type Mail from 'nodemailer/lib/mailer/index.js';
 import { SmtpSender, SmtpSendError, type SmtpStage } from './smtp-sender.ts';
 import { enhancedStatus, isHardBounce } from '../smtp-status.ts';
 
 /** One e-mail to one recipient, ready to go. */
-export interface OutgoingMessage extends Pick<Mail.Options, 'from' | 'replyTo' | 'subject' | 'html' | 'text' | 'headers' | 'messageId' | 'icalEvent' | 'attachments' | 'list' | 'inReplyTo' | 'references' | 'envelope'> {
+export interface OutgoingMessage extends Pick<Mail.Options, 'from' | 'replyTo' | 'subject' | 'html' | 'text' | 'headers' | 'messageId' | 'icalEvent' | 'attachments' | 'list' | 'inReplyTo' | 'references' | 'envelope' | 'textEncoding'> {
   to: { name: string; address: string };
   /** File name stem for the outbox, e.g. "2027-01-04-council-quarterly-17". */
   fileStem: string;
@@ -126,13 +126,19 @@ function dkimOptions(dkim: TransportOptions['dkim']) {
   return dkim?.privateKey ? { dkim: { domainName: dkim.domain, keySelector: dkim.selector, privateKey: dkim.privateKey, headerFieldNames: SIGNED_HEADERS } } : {};
 }
 
+/**
+ * nodemailer, loaded when a transport is made: commands that only open the config (`crier
+ * check`, `status`) load this module through cli/context.ts and need not pay for it at start.
+ */
+const nodemailer = (): typeof import('nodemailer') => createRequire(import.meta.url)('nodemailer');
+
 export function createTransport(opts: TransportOptions): Transport {
   return opts.kind === 'smtp' ? smtpTransport(opts) : outboxTransport(opts.outbox, opts.dkim);
 }
 
 /** The default: the whole message as .eml plus its .html and .txt parts, nothing leaves the machine. */
 export function outboxTransport(dir: string, dkim?: TransportOptions['dkim']): Transport {
-  const writer = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'unix', ...dkimOptions(dkim) });
+  const writer = nodemailer().createTransport({ streamTransport: true, buffer: true, newline: 'unix', ...dkimOptions(dkim) });
   return {
     kind: 'outbox',
     async send(message, hooks = {}) {
@@ -167,7 +173,7 @@ function smtpTransport(opts: TransportOptions): Transport {
     rejectUnauthorized: url.searchParams.get('tlsRejectUnauthorized') !== 'false',
   });
   // Built first (headers, MIME, Message-ID), then sent by a sender that knows the SMTP stage.
-  const builder = nodemailer.createTransport({ streamTransport: true, buffer: true, newline: 'windows', ...dkimOptions(opts.dkim) });
+  const builder = nodemailer().createTransport({ streamTransport: true, buffer: true, newline: 'windows', ...dkimOptions(opts.dkim) });
   return {
     kind: 'smtp',
     async send(message, hooks = {}) {

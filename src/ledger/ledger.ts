@@ -105,7 +105,11 @@ export interface RunInput {
   meta?: Record<string, unknown>;
 }
 
-/** Crier's own tables: runs, deliveries and how far each schedule has been checked. */
+/**
+ * Crier's own tables: runs, deliveries and how far each schedule has been checked. The three
+ * statements of every send (claim, hand-over, sent) are named, so each connection prepares them
+ * once: Postgres then skips parsing and planning them per e-mail.
+ */
 export class Ledger {
   constructor(
     readonly pool: pg.Pool,
@@ -232,7 +236,7 @@ export class Ledger {
 
   /** Just before the final dot; false when the claim is no longer this worker's (its lease ran out). */
   async markHanded(id: number, workerId: string): Promise<boolean> {
-    return ((await this.pool.query(Q.MARK_HANDED, [id, workerId])).rowCount ?? 0) > 0;
+    return ((await this.pool.query({ name: 'mark-handed', text: Q.MARK_HANDED, values: [id, workerId] })).rowCount ?? 0) > 0;
   }
 
   async registerWorker(id: string, host: string, pid: number): Promise<void> {
@@ -267,12 +271,12 @@ export class Ledger {
 
   /** Claims a pending delivery for `workerId`, under a lease of `leaseSeconds` it renews while alive. */
   async claimDelivery(id: number, workerId: string, leaseSeconds: number): Promise<ClaimedDelivery | undefined> {
-    return (await this.pool.query(Q.CLAIM_DELIVERY, [id, workerId, leaseSeconds])).rows[0];
+    return (await this.pool.query({ name: 'claim-delivery', text: Q.CLAIM_DELIVERY, values: [id, workerId, leaseSeconds] })).rows[0];
   }
 
   /** Sent, and its run settled when nothing else of it is open (see MARK_SENT: one round trip, two at a run's tail). */
   async markSent(id: number, messageId: string, workerId: string, runId: number): Promise<void> {
-    const row = (await this.pool.query(Q.MARK_SENT, [id, messageId, workerId])).rows[0];
+    const row = (await this.pool.query({ name: 'mark-sent', text: Q.MARK_SENT, values: [id, messageId, workerId] })).rows[0];
     if (row?.settle_again) await this.completeRunIfSettled(runId);
   }
 
