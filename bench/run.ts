@@ -6,6 +6,7 @@
  */
 import { readFileSync, writeFileSync, existsSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import type { Bench, BenchSection } from './section.ts';
 
 const SECTIONS: Record<string, () => Promise<{ default: Bench }>> = {
@@ -24,7 +25,8 @@ for (const name of asked) {
   }
 }
 const names = asked.length ? asked : Object.keys(SECTIONS);
-const OUT = new URL('../BENCHMARKS.md', import.meta.url);
+// BENCH_OUT: somewhere else than BENCHMARKS.md (the test of the bench writes to a temp file).
+const OUT = process.env.BENCH_OUT ? new URL(`file://${path.resolve(process.env.BENCH_OUT)}`) : new URL('../BENCHMARKS.md', import.meta.url);
 
 const results: Array<[string, BenchSection]> = [];
 for (const name of names) {
