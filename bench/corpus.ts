@@ -40,13 +40,18 @@ export interface CorpusRun {
 const NAMES = ['Mathias De Clercq', 'Claire Dubois-Lefèvre', 'Jürgen Müller', 'Nadia El Idrissi', 'Anne-Sophie "Annie" O\'Neil & co', 'Wim Claeys', 'Fatma Yılmaz', 'Pieter-Jan Van den Broeck'];
 
 /**
- * Prepares the corpus on the demo tenant `tenant` (created on first use, kept afterwards),
- * reading the platform once per send, at `now` (default: the clock).
+ * Prepares the corpus on the demo tenant `tenant` (created on first use, kept afterwards), with
+ * the ledger (project-call rounds are read from it) in `schema`, reading the platform once per
+ * send, at `now` (default: the clock).
  */
-export async function renderCorpus(opts: { tenant?: string; now?: DateTime; perLocale?: number } = {}): Promise<{ runs: CorpusRun[]; config: CrierConfig; close(): Promise<void> }> {
+export async function renderCorpus(opts: { tenant?: string; schema?: string; now?: DateTime; perLocale?: number } = {}): Promise<{ runs: CorpusRun[]; config: CrierConfig; close(): Promise<void> }> {
   const jobs = await loadJobKinds();
   const shipped = loadConfig('config/crier.yaml', { jobs });
-  const config = { ...shipped, platform: { ...shipped.platform, tenant: opts.tenant ?? process.env.BENCH_TENANT ?? 'bench.crier.local', demo: true } };
+  const config = {
+    ...shipped,
+    platform: { ...shipped.platform, tenant: opts.tenant ?? process.env.BENCH_TENANT ?? 'bench.crier.local', demo: true },
+    crier: { ...shipped.crier, schema: opts.schema ?? process.env.BENCH_SCHEMA ?? 'crier_bench_render' },
+  };
   const now = opts.now ?? DateTime.now();
   const crier = new Crier(config, jobs, { logger: createLogger(), now: () => now.toJSDate() });
   await ensureDemoTenant(crier);

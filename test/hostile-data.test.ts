@@ -6,7 +6,7 @@ import { z } from 'zod';
 import type { CrierConfig } from '../src/config/load.ts';
 import { resolveAudience } from '../src/delivery/audience.ts';
 import { composeMessage, type ComposeDeps } from '../src/delivery/compose.ts';
-import { viewContext, type RenderedMessage } from '../src/delivery/message.ts';
+import { renderMessage, viewContext, type RenderedMessage } from '../src/delivery/message.ts';
 import { createTransport, type OutgoingMessage } from '../src/delivery/transport.ts';
 import type { Schedule, ScheduleBook } from '../src/deployment/schedules.ts';
 import { roundReader, type RoundReader } from '../src/inbound/rounds.ts';
@@ -93,6 +93,8 @@ interface Mail {
 }
 const mails: Mail[] = [];
 const failures: string[] = [];
+/** Recipients whose e-mail differs from rendering it afresh (renderMessage with nothing kept: `memo: false`). */
+const unlikeFresh: string[] = [];
 let smtp: Awaited<ReturnType<typeof startSmtpServer>>;
 const tenants: { drop(): Promise<void> }[] = [];
 const platforms: Platform[] = [];
@@ -196,6 +198,9 @@ async function renderAll(which: Mail['tenant'], platform: Platform, recipients: 
           try {
             const { message, rendered } = await composeMessage(deps, { schedule, data, period, recipient, run, fileStem: 'x', runId: 1, deliveryId: mails.length + 1 });
             const view = kind.view(data, viewContext({ recipient, platform: platform.info, period, timezone: zone, run }));
+            // What composeMessage gave renderMessage here, rendered with nothing kept between recipients.
+            const fresh = await renderMessage({ job: kind, data, recipient, platform: platform.info, period, timezone: zone, run, sender: { name: 'Participatie', address: 'participatie@example.org' }, color: '#0f4c81', replyTo: 'participatie@example.org', unsubscribe: { url: undefined, required: false } }, { memo: false });
+            for (const part of ['subject', 'html', 'text', 'preheader', 'locale'] as const) if (rendered[part] !== fresh[part]) unlikeFresh.push(`${where} ${part} for ${recipient.email} ${recipient.locale} ${recipient.variant ?? ''}`);
             const { fileStem: _f, ...mail } = message;
             const built = await transport.sendMail(mail);
             mails.push({ tenant: which, kind: kind.name, variant: run.variant, recipient, rendered, view, message, raw: (built.message as Buffer).toString('utf8'), envelope: built.envelope as Mail['envelope'] });
@@ -381,6 +386,10 @@ describe('every job kind × language on hostile data', () => {
       }
     }
     for (const locale of ['xx-YY', 'nl_BE']) expect(hostileMails().some((m) => m.recipient.locale === locale), locale).toBe(true);
+  });
+
+  it('gives each recipient byte for byte what rendering afresh gives (views and template parts are kept per run and language)', () => {
+    expect(unlikeFresh).toEqual([]);
   });
 
   it('the HTML shows the data as text: no script, no tag or handler from the data, no MJML, only web and mail links', () => {

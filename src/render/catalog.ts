@@ -36,8 +36,25 @@ export function loadCatalogues(): Map<string, Map<string, Message>> {
   return out;
 }
 
-/** The catalogues to try for a locale, best first: nl-BE → nl → the platform's → en. */
+const chains = new Map<string, string[]>();
+
+/**
+ * The catalogues to try for a locale, best first: nl-BE → nl → the platform's → en. Worked out
+ * once per locale and platform locales (every recipient's render asks); the list is frozen.
+ */
 export function fallbackChain(locale: string, platformLocales: string[] = []): string[] {
+  const key = platformLocales.length ? `${locale}\u0000${platformLocales.join('\u0000')}` : locale;
+  let chain = chains.get(key);
+  if (!chain) {
+    // users.locale is free text: keep a bounded number of chains.
+    if (chains.size >= 1000) chains.clear();
+    chain = Object.freeze(chainOf(locale, platformLocales)) as string[];
+    chains.set(key, chain);
+  }
+  return chain;
+}
+
+function chainOf(locale: string, platformLocales: string[]): string[] {
   const all = loadCatalogues();
   const chain: string[] = [];
   const add = (l: string) => {
@@ -81,15 +98,38 @@ export function translate(chain: string[], key: string, vars: Record<string, unk
     const rule = intl(pluralLocale).plural.select(count);
     message = message[rule] ?? message.other ?? '';
   }
+  const parts = placeholders(message);
+  if (parts.length === 1) return message;
   const numbers = intl(pluralLocale).numbers;
-  // Numbers are written the recipient's way (1.234 in nl-BE, 1 234 in fr-BE).
-  return message.replace(/\{(\w+)\}/g, (whole, name: string) => {
-    if (!(name in vars)) return whole;
-    const value = vars[name];
-    // Messages are single lines (subjects among them): a line break or control character in a
-    // value (an organisation or person's name from the platform) never splits or garbles one.
-    return typeof value === 'number' ? numbers.format(value) : oneLine(String(value));
-  });
+  // Literal text and {placeholder} names by turns; a placeholder with no value stays as written.
+  let out = parts[0];
+  for (let i = 1; i < parts.length; i += 2) {
+    const name = parts[i];
+    if (!(name in vars)) out += `{${name}}`;
+    else {
+      const value = vars[name];
+      // Numbers are written the recipient's way (1.234 in nl-BE, 1 234 in fr-BE). Messages are
+      // single lines (subjects among them): a line break or control character in a value (an
+      // organisation or person's name from the platform) never splits or garbles one.
+      out += typeof value === 'number' ? numbers.format(value) : oneLine(String(value));
+    }
+    out += parts[i + 1];
+  }
+  return out;
+}
+
+const parsed = new Map<string, string[]>();
+
+/** A message cut at its {placeholders}: literal text and placeholder names by turns (once per message). */
+function placeholders(message: string): string[] {
+  let parts = parsed.get(message);
+  if (!parts) {
+    parts = message.split(/\{(\w+)\}/);
+    // Catalogue messages are few; a bound in case a caller translates text of its own.
+    if (parsed.size >= 10_000) parsed.clear();
+    parsed.set(message, parts);
+  }
+  return parts;
 }
 
 /** Control characters but tab and line breaks (C0, DEL, C1): not allowed in HTML, garbling in text. */
@@ -97,8 +137,13 @@ export const CONTROL_CHARACTERS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f
 
 /** A text on one line: line breaks as spaces, other control characters dropped. */
 export function oneLine(s: string): string {
+  // Most texts have neither: the check is one scan, the replacements two and a copy.
+  if (!NOT_ONE_LINE.test(s)) return s;
   return s.replace(/[\r\n\u0085\u2028\u2029]+/g, ' ').replace(CONTROL_CHARACTERS, '');
 }
+
+/** What oneLine changes: line breaks and control characters (\r, \n and \u0085 are among these). */
+const NOT_ONE_LINE = /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/;
 
 const intlCache = new Map<string, { plural: Intl.PluralRules; numbers: Intl.NumberFormat }>();
 
