@@ -25,16 +25,36 @@ export function readCsvAudience(file: string, configFile: string, listed: Omit<C
   } catch (e) {
     return { people: [], issues: [{ ...listed, message: `cannot read '${shown}' (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); the path is relative to the config file's folder` }] };
   }
-  let rows: { record: Record<string, string>; info: { lines: number } }[];
   let header: string[] = [];
+  // Rows are checked only under a header that names the person keys (else line 1 is the problem).
+  const headerOk = () => header.includes('email') && header.includes('name') && header.every((h) => CSV_COLUMNS.includes(h));
+  const people: PersonEntry[] = [];
   try {
-    rows = parse(text, {
+    // Each row is checked as it is read (on_record): 100,000 rows never sit in memory as text and as people at once.
+    parse(text, {
       bom: true,
       trim: true,
       skip_empty_lines: true,
-      info: true,
       columns: (names: string[]) => (header = names.map((n) => n.trim())),
-    }) as unknown as typeof rows;
+      on_record: (record: Record<string, string>, context: { lines: number }) => {
+        if (!headerOk()) return null;
+        const entry: Record<string, unknown> = {};
+        for (const key of header) {
+          const value = record[key];
+          if (value === undefined || value === '') continue;
+          entry[key] = LISTS.has(key) ? value.split(';').map((v) => v.trim()).filter(Boolean) : value;
+        }
+        const parsed = personSchema.safeParse(entry);
+        if (parsed.success) people.push(parsed.data);
+        else {
+          for (const i of parsed.error.issues) {
+            const column = String(i.path[0] ?? '');
+            fail(context.lines, header.indexOf(column) + 1, column, i.code === 'invalid_type' && i.input === undefined ? 'is empty; every row needs one' : i.message);
+          }
+        }
+        return null;
+      },
+    });
   } catch (e) {
     const err = e as Error & { lines?: number };
     return { people: [], issues: [{ file: shown, line: err.lines ?? 1, column: 1, path: '(CSV syntax)', message: `${err.message.replace(/^Invalid Record Length: /, '')}; a value with a comma or a quote is written in double quotes, with "" for a quote` }] };
@@ -42,20 +62,6 @@ export function readCsvAudience(file: string, configFile: string, listed: Omit<C
   const unknown = header.filter((h) => !CSV_COLUMNS.includes(h));
   for (const h of unknown) fail(1, header.indexOf(h) + 1, h, `unknown column '${h}'; the columns are ${CSV_COLUMNS.join(', ')}`);
   for (const required of ['email', 'name']) if (!header.includes(required)) fail(1, 1, required, `the header has no '${required}' column; the first line names the columns: ${CSV_COLUMNS.join(', ')}`);
-  if (issues.length) return { people: [], issues };
-  const people: PersonEntry[] = [];
-  for (const { record, info } of rows) {
-    const entry: Record<string, unknown> = {};
-    for (const [key, value] of Object.entries(record)) {
-      if (value === '') continue;
-      entry[key] = LISTS.has(key) ? value.split(';').map((v) => v.trim()).filter(Boolean) : value;
-    }
-    const parsed = personSchema.safeParse(entry);
-    if (parsed.success) people.push(parsed.data);
-    else for (const i of parsed.error.issues) {
-      const column = String(i.path[0] ?? '');
-      fail(info.lines, header.indexOf(column) + 1, column, i.code === 'invalid_type' && i.input === undefined ? 'is empty; every row needs one' : i.message);
-    }
-  }
+  if (!headerOk()) return { people: [], issues };
   return { people, issues };
 }
