@@ -1,12 +1,21 @@
 #!/usr/bin/env node
-// Crier ships as TypeScript run by tsx: no build step between editing a job kind and running it.
-import { register } from 'tsx/esm/api';
+// The command. It runs the build (dist/, `npm run build`, made by `npm ci` too) when that is
+// current, else the TypeScript source through tsx: a checkout where src/, jobs/ or
+// email-templates/ changed since the last build (a developer's edit, a superadmin's new job
+// kind) runs what is there now, only slower to start. CRIER_SOURCE=1 runs the source anyway,
+// CRIER_SOURCE=0 the build without asking whether it is current.
+import { distIsCurrent } from './build.js';
 
-register();
 // `crier check | head` closes the pipe early; that is not an error worth a stack trace.
 process.stdout.on('error', (e) => {
   if (e.code === 'EPIPE') process.exit(process.exitCode ?? 0);
   throw e;
 });
-const { main } = await import('../src/cli/main.ts');
+let entry = new URL('../dist/src/cli/main.js', import.meta.url);
+const fromSource = process.env.CRIER_SOURCE === '1' || (process.env.CRIER_SOURCE !== '0' && !distIsCurrent());
+if (fromSource) {
+  (await import('tsx/esm/api')).register();
+  entry = new URL('../src/cli/main.ts', import.meta.url);
+}
+const { main } = await import(entry.href);
 process.exitCode = await main(process.argv);

@@ -3,14 +3,17 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 import path from 'node:path';
 import type { JobKind } from './kit/contract.ts';
 
-/** The jobs/ folder: every job kind, found by its name. */
+/** The jobs/ folder: every job kind, found by its name (dist/jobs/ when this runs from the build). */
 export const JOBS_DIR = fileURLToPath(new URL('../jobs/', import.meta.url));
+/** What a job kind's module ends in: .ts from the source, .js from the build (`npm run build`), as this module does. */
+const EXT = path.extname(fileURLToPath(import.meta.url));
 
 let registry: Promise<Map<string, JobKind>> | undefined;
 
 /**
  * A job kind is jobs/<name>.ts, or a folder jobs/<name>/ with an index.ts (for a kind that
- * brings its own queries.sql); files starting with _ are not kinds.
+ * brings its own queries.sql); files starting with _ are not kinds. In the build they are
+ * dist/jobs/<name>.js and dist/jobs/<name>/index.js.
  */
 function jobModules(): { name: string; file: string }[] {
   const out: { name: string; file: string }[] = [];
@@ -18,9 +21,9 @@ function jobModules(): { name: string; file: string }[] {
     if (entry.startsWith('_') || entry.startsWith('.')) continue;
     const full = path.join(JOBS_DIR, entry);
     if (statSync(full).isDirectory()) {
-      const index = path.join(full, 'index.ts');
+      const index = path.join(full, `index${EXT}`);
       if (existsSync(index)) out.push({ name: entry, file: index });
-    } else if (entry.endsWith('.ts')) out.push({ name: entry.slice(0, -3), file: full });
+    } else if (entry.endsWith(EXT)) out.push({ name: entry.slice(0, -EXT.length), file: full });
   }
   return out;
 }

@@ -10,6 +10,16 @@ import type { Multiloc } from '../platform/types.ts';
  * Handlebars when filled.
  */
 
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#x27;', '`': '&#x60;', '=': '&#x3D;' };
+
+/**
+ * Text escaped for HTML exactly as Handlebars escapes `{{value}}`, for the rare view value that
+ * is itself markup (an embed snippet); a kind need not load Handlebars for it.
+ */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"'`=]/g, (c) => HTML_ESCAPES[c]);
+}
+
 /** A stat tile: the figure, its label and its change against the previous period. */
 export interface StatTile {
   value: string;

@@ -1,0 +1,160 @@
+import { execFile } from 'node:child_process';
+import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import pg from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { distIsCurrent } from '../bin/build.js';
+import { pgConfig } from '../src/db.ts';
+import { PG_URL, dropRedisPrefix, uniqueName } from './helpers/services.ts';
+
+/*
+ * The compiled build (`npm run build`), installed the way the container image has it: a folder
+ * with package.json, bin/, node_modules, config/ and dist/, and no src/, jobs/ or
+ * email-templates/. Every template, catalogue, migration, the demo schema, the job kinds and
+ * their queries.sql must be found inside dist/, and bin/crier.js must run it.
+ */
+const ROOT = fileURLToPath(new URL('../', import.meta.url));
+const name = uniqueName('crier_build');
+const host = `${name.replace(/_/g, '-')}.crier.test`;
+const app = mkdtempSync(path.join(tmpdir(), 'crier-build-'));
+
+function crier(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    execFile(process.execPath, [path.join(app, 'bin/crier.js'), ...args], { cwd: app, env: { ...process.env, LOG_LEVEL: 'warn' }, timeout: 120_000 }, (err, stdout, stderr) =>
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+    );
+  });
+}
+
+beforeAll(async () => {
+  // The checkout's build when it is current (CI: npm ci built it), else the source as it is now.
+  let copied = false;
+  if (distIsCurrent(ROOT)) {
+    try {
+      cpSync(path.join(ROOT, 'dist'), path.join(app, 'dist'), { recursive: true });
+      copied = distIsCurrent(ROOT);
+    } catch {
+      // Rebuilt (swapped) while it was being copied.
+    }
+  }
+  if (!copied) {
+    rmSync(path.join(app, 'dist'), { recursive: true, force: true });
+    await new Promise<void>((resolve, reject) =>
+      execFile(process.execPath, [path.join(ROOT, 'bin/build.js'), '--out', path.join(app, 'dist')], { cwd: ROOT, timeout: 240_000 }, (err, _out, stderr) => (err ? reject(new Error(stderr || String(err))) : resolve())),
+    );
+  }
+  cpSync(path.join(ROOT, 'package.json'), path.join(app, 'package.json'));
+  cpSync(path.join(ROOT, 'bin'), path.join(app, 'bin'), { recursive: true });
+  symlinkSync(path.join(ROOT, 'node_modules'), path.join(app, 'node_modules'));
+  // The shipped config, on a demo tenant, ledger schema and Redis prefix of its own.
+  mkdirSync(path.join(app, 'config'));
+  writeFileSync(
+    path.join(app, 'config/crier.yaml'),
+    readFileSync(path.join(ROOT, 'config/crier.yaml'), 'utf8')
+      .replace('tenant: demo.crier.local', `tenant: ${host}`)
+      .replace('  redis: ${REDIS_URL', `  schema: ${name}\n  prefix: ${name}\n  redis: \${REDIS_URL`),
+  );
+}, 240_000);
+
+afterAll(async () => {
+  const client = new pg.Client(pgConfig(PG_URL));
+  await client.connect();
+  await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(host.replace(/\./g, '_'))} CASCADE`);
+  await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(name)} CASCADE`);
+  await client.end();
+  await dropRedisPrefix(name);
+  rmSync(app, { recursive: true, force: true });
+});
+
+describe('the build', () => {
+  it('holds no TypeScript and needs nothing of the checkout but config', () => {
+    const files = readdirSync(path.join(app, 'dist'), { recursive: true }).map(String);
+    expect(files.filter((f) => /\.[cm]?ts$/.test(f))).toEqual([]);
+    expect(files).toEqual(expect.arrayContaining(['src/cli/main.js', 'jobs/survey-reminder/index.js', 'jobs/survey-reminder/queries.sql', 'email-templates/layout.mjml', 'email-templates/messages/nl-BE.json', 'src/demo/govocal-structure-2025-11.sql']));
+    expect(readdirSync(app).sort()).toEqual(['bin', 'config', 'dist', 'node_modules', 'package.json']);
+  });
+
+  it('runs from bin/crier.js: --version, --help', async () => {
+    const version = await crier(['--version']);
+    expect(version).toMatchObject({ code: 0, stdout: `${JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version}\n` });
+    const help = await crier(['--help']);
+    expect(help.code).toBe(0);
+    expect(help.stdout).toMatch(/Usage: crier \[options\] \[command\]/);
+    for (const command of ['check', 'preview', 'run', 'start', 'status', 'migrate']) expect(help.stdout).toContain(`  ${command} `);
+  });
+
+  it('migrates the ledger from its own migrations', async () => {
+    const res = await crier(['migrate', '--json']);
+    expect(res.code, res.stderr).toBe(0);
+    const migrations = readdirSync(path.join(ROOT, 'src/ledger/migrations')).filter((f) => f.endsWith('.sql')).sort();
+    expect(JSON.parse(res.stdout)).toEqual({ schema: name, applied: migrations });
+  });
+
+  it('checks the shipped config: every job kind found, the demo tenant created from its schema, audiences resolved', async () => {
+    const res = await crier(['check', '--json']);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    const out = JSON.parse(res.stdout) as { ok: boolean; schedules: { id: string; job: string; recipients?: number }[] };
+    expect(out.ok).toBe(true);
+    // A schedule naming a job kind the registry did not find is refused: these were found in dist/jobs/.
+    expect(out.schedules.map((s) => s.job)).toEqual(expect.arrayContaining(['council-update', 'steering-meeting', 'survey-reminder']));
+    for (const s of out.schedules) expect(s.recipients, s.id).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('previews the survey reminder: its queries.sql, the template and partials, the nl-BE catalogue', async () => {
+    const out = path.join(app, 'preview');
+    const res = await crier(['preview', 'surveys-closing', '--json', '--out', out]);
+    expect(res.code, res.stdout + res.stderr).toBe(0);
+    const preview = JSON.parse(res.stdout) as { subject: string; recipients: { email: string; locale: string }[]; files: string[] };
+    expect(preview.recipients.length).toBeGreaterThan(0);
+    expect(preview.subject).toMatch(/^Een bevraging in je projecten sluit op \d+ \S+ \d{4}$/);
+    const first = preview.recipients[0].email.replace('@', '_');
+    const file = (ext: string) => readFileSync(path.resolve(app, preview.files.find((f) => f.includes(first) && f.endsWith(ext))!), 'utf8');
+    const html = file('.html');
+    expect(html).toMatch(/^<!doctype html>/i);
+    expect(html).toContain('lang="nl-BE"');
+    expect(html).toContain('Sluiten binnenkort');
+    const text = file('.txt');
+    expect(text).toMatch(/Sluiten binnenkort\n- .+: .+\n {2}\d+ antwoorden · \d+ deze week · eindigt /);
+    expect(text).toContain(`Open het platform: https://${host}`);
+    expect(file('.eml')).toMatch(/^Subject: /m);
+  }, 120_000);
+});
+
+describe('whether dist/ is current', () => {
+  const root = mkdtempSync(path.join(tmpdir(), 'crier-stale-'));
+  const hourAgo = new Date(Date.now() - 3_600_000);
+  const age = (p: string, when = hourAgo) => utimesSync(path.join(root, p), when, when);
+  const built = () => {
+    writeFileSync(path.join(root, 'dist/.built'), '');
+    age('dist/.built', new Date(Date.now() - 60_000));
+  };
+  beforeAll(() => {
+    for (const dir of ['src', 'jobs/kind', 'email-templates', 'dist']) mkdirSync(path.join(root, dir), { recursive: true });
+    for (const f of ['src/a.ts', 'jobs/kind/index.ts', 'jobs/kind/queries.sql', 'email-templates/kind.mjml']) writeFileSync(path.join(root, f), '');
+    for (const p of ['src/a.ts', 'jobs/kind/index.ts', 'jobs/kind/queries.sql', 'email-templates/kind.mjml', 'src', 'jobs/kind', 'jobs', 'email-templates']) age(p);
+  });
+  afterAll(() => rmSync(root, { recursive: true, force: true }));
+
+  it('is not without a complete build', () => {
+    expect(distIsCurrent(root)).toBe(false);
+  });
+
+  it('is after a build, until a source, a template or a folder (a kind added or removed) changes', () => {
+    built();
+    expect(distIsCurrent(root)).toBe(true);
+    for (const changed of ['jobs/kind/queries.sql', 'email-templates/kind.mjml', 'jobs', 'src/a.ts']) {
+      age(changed, new Date());
+      expect(distIsCurrent(root), changed).toBe(false);
+      age(changed);
+      expect(distIsCurrent(root)).toBe(true);
+    }
+  });
+
+  it('is whenever there is no source to run instead (an image has dist/ only)', () => {
+    built();
+    rmSync(path.join(root, 'src'), { recursive: true });
+    expect(distIsCurrent(root)).toBe(true);
+  });
+});
