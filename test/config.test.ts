@@ -5,6 +5,7 @@ import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { ConfigError, type ConfigIssue } from '../src/config/errors.ts';
 import { loadConfig, parseConfig } from '../src/config/load.ts';
+import { readCsvAudience, type CsvAudience } from '../src/config/csv-audience.ts';
 import { pgConfig } from '../src/db.ts';
 import { loadJobKinds } from '../src/job-registry.ts';
 import { crier } from './helpers/cli.ts';
@@ -97,11 +98,17 @@ describe('config validation', () => {
     writeFileSync(config, VALID.replace('    - { name: Mathias De Clercq, email: burgemeester@gent.be, locale: nl-BE }', '    - { name: Mathias De Clercq, email: burgemeester@gent.be, locale: nl-BE }\n    - { csv: staff.csv }'));
     writeFileSync(path.join(dir, 'staff.csv'), '\ufeffemail,name,locale,folders\nleen@gent.be,"Wuyts, Leen",nl-BE,wijken; jeugd\n\njan@gent.be,Jan Peeters,,\n');
     const jobs = await loadJobKinds();
-    expect(loadConfig(config, { jobs }).audiences.council).toEqual([
-      { name: 'Mathias De Clercq', email: 'burgemeester@gent.be', locale: 'nl-BE' },
-      { name: 'Wuyts, Leen', email: 'leen@gent.be', locale: 'nl-BE', folders: ['wijken', 'jeugd'] },
-      { name: 'Jan Peeters', email: 'jan@gent.be' },
-    ]);
+    // Checked with the config, kept as its path, read when a run is prepared.
+    const [person, csv] = loadConfig(config, { jobs }).audiences.council;
+    expect(person).toEqual({ name: 'Mathias De Clercq', email: 'burgemeester@gent.be', locale: 'nl-BE' });
+    expect(csv).toMatchObject({ csv: path.join(dir, 'staff.csv'), listed: { line: 17, path: 'audiences.council[1].csv' } });
+    expect(readCsvAudience((csv as CsvAudience).csv, config, (csv as CsvAudience).listed)).toEqual({
+      issues: [],
+      people: [
+        { name: 'Wuyts, Leen', email: 'leen@gent.be', locale: 'nl-BE', folders: ['wijken', 'jeugd'] },
+        { name: 'Jan Peeters', email: 'jan@gent.be' },
+      ],
+    });
 
     writeFileSync(path.join(dir, 'staff.csv'), 'email,name,phone\nleen@gent.be,Leen,123\n');
     expect(() => loadConfig(config, { jobs })).toThrow(/staff\.csv: line 1, column 3, phone: unknown column 'phone'; the columns are name, email, locale, copy, folders, projects \(the CSV file of audiences\.council\[1\]\.csv, .*crier\.yaml line 17\)/);

@@ -4,6 +4,18 @@ import { parse } from 'csv-parse/sync';
 import { CSV_COLUMNS, personSchema, type PersonEntry } from './schema.ts';
 import type { ConfigIssue } from './errors.ts';
 
+/**
+ * A CSV audience file as the loaded config keeps it: where it is and where the config names it.
+ * Its people are read when a run is prepared (readCsvAudience), not held by every process for
+ * as long as it runs: a worker with a 100,000-person list would otherwise carry it for days.
+ */
+export interface CsvAudience {
+  /** Absolute path of the file. */
+  csv: string;
+  /** Where the config lists it (for errors). */
+  listed: Omit<ConfigIssue, 'message'>;
+}
+
 /** Columns that hold several values, separated by `;` (a comma is the CSV's own separator). */
 const LISTS = new Set(['folders', 'projects']);
 

@@ -8,7 +8,7 @@ import { ConfigError, formatPath, type ConfigIssue } from './errors.ts';
 import { interpolateEnv } from './env.ts';
 import { redact } from '../redact.ts';
 import { scheduleBaseShape, topLevelSchema, type PersonEntry, type RoleEntry, type SendWindowConfig } from './schema.ts';
-import { readCsvAudience } from './csv-audience.ts';
+import { readCsvAudience, type CsvAudience } from './csv-audience.ts';
 
 type TopLevel = z.output<typeof topLevelSchema>;
 
@@ -39,8 +39,8 @@ export interface CrierConfig extends Omit<TopLevel, 'schedules' | 'audiences'> {
   /** Absolute path of the file this came from. */
   file: string;
   schedules: ScheduleConfig[];
-  /** Each audience's people and platform roles; a CSV entry is read into the people it lists. */
-  audiences: Record<string, (PersonEntry | RoleEntry)[]>;
+  /** Each audience's people, platform roles and CSV files of people (checked now, read when a run is prepared). */
+  audiences: Record<string, (PersonEntry | RoleEntry | CsvAudience)[]>;
   /** Where a field is in the file, for problems found after loading (e.g. against the platform). */
   locate?: (path: (string | number)[]) => { line: number; column: number };
 }
@@ -166,13 +166,14 @@ export function parseConfig(text: string, file: string, opts: LoadOptions, absol
   const audiences: CrierConfig['audiences'] = {};
   if (top.success) {
     for (const [name, entries] of Object.entries(top.data.audiences)) {
-      audiences[name] = entries.flatMap((entry, i) => {
-        if (!('csv' in entry)) return [entry];
+      audiences[name] = entries.map((entry, i) => {
+        if (!('csv' in entry)) return entry;
         const where = ['audiences', name, i, 'csv'];
         const { line, col } = lines.linePos(offsetOf(doc, where));
-        const read = readCsvAudience(entry.csv, absolute, { file, line, column: col, path: formatPath(where) });
-        issues.push(...read.issues);
-        return read.people;
+        const listed = { file, line, column: col, path: formatPath(where) };
+        // Read now so a bad row refuses the config; kept as its path (see CsvAudience).
+        issues.push(...readCsvAudience(entry.csv, absolute, listed).issues);
+        return { csv: path.resolve(path.dirname(absolute), entry.csv), listed };
       });
     }
     const { mail, inbound } = top.data;

@@ -1,4 +1,6 @@
 import type { PersonEntry, RoleEntry } from '../config/schema.ts';
+import { readCsvAudience } from '../config/csv-audience.ts';
+import { formatIssue } from '../config/errors.ts';
 import type { CrierConfig, ScheduleConfig } from '../config/load.ts';
 import type { JobKind, Recipient } from '../kit/contract.ts';
 import type { RecipientScope } from '../platform/types.ts';
@@ -16,14 +18,21 @@ export type AudienceConfig = Pick<CrierConfig, 'audiences' | 'departments'>;
  * platform's first.
  */
 export async function resolveAudience(config: AudienceConfig, schedule: ScheduleConfig, job: JobKind, platform: Platform, now: Date): Promise<Recipient[]> {
-  const entries: (PersonEntry | RoleEntry)[] = schedule.audience.length
-    ? schedule.audience.flatMap((id) => config.audiences[id] ?? [])
-    : ((job.defaultAudience ?? []) as (PersonEntry | RoleEntry)[]);
+  const listed: AudienceConfig['audiences'][string] = schedule.audience.length ? schedule.audience.flatMap((id) => config.audiences[id] ?? []) : ((job.defaultAudience ?? []) as (PersonEntry | RoleEntry)[]);
+  const entries = listed.flatMap((entry): (PersonEntry | RoleEntry)[] => {
+    if (!('csv' in entry)) return [entry];
+    // The file as it is now (it was checked when the config was read; it may have changed since).
+    const { people, issues } = readCsvAudience(entry.csv, entry.csv, entry.listed);
+    if (issues.length) throw new AudienceError(`the audience's CSV file changed since the config was read and is refused now; fix it and run again:\n${issues.map(formatIssue).join('\n')}`);
+    return people;
+  });
   const directory = await readDirectory(platform, now);
   const resolveScope = scopeResolver(directory);
   const defaultLocale = platform.info.locales[0];
 
-  const found: Found[] = [];
+  const found: Recipient[] = [];
+  // Config people named without folders/projects: their scope is whatever else they are reached as.
+  const unscoped = new Set<Recipient>();
   const people: { entry: PersonEntry; scope?: RecipientScope }[] = [];
   for (const entry of entries) {
     if ('platformRole' in entry) found.push(...roleRecipients(entry, directory, config, resolveScope, defaultLocale, people));
@@ -32,20 +41,12 @@ export async function resolveAudience(config: AudienceConfig, schedule: Schedule
   const accounts = await accountsByEmail(platform, people.map((p) => p.entry.email.toLowerCase()));
   for (const { entry, scope } of people) {
     const account = accounts.get(entry.email.toLowerCase());
-    found.push({
-      email: entry.email.toLowerCase(),
-      name: entry.name,
-      locale: entry.locale ?? account?.locale ?? defaultLocale,
-      userId: account?.id,
-      scope,
-      variant: entry.copy,
-      ...(scope ? {} : { unscoped: true }),
-    });
+    const r: Recipient = { email: entry.email.toLowerCase(), name: entry.name, locale: entry.locale ?? account?.locale ?? defaultLocale, userId: account?.id, scope, variant: entry.copy };
+    found.push(r);
+    if (!scope) unscoped.add(r);
   }
   // In address order, so runs, previews and logs list recipients the same way every time.
-  return mergeByEmail(found)
-    .map(({ unscoped: _u, ...r }) => r)
-    .sort((a, b) => a.email.localeCompare(b.email));
+  return mergeByEmail(found, unscoped).sort((a, b) => a.email.localeCompare(b.email));
 }
 
 /** An audience the platform cannot satisfy (a folder or project that is not there): retrying will not help. */
@@ -124,29 +125,28 @@ function isEmptyScope(s: RecipientScope): boolean {
   return (s.folders?.length ?? 0) === 0 && (s.projects?.length ?? 0) === 0;
 }
 
-/** A config person named without folders/projects: their scope is whatever else they are reached as. */
-type Found = Recipient & { unscoped?: boolean };
-
 /**
  * One recipient per address; scopes are united, the first name, locale and copy win. A person
  * listed by name without a scope who also holds a platform role keeps the role's scope (a
  * moderator named in the config does not get the whole platform); otherwise no scope is
  * the whole platform.
  */
-function mergeByEmail(list: Found[]): Found[] {
-  const byEmail = new Map<string, Found>();
+function mergeByEmail(list: Recipient[], unscoped: Set<Recipient>): Recipient[] {
+  // The first of each address is kept and merged into (every entry was made for this resolution:
+  // nobody else holds it), so 100,000 recipients are not copied once more.
+  const byEmail = new Map<string, Recipient>();
   for (const r of list) {
     const seen = byEmail.get(r.email);
     if (!seen) {
-      byEmail.set(r.email, { ...r });
+      byEmail.set(r.email, r);
       continue;
     }
     seen.userId ??= r.userId;
     seen.variant ??= r.variant;
-    if (r.unscoped && seen.scope) continue;
-    if (seen.unscoped && r.scope) {
+    if (unscoped.has(r) && seen.scope) continue;
+    if (unscoped.has(seen) && r.scope) {
       seen.scope = r.scope;
-      seen.unscoped = false;
+      unscoped.delete(seen);
       continue;
     }
     seen.scope = !seen.scope || !r.scope ? undefined : union(seen.scope, r.scope);

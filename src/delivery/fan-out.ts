@@ -1,6 +1,6 @@
 import { DateTime, Interval } from 'luxon';
 import type { Logger } from 'pino';
-import type { DeliveryInput, Ledger, RunRow, Suppression } from '../ledger/ledger.ts';
+import { PAGE, type DeliveryInput, type Ledger, type RunRow, type Suppression } from '../ledger/ledger.ts';
 import type { Schedule } from '../deployment/schedules.ts';
 import { prepareRun, recipientsOf, type PrepareDeps } from './prepare.ts';
 
@@ -29,8 +29,13 @@ export async function fanOut(deps: FanOutDeps, runId: number): Promise<boolean> 
   }
   const prepared = await prepareRun(deps, schedule, { occurrence: DateTime.fromJSDate(run.occurrence), variant: run.variant, meta: run.meta, job: run.job }, run.data === null);
   if (run.data === null) run = await ledger.snapshot(runId, prepared.data, prepared.period.start.toJSDate(), prepared.period.end.toJSDate());
-  const recipients = await recipientsOf(schedule, book.job(run.job), prepared.audience, run.data, await deps.platform());
-  await ledger.insertDeliveries(runId, await withSuppressions(ledger, schedule, run.job, recipients));
+  const [job, platform] = [book.job(run.job), await deps.platform()];
+  // A page of the audience at a time: its policies, its suppressions and its rows, so a run of
+  // 100,000 holds the audience once, not also as delivery rows in the making.
+  for (let at = 0; at < prepared.audience.length; at += PAGE) {
+    const recipients = await recipientsOf(schedule, job, prepared.audience.slice(at, at + PAGE), run.data, platform);
+    await ledger.insertDeliveries(runId, await withSuppressions(ledger, schedule, run.job, recipients));
+  }
   await ledger.setRunStatus(runId, 'fanned-out', ['due']);
   await ledger.completeRunIfSettled(runId);
   const counts = await ledger.deliveryCounts(runId);
