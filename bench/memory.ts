@@ -6,7 +6,7 @@
 import { execFileSync } from 'node:child_process';
 import path from 'node:path';
 import type { Bench } from './section.ts';
-import { cleanSlate, ROOT, spawnCrier, startSink, writeBenchConfig } from './lib/harness.ts';
+import { cleanSlate, ensureBuild, ROOT, spawnCrier, startSink, writeBenchConfig } from './lib/harness.ts';
 
 const SIZES = (process.env.BENCH_MEMORY_SIZES ?? '1000,10000,100000').split(',').filter(Boolean).map(Number);
 const LOAD_SIZE = Number(process.env.BENCH_LOAD_PEOPLE ?? 100_000);
@@ -18,6 +18,7 @@ function loadTime(configFile: string): { ms: number; people: number; peakMB: num
 }
 
 export default (async () => {
+  ensureBuild();
   const sink = await startSink();
   const rows: string[] = [];
   let worst = 0;

@@ -12,7 +12,7 @@ import path from 'node:path';
 import { DateTime } from 'luxon';
 import pg from 'pg';
 import type { Bench } from './section.ts';
-import { cleanSlate, PG_URL, person, ROOT, spawnCrier, startSink, writeBenchConfig, type Sink } from './lib/harness.ts';
+import { cleanSlate, ensureBuild, PG_URL, person, ROOT, spawnCrier, startSink, writeBenchConfig, type Sink } from './lib/harness.ts';
 import { loadConfig } from '../src/config/load.ts';
 import { Crier } from '../src/deployment/deployment.ts';
 import { loadJobKinds } from '../src/job-registry.ts';
@@ -103,6 +103,7 @@ async function crierWorkers(sink: Sink, configFile: string, k: number, at: strin
 }
 
 export default (async () => {
+  ensureBuild();
   const sink = await startSink();
   try {
     await cleanSlate(NAME);

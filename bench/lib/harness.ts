@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Redis } from 'ioredis';
+import { build, distIsCurrent } from '../../bin/build.js';
 import pg from 'pg';
 
 export const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -136,6 +137,15 @@ export async function cleanSlate(name: string): Promise<void> {
   redis.disconnect();
 }
 
+/**
+ * Crier is measured as production runs it, from the build: dist/ is built first when it is
+ * missing or older than the source, and the measured processes run it (CRIER_SOURCE=0), even if
+ * a file is saved while the benchmark runs.
+ */
+export function ensureBuild(): void {
+  if (!distIsCurrent()) build();
+}
+
 export interface Spawned {
   child: ChildProcess;
   /** Resolves on exit with the exit code, the process's peak RSS in MB and the CPU it used in ms. */
@@ -149,7 +159,8 @@ export function spawnCrier(args: string[], env: Record<string, string> = {}, nod
   const rssFile = path.join(rssDir, 'rss');
   const child = spawn(process.execPath, [...node, '--import', path.join(ROOT, 'bench/lib/peak-rss.mjs'), path.join(ROOT, 'bin/crier.js'), ...args], {
     cwd: ROOT,
-    env: { ...process.env, LOG_LEVEL: 'warn', BENCH_RSS_FILE: rssFile, ...env },
+    // Logging as a deployment logs (info), whatever an earlier section of this run set.
+    env: { ...process.env, CRIER_SOURCE: '0', LOG_LEVEL: 'info', BENCH_RSS_FILE: rssFile, ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
