@@ -26,13 +26,17 @@ CREATE FUNCTION pg_temp.registered(t timestamp) RETURNS int LANGUAGE sql IMMUTAB
 $$ SELECT greatest(500, least({{residents}}, floor({{residents}} * (greatest(0, pg_temp.s_of(t)) + 1.5 * greatest(0, pg_temp.s_of(t)) ^ 2) / 2.5)))::int $$;
 CREATE FUNCTION pg_temp.resident(i bigint) RETURNS uuid LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
 $$ SELECT md5('resident:' || i)::uuid $$;
--- A resident registered by t, early (long-standing) residents more often: a few do a lot.
+-- Participation is concentrated, as on a live platform: an active eighth of the residents
+-- registered by t does nearly everything, and a few of them a great deal (u³: the first 1 % of
+-- them make a fifth of the acts). Long-standing residents are the active ones.
+CREATE FUNCTION pg_temp.active(t timestamp) RETURNS int LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
+$$ SELECT greatest(500, pg_temp.registered(t) / 8) $$;
 CREATE FUNCTION pg_temp.someone(t timestamp, u double precision) RETURNS uuid LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
-$$ SELECT pg_temp.resident(1 + floor(pg_temp.registered(t) * u ^ 1.3)::bigint) $$;
--- The k-th distinct resident of a set (one reaction per person and input, one basket per person
--- and phase): 1000003 is a prime above the number of residents, so k ↦ resident is one-to-one.
+$$ SELECT pg_temp.resident(1 + floor(pg_temp.active(t) * u ^ 3)::bigint) $$;
+-- The k-th distinct active resident of a set (one reaction per person and input, one basket per
+-- person and phase): 1000003 is a prime above the number of residents, so k ↦ resident is one-to-one.
 CREATE FUNCTION pg_temp.kth(seed text, k bigint, t timestamp) RETURNS uuid LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
-$$ SELECT pg_temp.resident(1 + ((hashtext(seed)::bigint & 2147483647) + k * 1000003) % pg_temp.registered(t)) $$;
+$$ SELECT pg_temp.resident(1 + ((hashtext(seed)::bigint & 2147483647) + k * 1000003) % pg_temp.active(t)) $$;
 CREATE FUNCTION pg_temp.frac(x double precision) RETURNS double precision LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
 $$ SELECT x - floor(x) $$;
 CREATE FUNCTION pg_temp.pick(xs text[], u double precision) RETURNS text LANGUAGE sql IMMUTABLE PARALLEL SAFE AS
@@ -240,7 +244,7 @@ SELECT 'Idea', id, action, '{}', user_id, at, at, project_id FROM (
 CREATE TEMP TABLE gen_basket ON COMMIT DROP AS
 WITH v AS (
   SELECT g.id, g.a, least(g.b, timestamp {{now}}) AS b, g.voting_method, c.ncand,
-         least(pg_temp.registered(g.a), round(g.weight * 500 * (pg_temp.s_of(least(g.b, timestamp {{now}})) - greatest(0, pg_temp.s_of(g.a))) * (1 + 3 * pg_temp.s_of(g.a)) * 24))::int AS cnt
+         least(pg_temp.active(g.a), round(g.weight * 500 * (pg_temp.s_of(least(g.b, timestamp {{now}})) - greatest(0, pg_temp.s_of(g.a))) * (1 + 3 * pg_temp.s_of(g.a)) * 24))::int AS cnt
     FROM gen_phase g JOIN (SELECT phase_id, count(*)::int AS ncand FROM gen_candidate GROUP BY phase_id) c ON c.phase_id = g.id
 )
 SELECT md5('basket:' || v.id::text || ':' || k)::uuid AS id, v.id AS phase_id, v.voting_method, v.ncand, pg_temp.kth(v.id::text, k, v.a) AS user_id,

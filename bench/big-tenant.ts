@@ -25,15 +25,15 @@ import { pgConfig } from '../src/db.ts';
 import { SCHEMA_FILE } from '../src/demo/tenant-schema.ts';
 import { tenantSchema } from '../src/platform/platform.ts';
 
-export const GENERATOR_VERSION = 1;
-export const BIG_TENANT_DATABASE = process.env.BENCH_BIG_DATABASE_URL ?? 'postgres://127.0.0.1:5432/crier_bench_big';
+export const GENERATOR_VERSION = 2;
+/** BENCH_BIG_SCALE (default 1): a smaller tenant, to try the generator itself; in a database of its own, recorded in the marker. */
+const SCALE = Number(process.env.BENCH_BIG_SCALE ?? 1);
+export const BIG_TENANT_DATABASE = process.env.BENCH_BIG_DATABASE_URL ?? `postgres://127.0.0.1:5432/crier_bench_big${SCALE === 1 ? '' : `_scale_${String(SCALE).replace(/\W/g, '_')}`}`;
 export const BIG_TENANT_HOST = 'demo.crier.local';
 export const BIG_TENANT_ZONE = 'Europe/Brussels';
 
 /** Exact row counts of the three big tables (the issue's tenant); the rest follows from them. */
 const FULL = { residents: 200_000, ideas: 1_002_556, comments: 3_003_523, reactions: 5_010_147 };
-/** BENCH_BIG_SCALE (default 1): a smaller tenant, to try the generator itself; recorded in the marker. */
-const SCALE = Number(process.env.BENCH_BIG_SCALE ?? 1);
 const SIZE = Object.fromEntries(Object.entries(FULL).map(([k, n]) => [k, Math.max(1000, Math.round(n * SCALE))])) as typeof FULL;
 const YEARS = 6;
 const SEED = 0.4242;
@@ -362,22 +362,21 @@ async function generate(client: pg.Client, log: (line: string) => void): Promise
     for (const table of ['users', 'project_folders_folders', 'projects', 'phases', 'ideas', 'ideas_phases', 'comments', 'reactions', 'official_feedbacks', 'activities', 'baskets', 'baskets_ideas', 'polls_responses', 'volunteering_volunteers', 'events', 'events_attendances', 'email_campaigns_consents']) {
       counts[table] = Number((await client.query(`SELECT count(*) AS n FROM ${pg.escapeIdentifier(table)}`)).rows[0].n);
     }
+    await client.query('COMMIT');
+    // As autovacuum would have on a live platform: hint bits set, visibility map, statistics.
+    await client.query(`SET search_path = ${ident}, public`);
+    await step('vacuum analyze', 'VACUUM (ANALYZE)');
+    // The marker last: a tenant without it (a generation that stopped half-way) is made again.
     const seconds = (Date.now() - started) / 1000;
     await client.query(`CREATE SCHEMA IF NOT EXISTS crier_bench;
       CREATE TABLE IF NOT EXISTS crier_bench.big_tenant (host text PRIMARY KEY, version int NOT NULL, now timestamptz NOT NULL, launch text NOT NULL, seconds numeric NOT NULL, counts jsonb NOT NULL, scale float8 NOT NULL DEFAULT 1, made_at timestamptz NOT NULL DEFAULT now())`);
     await client.query(`DELETE FROM crier_bench.big_tenant WHERE host = $1`, [BIG_TENANT_HOST]);
     await client.query(`INSERT INTO crier_bench.big_tenant (host, version, now, launch, seconds, counts, scale) VALUES ($1, $2, $3, $4, $5, $6, $7)`, [BIG_TENANT_HOST, GENERATOR_VERSION, now.toJSDate(), launchDay.toISODate(), seconds, counts, SCALE]);
-    await client.query('COMMIT');
   } catch (e) {
     await client.query('ROLLBACK').catch(() => undefined);
     throw e;
   }
-  // As autovacuum would have on a live platform: hint bits set, visibility map, statistics.
-  await step('vacuum analyze', `SET search_path = ${ident}, public; VACUUM ANALYZE`);
-  const seconds = (Date.now() - started) / 1000;
-  await client.query(`UPDATE crier_bench.big_tenant SET seconds = $2 WHERE host = $1`, [BIG_TENANT_HOST, seconds]);
-  const marker = await readMarker(client);
-  return { ...marker!, seconds };
+  return (await readMarker(client))!;
 }
 
 /** Multi-row INSERTs in chunks under Postgres's 65,535-parameter limit. */

@@ -1,5 +1,5 @@
 import { Interval } from 'luxon';
-import { type ActivityCounts, activityIn, barChart, catalog, list, type MonthFact, monthlyActivity, offlineNote, type ProjectFact, projectTable, projectUrl, statRows, tileFigures, title, type Totals, votingKeys, withActivity, defineJobKind } from '../src/kit.ts';
+import { type ActivityCounts, activityIn, activityTotals, barChart, catalog, list, type MonthFact, monthlyActivity, offlineNote, type ProjectFact, projectTable, projectUrl, statRows, tileFigures, title, type Totals, votingKeys, withActivity, defineJobKind } from '../src/kit.ts';
 
 /** The run's snapshot: the period's activity and the period before it. */
 export interface CouncilData {
@@ -42,7 +42,7 @@ const councilUpdate = defineJobKind<CouncilData>({
     const trend = Interval.fromDateTimes(launch && launch > yearStart ? launch : yearStart, period.end) as Interval<true>;
     const [current, before, { projects }, months] = await Promise.all([
       activityIn(platform, period),
-      previousPeriod ? activityIn(platform, previousPeriod) : null,
+      previousPeriod ? activityTotals(platform, previousPeriod) : null,
       catalog(platform),
       monthlyActivity(platform, trend, timezone),
     ]);
@@ -51,7 +51,7 @@ const councilUpdate = defineJobKind<CouncilData>({
       previousPeriod: previousPeriod ? { start: previousPeriod.start.toISO()!, end: previousPeriod.end.toISO()! } : null,
       sinceLaunch,
       totals: current.totals,
-      previous: before?.totals ?? null,
+      previous: before,
       projects: withActivity(projects, current.byProject),
       months,
       newProjects: projects.filter((p) => p.firstPublishedAt && p.status !== 'draft' && !p.hidden && p.firstPublishedAt >= period.start.toUTC().toISO()! && p.firstPublishedAt < period.end.toUTC().toISO()!),

@@ -1,5 +1,5 @@
 import { Interval } from 'luxon';
-import { activityByScope, type ActivityCounts, activityIn, byId, catalog, type InputFact, inputItems, list, mostDiscussed, NO_ACTIVITY, offlineNote, type PhaseFact, phaseItems, phases, phasesStartingOrEnding, type ProjectFact, projectTable, type Recipient, recipientProjects, statRows, tileFigures, unanswered, votingKeys, withActivity, defineJobKind } from '../src/kit.ts';
+import { type ActivityCounts, activityIn, byId, catalog, type InputFact, inputItems, list, mostDiscussed, NO_ACTIVITY, offlineNote, type PhaseFact, phaseItems, phases, phasesStartingOrEnding, type ProjectFact, projectTable, type Recipient, recipientProjects, statRows, tileFigures, unanswered, votingKeys, withActivity, defineJobKind } from '../src/kit.ts';
 
 export interface DepartmentData {
   projects: ProjectFact[];
@@ -52,9 +52,9 @@ const departmentDigest = defineJobKind<DepartmentData>({
   async collect({ platform, period, recipients }) {
     const upcoming = Interval.fromDateTimes(period.end, period.end.plus({ months: 1 })) as Interval<true>;
     const { projects } = await catalog(platform);
-    const [activity, byScope, discussed, backlog, allPhases] = await Promise.all([
-      activityIn(platform, period),
-      activityByScope(platform, period, recipients.map((r) => recipientProjects(r, projects).projects.map((p) => p.id))),
+    const [activity, discussed, backlog, allPhases] = await Promise.all([
+      // The recipients' scopes in the same read as the totals.
+      activityIn(platform, period, recipients.map((r) => recipientProjects(r, projects).projects.map((p) => p.id))),
       mostDiscussed(platform, period),
       unanswered(platform, period.end, 5),
       phases(platform),
@@ -63,7 +63,7 @@ const departmentDigest = defineJobKind<DepartmentData>({
     return {
       projects,
       byProject: Object.fromEntries(activity.byProject),
-      byScope,
+      byScope: activity.byScope,
       mostDiscussed: discussed,
       unanswered: backlog.inputs,
       unansweredCount: backlog.countByProject,

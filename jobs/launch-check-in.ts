@@ -1,7 +1,6 @@
-import Handlebars from 'handlebars';
 import { Interval } from 'luxon';
 import { z } from 'zod';
-import { activityIn, catalog, type FolderFact, list, managedFolders, moderatedProjects, offlineNote, type ProjectFact, projectUrl, readDirectory, statRows, tileFigures, title, type Totals, votingKeys, defineJobKind } from '../src/kit.ts';
+import { activityIn, activityTotals, catalog, escapeHtml, type FolderFact, list, managedFolders, moderatedProjects, offlineNote, type ProjectFact, projectUrl, readDirectory, statRows, tileFigures, title, type Totals, votingKeys, defineJobKind } from '../src/kit.ts';
 
 export interface LaunchCheckInData {
   /** Days from launch to this check-in. */
@@ -47,7 +46,7 @@ const launchCheckIn = defineJobKind<LaunchCheckInData, typeof options>({
     const earlier = previous && launch && previous > launch ? (Interval.fromDateTimes(launch, previous) as Interval<true>) : null;
     const [now, then, { projects, folders }, directory] = await Promise.all([
       activityIn(platform, period),
-      earlier ? activityIn(platform, earlier) : null,
+      earlier ? activityTotals(platform, earlier) : null,
       catalog(platform),
       readDirectory(platform, occurrence.toJSDate()),
     ]);
@@ -59,7 +58,7 @@ const launchCheckIn = defineJobKind<LaunchCheckInData, typeof options>({
     return {
       days: Math.round(period.toDuration('days').days),
       totals: now.totals,
-      previous: then?.totals ?? null,
+      previous: then,
       previousAt: earlier ? earlier.end.toISO() : null,
       published,
       unmoderated: published.filter((p) => !moderated.has(p.id)),
@@ -89,7 +88,7 @@ const launchCheckIn = defineJobKind<LaunchCheckInData, typeof options>({
       statNote: offlineNote(ctx, data.totals),
       checklist: list(ctx, t('launch-check-in.checklistHeading'), checklist.map((c) => ({ title: `${mark(c.ok)} ${c.title}`, url: '', meta: '' })), { limit: 10 }),
       unmoderated: list(ctx, t('launch-check-in.unmoderatedHeading'), data.unmoderated.map((p) => ({ title: title(ctx, p.title), url: projectUrl(ctx, p), meta: p.folderTitle ? title(ctx, p.folderTitle, 40) : '' })), { limit: 8 }),
-      it: it ? { heading: t('launch-check-in.it.heading'), intro: t('launch-check-in.it.intro'), url: ctx.platformUrl, snippet: `<iframe src="${ctx.platformUrl}/widgets/projects" title="${Handlebars.escapeExpression(ctx.platformName)}" width="100%" height="480" style="border:0"></iframe>` } : null,
+      it: it ? { heading: t('launch-check-in.it.heading'), intro: t('launch-check-in.it.intro'), url: ctx.platformUrl, snippet: `<iframe src="${ctx.platformUrl}/widgets/projects" title="${escapeHtml(ctx.platformName)}" width="100%" height="480" style="border:0"></iframe>` } : null,
       cta: { label: t('common.openPlatform'), url: ctx.platformUrl },
     };
   },

@@ -1,5 +1,5 @@
 import { Interval } from 'luxon';
-import { activityByScope, type ActivityCounts, activityIn, byId, catalog, type InputFact, inputItems, list, newInputs, NO_ACTIVITY, type PhaseFact, phaseItems, phases, phasesStartingOrEnding, type ProjectFact, projectUrl, type Recipient, recipientProjects, statRows, title, unanswered, defineJobKind } from '../src/kit.ts';
+import { type ActivityCounts, activityIn, byId, catalog, type InputFact, inputItems, list, newInputs, NO_ACTIVITY, type PhaseFact, phaseItems, phases, phasesStartingOrEnding, type ProjectFact, projectUrl, type Recipient, recipientProjects, statRows, title, unanswered, defineJobKind } from '../src/kit.ts';
 
 export interface ModeratorData {
   projects: ProjectFact[];
@@ -47,9 +47,9 @@ const moderatorDigest = defineJobKind<ModeratorData>({
   async collect({ platform, period, occurrence, timezone, recipients }) {
     const today = occurrence.setZone(timezone).startOf('day');
     const { projects } = await catalog(platform);
-    const [activity, byScope, fresh, backlog, allPhases] = await Promise.all([
-      activityIn(platform, period),
-      activityByScope(platform, period, recipients.map((r) => recipientProjects(r, projects).projects.map((p) => p.id))),
+    const [activity, fresh, backlog, allPhases] = await Promise.all([
+      // The recipients' scopes in the same read as the totals.
+      activityIn(platform, period, recipients.map((r) => recipientProjects(r, projects).projects.map((p) => p.id))),
       newInputs(platform, period, 10),
       unanswered(platform, period.end, 5),
       phases(platform),
@@ -57,7 +57,7 @@ const moderatorDigest = defineJobKind<ModeratorData>({
     return {
       projects,
       byProject: Object.fromEntries(activity.byProject),
-      byScope,
+      byScope: activity.byScope,
       newInputs: fresh,
       unanswered: backlog.inputs,
       unansweredCount: backlog.countByProject,

@@ -1,9 +1,12 @@
+import { existsSync, readFileSync } from 'node:fs';
 import { Command, CommanderError } from 'commander';
 import { ConfigError } from '../config/errors.ts';
-import { CommandError, openCrier, reportConfigError, type GlobalOptions } from './context.ts';
+import type { GlobalOptions } from './context.ts';
 import type { PreviewOptions } from './preview.ts';
 
-// Each command loads its modules when it runs: `crier --help` need not load BullMQ or MJML.
+// Each command loads its modules when it runs: `crier --help` loads commander and nothing else
+// (not even the config reader, zod, yaml or pg of ./context.ts), `crier check` not BullMQ or MJML.
+const context = () => import('./context.ts');
 const check = async (...a: Parameters<typeof import('./check.ts').check>) => (await import('./check.ts')).check(...a);
 const demo = async (...a: Parameters<typeof import('./demo.ts').demo>) => (await import('./demo.ts')).demo(...a);
 const gallery = async (...a: Parameters<typeof import('./gallery.ts').gallery>) => (await import('./gallery.ts')).gallery(...a);
@@ -17,6 +20,18 @@ const resume = async (...a: Parameters<typeof import('./retry.ts').resume>) => (
 const suppressions = async (...a: Parameters<typeof import('./suppressions.ts').suppressions>) => (await import('./suppressions.ts')).suppressions(...a);
 const removeSuppression = async (...a: Parameters<typeof import('./suppressions.ts').removeSuppression>) => (await import('./suppressions.ts')).removeSuppression(...a);
 const status = async (...a: Parameters<typeof import('./status.ts').status>) => (await import('./status.ts')).status(...a);
+const doctor = async (...a: Parameters<typeof import('./doctor.ts').doctor>) => (await import('./doctor.ts')).doctor(...a);
+
+/** The package's version, from the package.json above this module (src/cli/, or dist/src/cli/ in the build). */
+function version(): string {
+  for (let dir = new URL('./', import.meta.url); ; ) {
+    const file = new URL('package.json', dir);
+    if (existsSync(file)) return (JSON.parse(readFileSync(file, 'utf8')) as { version: string }).version;
+    const up = new URL('../', dir);
+    if (up.href === dir.href) return 'unknown';
+    dir = up;
+  }
+}
 
 /** Runs the `crier` command line; resolves to the exit code. */
 export async function main(argv: string[]): Promise<number> {
@@ -24,6 +39,7 @@ export async function main(argv: string[]): Promise<number> {
   let json = false;
   const program = new Command('crier')
     .description('Scheduled notifications for citizen-participation platforms: the right people hear about the platform on the right cadence.')
+    .version(version(), '-V, --version')
     .showHelpAfterError()
     .enablePositionalOptions()
     .exitOverride();
@@ -49,7 +65,7 @@ export async function main(argv: string[]): Promise<number> {
     .action(
       action(async (schedule: string | undefined, opts: PreviewOptions & { all?: boolean }) => {
         if (opts.all) return gallery(opts);
-        if (!schedule) throw new CommandError('name a schedule to preview, or pass --all for every schedule', 2);
+        if (!schedule) throw new (await context()).CommandError('name a schedule to preview, or pass --all for every schedule', 2);
         return preview(schedule, opts);
       }),
     );
@@ -74,7 +90,7 @@ export async function main(argv: string[]): Promise<number> {
     .action(action(status));
   withGlobal(program.command('migrate').description("create or update Crier's ledger tables")).action(
     action(async (opts: GlobalOptions) => {
-      const crier = await openCrier(opts);
+      const crier = await (await context()).openCrier(opts);
       try {
         const applied = await crier.ledger.migrate();
         if (opts.json) process.stdout.write(`${JSON.stringify({ schema: crier.config.crier.schema, applied })}\n`);
@@ -89,14 +105,18 @@ export async function main(argv: string[]): Promise<number> {
   withGlobal(program.command('calls [schedule]').description('a project-call round: who answered what, who did not, replies to check'))
     .option('--round <iso>', 'the call’s occurrence (default: the latest round)')
     .action(action(calls));
+  withGlobal(program.command('doctor').description("checks of this deployment: the platform is readable, each schedule's summary is fast enough, and which index would help a slow one"))
+    .option('--slow <ms>', 'a summary slower than this many milliseconds is reported, with the index that would help', '1000')
+    .action(action(doctor));
   withGlobal(program.command('demo').description('create (or recreate) the demo tenant named by platform.tenant')).action(action(demo));
 
   try {
     await program.parseAsync(argv);
   } catch (e) {
     if (e instanceof CommanderError) return e.exitCode === 0 ? 0 : 2;
-    if (e instanceof ConfigError) return reportConfigError(e, json);
+    if (e instanceof ConfigError) return (await context()).reportConfigError(e, json);
     const err = e as Error & { code?: number };
+    const { CommandError } = await context();
     const exit = e instanceof CommandError ? e.code : 1;
     if (json) process.stdout.write(`${JSON.stringify({ ok: false, error: err.message })}\n`);
     else process.stderr.write(`crier: ${err.message}\n`);

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { Interval } from 'luxon';
 import { platformTimestamp, type Platform } from './platform.ts';
-import { ACTIVITY_BY_PROJECT, ACTIVITY_BY_SCOPE, NEW_USERS } from './queries.ts';
+import { ACTIVITY, ACTIVITY_TOTALS, NEW_USERS } from './queries.ts';
 import type { ProjectFact } from './facts.ts';
 
 /**
@@ -71,20 +71,46 @@ function counts(r: CountsRow): ActivityCounts {
   };
 }
 
-/** Totals and per-project counts for a half-open period. */
-export async function activityIn(platform: Platform, period: Interval<true>): Promise<{ totals: Totals; byProject: Map<string, ActivityCounts> }> {
+function add(a: ActivityCounts, b: ActivityCounts): ActivityCounts {
+  return Object.fromEntries(Object.keys(NO_ACTIVITY).map((k) => [k, a[k as keyof ActivityCounts] + b[k as keyof ActivityCounts]])) as unknown as ActivityCounts;
+}
+
+/**
+ * Totals and per-project counts for a half-open period and, given `scopes` (sets of project
+ * ids, one per recipient), the counts of each set keyed by scopeKey(): a set's people are
+ * distinct across its projects, counted in SQL. One query reads the period for all three.
+ */
+export async function activityIn(
+  platform: Platform,
+  period: Interval<true>,
+  scopes: Iterable<string>[] = [],
+): Promise<{ totals: Totals; byProject: Map<string, ActivityCounts>; byScope: Record<string, ActivityCounts> }> {
   const bounds = [platformTimestamp(period.start), platformTimestamp(period.end)];
+  const { keys, projects } = scopeArrays(scopes);
   const [rows, users] = await Promise.all([
-    platform.query<CountsRow & { project_id: string | null; is_total: boolean }>(ACTIVITY_BY_PROJECT, bounds),
+    platform.query<CountsRow & { part: 'project' | 'total' | 'scope'; key: string | null }>(ACTIVITY, [...bounds, keys, projects]),
     platform.query<{ new_users: number }>(NEW_USERS, bounds),
   ]);
+  // A part's people's figures and its amounts come as two rows: added up.
   const byProject = new Map<string, ActivityCounts>();
+  const byScope: Record<string, ActivityCounts> = {};
   let totals: ActivityCounts = NO_ACTIVITY;
   for (const r of rows) {
-    if (r.is_total) totals = counts(r);
-    else if (r.project_id) byProject.set(r.project_id, counts(r));
+    if (r.part === 'total') totals = add(totals, counts(r));
+    else if (r.part === 'project' && r.key) byProject.set(r.key, add(byProject.get(r.key) ?? NO_ACTIVITY, counts(r)));
+    else if (r.part === 'scope' && r.key) byScope[r.key] = add(byScope[r.key] ?? NO_ACTIVITY, counts(r));
   }
-  return { totals: { newUsers: users[0]?.new_users ?? 0, ...totals }, byProject };
+  return { totals: { newUsers: users[0]?.new_users ?? 0, ...totals }, byProject, byScope };
+}
+
+/**
+ * The totals of a period without its per-project figures (what a report compares with): a
+ * lighter read, which never needs an input's project.
+ */
+export async function activityTotals(platform: Platform, period: Interval<true>): Promise<Totals> {
+  const bounds = [platformTimestamp(period.start), platformTimestamp(period.end)];
+  const [rows, users] = await Promise.all([platform.query<CountsRow>(ACTIVITY_TOTALS, bounds), platform.query<{ new_users: number }>(NEW_USERS, bounds)]);
+  return { newUsers: users[0]?.new_users ?? 0, ...rows.map(counts).reduce(add, NO_ACTIVITY) };
 }
 
 /** A stable key for a set of projects (a recipient's scope), short enough to store per run. */
@@ -92,11 +118,8 @@ export function scopeKey(projectIds: Iterable<string>): string {
   return createHash('sha1').update([...projectIds].sort().join(',')).digest('base64url').slice(0, 16);
 }
 
-/**
- * Activity per set of projects (each recipient's scope), counted in SQL so that people active
- * in two projects of one department count once. Keyed by scopeKey(); an empty set has no row.
- */
-export async function activityByScope(platform: Platform, period: Interval<true>, scopes: Iterable<string>[]): Promise<Record<string, ActivityCounts>> {
+/** Scopes as the parallel arrays ACTIVITY takes (key, project id), each distinct set once; empty sets left out. */
+function scopeArrays(scopes: Iterable<string>[]): { keys: string[]; projects: string[] } {
   const keys: string[] = [];
   const projects: string[] = [];
   const seen = new Set<string>();
@@ -110,11 +133,18 @@ export async function activityByScope(platform: Platform, period: Interval<true>
       projects.push(id);
     }
   }
-  const out: Record<string, ActivityCounts> = {};
-  if (!keys.length) return out;
-  const rows = await platform.query<CountsRow & { scope: string }>(ACTIVITY_BY_SCOPE, [platformTimestamp(period.start), platformTimestamp(period.end), keys, projects]);
-  for (const r of rows) out[r.scope] = counts(r);
-  return out;
+  return { keys, projects };
+}
+
+/**
+ * Activity per set of projects (each recipient's scope), counted in SQL so that people active
+ * in two projects of one department count once. Keyed by scopeKey(); an empty set has no row.
+ * activityIn(platform, period, scopes) gives these with the totals, in the same query.
+ */
+export async function activityByScope(platform: Platform, period: Interval<true>, scopes: Iterable<string>[]): Promise<Record<string, ActivityCounts>> {
+  const sets = scopes.map((scope) => [...scope]);
+  if (!scopeArrays(sets).keys.length) return {};
+  return (await activityIn(platform, period, sets)).byScope;
 }
 
 /**

@@ -1,0 +1,228 @@
+import { DateTime } from 'luxon';
+import type { Crier } from '../deployment/deployment.ts';
+import type { Schedule, ScheduleBook } from '../deployment/schedules.ts';
+import { prepareRun, type PrepareDeps } from '../delivery/prepare.ts';
+import type { PlannedRun } from '../kit/contract.ts';
+import { adviseIndexes, type IndexAdvice, type TimedQuery } from '../platform/advice.ts';
+import type { Platform } from '../platform/platform.ts';
+import * as queries from '../platform/queries.ts';
+import { fixedOccurrences, previousOccurrence } from '../schedule/occurrences.ts';
+import { runsOfOccurrence } from '../schedule/plan.ts';
+import { openCrier, type GlobalOptions } from './context.ts';
+
+/*
+ * `crier doctor`: a list of checks, each reporting ok, warn or fail in plain words, about a
+ * deployment as it runs here. For now: can the platform be read, and how long does each
+ * schedule's summary take on it; where one is slow, which index would help and how much it
+ * would save. It only reads the platform (the summaries and EXPLAIN ANALYZE of their queries,
+ * on the read-only connection) and sends nothing.
+ */
+
+export type Status = 'ok' | 'warn' | 'fail';
+
+export interface CheckResult {
+  /** The check's id ("platform", "summary", "indexes"). */
+  check: string;
+  status: Status;
+  /** What the line is about (a schedule, the tenant). */
+  subject: string;
+  /** One sentence. */
+  message: string;
+  /** Further lines: what to do. */
+  details?: string[];
+  /** Figures for --json. */
+  data?: Record<string, unknown>;
+}
+
+export interface DoctorContext {
+  crier: Crier;
+  /** A summary slower than this is reported (default 1000 ms). */
+  slowMs: number;
+  /** What the checks found so far (a later check can depend on an earlier one). */
+  results: CheckResult[];
+  /** Shared between checks: the summaries' timings. */
+  state: { summaries?: SummaryTiming[] };
+}
+
+export interface DoctorCheck {
+  id: string;
+  run(ctx: DoctorContext): Promise<CheckResult[]>;
+}
+
+/** One schedule's summary, timed. */
+export interface SummaryTiming {
+  schedule: string;
+  job: string;
+  variant: string;
+  occurrence: string;
+  ms: number;
+  queries: TimedQuery[];
+  error?: string;
+}
+
+export interface DoctorOptions extends GlobalOptions {
+  /** Milliseconds above which a summary is slow (default 1000). */
+  slow?: string;
+}
+
+/** The checks, in order. Each says what it found; one that cannot run says why. */
+export const CHECKS: DoctorCheck[] = [
+  {
+    id: 'platform',
+    async run({ crier }) {
+      const subject = crier.config.platform.tenant;
+      try {
+        const platform = await crier.platform();
+        const [s] = await platform.query<{ version: string; read_only: string; schema: string }>(queries.SERVER_INFO);
+        if (s.read_only !== 'on') return [{ check: 'platform', status: 'fail', subject, message: `the platform connection is not read-only (default_transaction_read_only is ${s.read_only})` }];
+        return [{ check: 'platform', status: 'ok', subject, message: `read, read-only, in schema ${s.schema} (PostgreSQL ${s.version.split(' ')[0]})`, data: { schema: s.schema, version: s.version } }];
+      } catch (e) {
+        return [{ check: 'platform', status: 'fail', subject, message: (e as Error).message }];
+      }
+    },
+  },
+  {
+    id: 'summary',
+    async run(ctx) {
+      if (ctx.results.some((r) => r.check === 'platform' && r.status === 'fail')) return [{ check: 'summary', status: 'fail', subject: 'every schedule', message: 'not timed: the platform cannot be read' }];
+      const { crier, slowMs } = ctx;
+      // Project-call rounds are read from Crier's own tables, as `crier preview` does.
+      await crier.ledger.migrate();
+      const book = await crier.schedules();
+      const deps: PrepareDeps = { platform: () => crier.platform(), schedules: async () => book, config: crier.config, now: crier.now, rounds: crier.rounds };
+      const now = DateTime.fromJSDate(crier.now());
+      const out: CheckResult[] = [];
+      const timings: SummaryTiming[] = [];
+      for (const schedule of book.all.filter((s) => s.enabled)) {
+        const sends = summarySends(book, schedule, now);
+        if (!sends.length) {
+          out.push({ check: 'summary', status: 'ok', subject: schedule.id, message: `${schedule.job}: no occurrence to summarise` });
+          continue;
+        }
+        const timed: SummaryTiming[] = [];
+        for (const send of sends) {
+          const base = { schedule: schedule.id, job: schedule.job, variant: send.variant, occurrence: send.occurrence.setZone(schedule.timezone).toFormat('yyyy-MM-dd HH:mm') };
+          try {
+            const t = await timeSummary(deps, schedule, send);
+            timed.push({ ...base, ms: t.ms, queries: t.queries });
+          } catch (e) {
+            timed.push({ ...base, ms: 0, queries: [], error: (e as Error).message });
+          }
+        }
+        timings.push(...timed);
+        const failed = timed.find((t) => t.error);
+        const slowest = timed.reduce((a, b) => (b.ms > a.ms ? b : a));
+        const what = `${schedule.job}${sends.length > 1 ? `, ${slowest.variant}` : ''} of ${slowest.occurrence}`;
+        const data = { job: schedule.job, sends: timed.map((t) => ({ variant: t.variant, occurrence: t.occurrence, ms: Math.round(t.ms), error: t.error })) };
+        if (failed) out.push({ check: 'summary', status: 'fail', subject: schedule.id, message: `${schedule.job}${sends.length > 1 ? `, ${failed.variant}` : ''}: the summary failed: ${failed.error}`, data });
+        else if (slowest.ms > slowMs) out.push({ check: 'summary', status: 'warn', subject: schedule.id, message: `${what}: ${seconds(slowest.ms)}, over ${seconds(slowMs)}`, data });
+        else out.push({ check: 'summary', status: 'ok', subject: schedule.id, message: `${what}: ${seconds(slowest.ms)}`, data });
+      }
+      ctx.state.summaries = timings;
+      return out;
+    },
+  },
+  {
+    id: 'indexes',
+    async run(ctx) {
+      const timings = ctx.state.summaries;
+      if (!timings) return [];
+      const slow = timings.filter((t) => !t.error && t.ms > ctx.slowMs);
+      if (!slow.length) return [{ check: 'indexes', status: 'ok', subject: 'platform indexes', message: `no index is needed: every summary took ${seconds(ctx.slowMs)} or less` }];
+      const platform = await ctx.crier.platform();
+      // The queries that made the slow summaries slow: each slow summary's slowest, and any
+      // other that took a quarter of its time or more.
+      const worst = new Map<string, TimedQuery>();
+      for (const t of slow) {
+        const top = Math.max(...t.queries.map((q) => q.ms));
+        for (const q of t.queries) if (q.ms >= top / 4 && q.ms >= ctx.slowMs / 10) worst.set(`${q.sql}\u0000${JSON.stringify(q.params)}`, q);
+      }
+      // An index is named only where it would save a tenth of the threshold or more.
+      const advice = (await adviseIndexes(platform, [...worst.values()])).filter((a) => a.scanMs >= ctx.slowMs / 10);
+      const names = slow.map((t) => t.schedule).filter((s, i, all) => all.indexOf(s) === i);
+      // The slow summaries that ran a query reading the table.
+      const readers = (a: IndexAdvice) => names.filter((n) => slow.some((t) => t.schedule === n && t.queries.some((q) => a.queries.includes(q.name))));
+      if (!advice.length) {
+        return [{ check: 'indexes', status: 'warn', subject: 'platform indexes', message: `no index would help ${names.join(', ')}: their slow queries read no whole table for a small time slice of it`, details: [...worst.values()].map((q) => `${q.name}: ${seconds(q.ms)}`) }];
+      }
+      return advice.map((a) => ({
+        check: 'indexes',
+        status: 'warn' as const,
+        subject: `${a.table}.${a.column}`,
+        message: `an index on ${a.table}.${a.column} would save up to ${seconds(a.scanMs)} each time ${a.queries.join(' or ')} reads ${a.table}, in ${readers(a).join(', ')}`,
+        details: [
+          a.statement,
+          `How this is estimated: EXPLAIN ANALYZE shows ${a.queries.join(', ')} reading all ${a.rowsRead.toLocaleString('en')} rows of ${a.table} to keep ${a.rowsKept.toLocaleString('en')} by ${a.column}; that read, timed alone, takes ${seconds(a.scanMs)}. With the index only the rows kept are read, so the saving is at most that time.`,
+        ],
+        data: { ...a },
+      }));
+    },
+  },
+];
+
+/** `crier doctor`: runs the checks and reports each; exit 1 when one failed. */
+export async function doctor(opts: DoctorOptions): Promise<number> {
+  const slowMs = opts.slow === undefined ? 1000 : Number(opts.slow);
+  if (!Number.isFinite(slowMs) || slowMs < 0) throw new Error(`--slow '${opts.slow}' is not a number of milliseconds`);
+  const crier = await openCrier(opts);
+  const ctx: DoctorContext = { crier, slowMs, results: [], state: {} };
+  try {
+    for (const check of CHECKS) {
+      const found = await check.run(ctx);
+      ctx.results.push(...found);
+      if (!opts.json) for (const r of found) process.stdout.write(formatResult(r));
+    }
+  } finally {
+    await crier.close();
+  }
+  const ok = !ctx.results.some((r) => r.status === 'fail');
+  if (opts.json) process.stdout.write(`${JSON.stringify({ ok, checks: ctx.results }, null, 2)}\n`);
+  return ok ? 0 : 1;
+}
+
+export function formatResult(r: CheckResult): string {
+  const head = `${r.status.padEnd(5)} ${r.check.padEnd(8)} ${r.subject}: ${r.message}\n`;
+  return head + (r.details ?? []).map((d) => `${' '.repeat(15)}${d}\n`).join('');
+}
+
+const seconds = (ms: number) => (ms < 10 ? `${ms.toFixed(1)} ms` : ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`);
+
+/**
+ * The sends a schedule's summary is timed on: those of its latest occurrence (its period is
+ * complete, as when a run fires; `afterLaunch` and `dates` ones however long ago), else of its
+ * next one.
+ */
+export function summarySends(book: ScheduleBook, schedule: Schedule, now: DateTime): PlannedRun[] {
+  const fixed = fixedOccurrences(schedule.triggers).filter((o) => o <= now);
+  const latest = [previousOccurrence(schedule.triggers, now), ...fixed].filter((o): o is DateTime => o !== undefined).sort((a, b) => b.toMillis() - a.toMillis())[0];
+  const occurrence = latest ?? book.nextRuns(schedule, now, 20)[0]?.occurrence;
+  if (!occurrence) return [];
+  return runsOfOccurrence(book.job(schedule.job), schedule, occurrence, now);
+}
+
+const QUERY_NAMES = new Map(Object.entries(queries).filter(([, v]) => typeof v === 'string').map(([k, v]) => [v as string, k]));
+
+/**
+ * One summary as a run prepares it (the audience, then the job kind's platform reads), timed,
+ * with every platform query it ran and how long that took.
+ */
+export async function timeSummary(deps: PrepareDeps, schedule: Schedule, send: PlannedRun): Promise<{ ms: number; queries: TimedQuery[]; period: Awaited<ReturnType<typeof prepareRun>>['period'] }> {
+  const platform = await deps.platform();
+  const ran: TimedQuery[] = [];
+  const recording = new Proxy(platform, {
+    get(target, prop, receiver) {
+      if (prop !== 'query') return Reflect.get(target, prop, receiver);
+      return async (sql: string, params: unknown[] = []) => {
+        const t0 = performance.now();
+        try {
+          return await target.query(sql, params);
+        } finally {
+          ran.push({ name: QUERY_NAMES.get(sql) ?? `${schedule.job}: ${sql.trim().split('\n')[0].slice(0, 60)}`, sql, params, ms: performance.now() - t0 });
+        }
+      };
+    },
+  }) as Platform;
+  const t0 = performance.now();
+  const { period } = await prepareRun({ ...deps, platform: async () => recording }, schedule, send);
+  return { ms: performance.now() - t0, queries: ran, period };
+}
