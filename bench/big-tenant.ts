@@ -22,6 +22,7 @@ import { fileURLToPath } from 'node:url';
 import { DateTime } from 'luxon';
 import pg from 'pg';
 import { pgConfig } from '../src/db.ts';
+import { prng } from '../src/demo/demo-tenant.ts';
 import { SCHEMA_FILE } from '../src/demo/tenant-schema.ts';
 import { tenantSchema } from '../src/platform/platform.ts';
 
@@ -102,21 +103,6 @@ async function readMarker(client: pg.Client): Promise<Omit<BigTenant, 'generated
   return { database: BIG_TENANT_DATABASE, host: BIG_TENANT_HOST, version: m.version, now: (m.now as Date).toISOString(), launch: m.launch, seconds: Number(m.seconds), counts: m.counts };
 }
 
-/** mulberry32, as the demo tenant's generator. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  const int = (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1));
-  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)];
-  const gauss = () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
-  return { next, int, pick, gauss, chance: (p: number) => next() < p };
-}
 
 /** The uuid Postgres makes of md5(text)::uuid, so TypeScript and SQL name the same rows. */
 const md5uuid = (text: string) => {

@@ -3,11 +3,9 @@ import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, syml
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { distIsCurrent } from '../bin/build.js';
-import { pgConfig } from '../src/db.ts';
-import { PG_URL, dropRedisPrefix, uniqueName } from './helpers/services.ts';
+import { dropTestData, uniqueName } from './helpers/services.ts';
 
 /*
  * The compiled build (`npm run build`), installed the way the container image has it: a folder
@@ -59,12 +57,7 @@ beforeAll(async () => {
 }, 240_000);
 
 afterAll(async () => {
-  const client = new pg.Client(pgConfig(PG_URL));
-  await client.connect();
-  await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(host.replace(/\./g, '_'))} CASCADE`);
-  await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(name)} CASCADE`);
-  await client.end();
-  await dropRedisPrefix(name);
+  await dropTestData({ host, schema: name, redisPrefix: name });
   rmSync(app, { recursive: true, force: true });
 });
 

@@ -1,12 +1,10 @@
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import pg from 'pg';
 import { afterAll, describe, expect, it } from 'vitest';
-import { pgConfig } from '../src/db.ts';
 import { loadJobKinds } from '../src/job-registry.ts';
 import { crier } from './helpers/cli.ts';
-import { PG_URL, dropRedisPrefix, uniqueName } from './helpers/services.ts';
+import { dropTestData, uniqueName } from './helpers/services.ts';
 
 /*
  * The shipped demo config, as `npm start` uses it, runs every job kind against the generated
@@ -24,12 +22,7 @@ writeFileSync(
 );
 
 afterAll(async () => {
-  const client = new pg.Client(pgConfig(PG_URL));
-  await client.connect();
-  await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(host.replace(/\./g, '_'))} CASCADE`);
-  await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(name)} CASCADE`);
-  await client.end();
-  await dropRedisPrefix(name);
+  await dropTestData({ host, schema: name, redisPrefix: name });
 });
 
 describe('config/crier.yaml', () => {

@@ -1,13 +1,11 @@
 import { DateTime, Interval } from 'luxon';
-import pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { renderCorpus, renderInputFor, variedRecipients, type CorpusRun } from '../bench/corpus.ts';
 import type { CrierConfig } from '../src/config/load.ts';
 import { recipientView, renderMessage, type RenderInput } from '../src/delivery/message.ts';
-import { pgConfig } from '../src/db.ts';
 import type { JobKind, Recipient, ViewContext } from '../src/kit/contract.ts';
 import { loadCatalogues } from '../src/render/catalog.ts';
-import { PG_URL, uniqueName } from './helpers/services.ts';
+import { dropTestData, uniqueName } from './helpers/services.ts';
 
 /*
  * A recipient's render keeps what is the same for every recipient of a run in one language: the
@@ -133,11 +131,7 @@ describe('every send of the shipped demo config, for varied recipients', () => {
   }, 120_000);
 
   afterAll(async () => {
-    const client = new pg.Client(pgConfig(PG_URL));
-    await client.connect();
-    await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(host.replace(/\./g, '_'))} CASCADE`);
-    await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(schema)} CASCADE`);
-    await client.end();
+    await dropTestData({ host, schema });
   });
 
   it('renders each recipient byte for byte as afresh, and works each view out once per language and scope', async () => {

@@ -40,8 +40,8 @@ type Row = Record<string, unknown>;
 type Status = 'draft' | 'published' | 'archived';
 type Method = 'ideation' | 'voting' | 'native_survey' | 'community_monitor_survey' | 'poll' | 'information' | 'volunteering';
 
-/** mulberry32: small, fast and good enough to make demo data repeatable. */
-function prng(seed: number) {
+/** mulberry32: small, fast and good enough to make demo data repeatable (the big bench tenant uses it too). */
+export function prng(seed: number) {
   let a = seed >>> 0;
   const next = () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -59,7 +59,9 @@ function prng(seed: number) {
     const s = h.join('');
     return `${s.slice(0, 8)}-${s.slice(8, 12)}-${s.slice(12, 16)}-${s.slice(16, 20)}-${s.slice(20)}`;
   };
-  return { next, int, pick, uuid, chance: (p: number) => next() < p };
+  // Box–Muller: a standard normal draw.
+  const gauss = () => Math.sqrt(-2 * Math.log(1 - next())) * Math.cos(2 * Math.PI * next());
+  return { next, int, pick, uuid, gauss, chance: (p: number) => next() < p };
 }
 
 /** A stable uuid for a host, so two demo tenants never share a public.tenants id. */

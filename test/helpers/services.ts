@@ -20,3 +20,18 @@ export async function dropRedisPrefix(prefix: string): Promise<void> {
     redis.disconnect();
   }
 }
+
+/** Drops what a test made: its demo tenant's schema (named by host), its ledger schema and its Redis keys. */
+export async function dropTestData(o: { host: string; schema: string; redisPrefix?: string }): Promise<void> {
+  const pg = (await import('pg')).default;
+  const { pgConfig } = await import('../../src/db.ts');
+  const client = new pg.Client(pgConfig(PG_URL));
+  await client.connect();
+  try {
+    await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(o.host.replace(/\./g, '_'))} CASCADE`);
+    await client.query(`DROP SCHEMA IF EXISTS ${pg.escapeIdentifier(o.schema)} CASCADE`);
+  } finally {
+    await client.end();
+  }
+  if (o.redisPrefix) await dropRedisPrefix(o.redisPrefix);
+}
