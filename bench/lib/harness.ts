@@ -4,7 +4,7 @@
  * whole process, its peak RSS recorded), and a clean ledger schema and Redis prefix.
  */
 import { fork, spawn, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -154,9 +154,7 @@ export interface Spawned {
 
 /** `crier ARGS` as a user runs it (bin/crier.js), its peak RSS recorded; `node` flags such as --cpu-prof. */
 export function spawnCrier(args: string[], env: Record<string, string> = {}, node: string[] = []): Spawned {
-  const rssDir = mkdtempSync(path.join(tmpdir(), 'crier-rss-'));
-  mkdirSync(rssDir, { recursive: true });
-  const rssFile = path.join(rssDir, 'rss');
+  const rssFile = path.join(mkdtempSync(path.join(tmpdir(), 'crier-rss-')), 'rss');
   const child = spawn(process.execPath, [...node, '--import', path.join(ROOT, 'bench/lib/peak-rss.mjs'), path.join(ROOT, 'bin/crier.js'), ...args], {
     cwd: ROOT,
     // Logging as a deployment logs (info), whatever an earlier section of this run set.

@@ -39,7 +39,7 @@ export function readCsvAudience(file: string, configFile: string, listed: Omit<C
   }
   let header: string[] = [];
   // Rows are checked only under a header that names the person keys (else line 1 is the problem).
-  const headerOk = () => header.includes('email') && header.includes('name') && header.every((h) => CSV_COLUMNS.includes(h));
+  let headerOk = false;
   const people: PersonEntry[] = [];
   try {
     // Each row is checked as it is read (on_record): 100,000 rows never sit in memory as text and as people at once.
@@ -47,9 +47,13 @@ export function readCsvAudience(file: string, configFile: string, listed: Omit<C
       bom: true,
       trim: true,
       skip_empty_lines: true,
-      columns: (names: string[]) => (header = names.map((n) => n.trim())),
+      columns: (names: string[]) => {
+        header = names.map((n) => n.trim());
+        headerOk = header.includes('email') && header.includes('name') && header.every((h) => CSV_COLUMNS.includes(h));
+        return header;
+      },
       on_record: (record: Record<string, string>, context: { lines: number }) => {
-        if (!headerOk()) return null;
+        if (!headerOk) return null;
         const entry: Record<string, unknown> = {};
         for (const key of header) {
           const value = record[key];
@@ -74,6 +78,6 @@ export function readCsvAudience(file: string, configFile: string, listed: Omit<C
   const unknown = header.filter((h) => !CSV_COLUMNS.includes(h));
   for (const h of unknown) fail(1, header.indexOf(h) + 1, h, `unknown column '${h}'; the columns are ${CSV_COLUMNS.join(', ')}`);
   for (const required of ['email', 'name']) if (!header.includes(required)) fail(1, 1, required, `the header has no '${required}' column; the first line names the columns: ${CSV_COLUMNS.join(', ')}`);
-  if (!headerOk()) return { people: [], issues };
+  if (!headerOk) return { people: [], issues };
   return { people, issues };
 }

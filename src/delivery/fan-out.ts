@@ -29,7 +29,8 @@ export async function fanOut(deps: FanOutDeps, runId: number): Promise<boolean> 
   }
   const prepared = await prepareRun(deps, schedule, { occurrence: DateTime.fromJSDate(run.occurrence), variant: run.variant, meta: run.meta, job: run.job }, run.data === null);
   if (run.data === null) run = await ledger.snapshot(runId, prepared.data, prepared.period.start.toJSDate(), prepared.period.end.toJSDate());
-  const [job, platform] = [book.job(run.job), await deps.platform()];
+  const job = book.job(run.job);
+  const platform = await deps.platform();
   // A page of the audience at a time: its policies, its suppressions and its rows, so a run of
   // 100,000 holds the audience once, not also as delivery rows in the making.
   for (let at = 0; at < prepared.audience.length; at += PAGE) {

@@ -172,13 +172,17 @@ ${body}
     };
   };
 
-  const tokenOf = (req: FastifyRequest) => (req.params as { token: string }).token;
+  /** The link's token, what it claims and what unsubscribing would stop; undefined for a token that is refused. */
+  const linkOf = (req: FastifyRequest) => {
+    const token = (req.params as { token: string }).token;
+    const claim = readUnsubscribeToken(secrets, token);
+    return claim ? { token, claim, effect: effectOf(claim) } : undefined;
+  };
 
   app.get('/u/:token', async (req, reply) => {
-    const token = tokenOf(req);
-    const claim = readUnsubscribeToken(secrets, token);
-    if (!claim) return refuseToken(req, reply);
-    const effect = effectOf(claim);
+    const link = linkOf(req);
+    if (!link) return refuseToken(req, reply);
+    const { token, claim, effect } = link;
     if (effect.mode === 'none') return requiredPage(req, reply, claim, 200);
     // Only reads: a scanner fetching the link unsubscribes nobody.
     if (await ledger.isUnsubscribed(claim.email, effect.scope, effect.target)) return send(reply, 200, 'html', donePage(claim, effect, token).html);
@@ -193,10 +197,9 @@ ${body}
   });
 
   app.post('/u/:token', async (req, reply) => {
-    const token = tokenOf(req);
-    const claim = readUnsubscribeToken(secrets, token);
-    if (!claim) return refuseToken(req, reply);
-    const effect = effectOf(claim);
+    const link = linkOf(req);
+    if (!link) return refuseToken(req, reply);
+    const { token, claim, effect } = link;
     if (effect.mode === 'none') {
       log.warn({ schedule: claim.schedule, email: claim.email }, 'unsubscribe refused: the schedule is `unsubscribe: none`');
       return requiredPage(req, reply, claim, 403);
@@ -211,10 +214,9 @@ ${body}
   });
 
   app.post('/u/:token/undo', async (req, reply) => {
-    const token = tokenOf(req);
-    const claim = readUnsubscribeToken(secrets, token);
-    if (!claim) return refuseToken(req, reply);
-    const effect = effectOf(claim);
+    const link = linkOf(req);
+    if (!link) return refuseToken(req, reply);
+    const { claim, effect } = link;
     if (effect.mode === 'none') return requiredPage(req, reply, claim, 403);
     const lifted = await ledger.unsuppress(claim.email, { scope: effect.scope, target: effect.target });
     log.info({ email: claim.email, schedule: claim.schedule, job: claim.job, scope: effect.scope, target: effect.target, lifted: lifted.length }, 'unsubscribe undone');
