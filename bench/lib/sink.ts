@@ -35,6 +35,8 @@ const server = new SMTPServer({
     });
   },
 });
+// A worker stopped mid-session resets its connection; unhandled, that error would end the sink.
+server.on('error', () => undefined);
 server.listen(0, '127.0.0.1', () => {
   process.send!({ port: (server.server.address() as { port: number }).port });
 });
