@@ -67,7 +67,8 @@ async function bare(sink: Sink, messageFile: string): Promise<Rate> {
 async function crierOneProcess(sink: Sink, configFile: string, at: string): Promise<Rate & { peakMB: number }> {
   sink.reset();
   const t0 = Date.now();
-  const run = spawnCrier(['run', 'council-bench', '--config', configFile, '--at', at, '--wait', '--timeout', '7200']);
+  // BENCH_NODE_ARGS: node flags for the measured process, e.g. `--cpu-prof --cpu-prof-dir=/tmp/prof` to see where its time goes.
+  const run = spawnCrier(['run', 'council-bench', '--config', configFile, '--at', at, '--wait', '--timeout', '7200'], {}, (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean));
   const done = await Promise.race([sink.expect(N), run.exited.then((e) => Promise.reject(new Error(`crier run exited (${e.code}) before the sink had ${N} messages: ${e.stderr}`)))]);
   const exit = await run.exited;
   if (exit.code !== 0) throw new Error(`crier run --wait exited ${exit.code}: ${exit.stderr}`);

@@ -209,7 +209,7 @@ describe('delivery on real Redis, Postgres and SMTP', () => {
       expect(await crier.ledger.claimDelivery(claire.id, 'dead-worker', 30)).toBeDefined();
       expect(await crier.ledger.markHanded(claire.id, 'dead-worker')).toBe(true);
       const { deliver } = await import('../src/delivery/send.ts');
-      expect(await deliver(engine, { deliveryId: anna.id, runId: run.id }, { lastAttempt: false })).toBe('not-claimed'); // held under a live lease
+      expect(await deliver(engine, { deliveryId: anna.id, runId: run.id })).toBe('not-claimed'); // held under a live lease
       // Its heartbeat stops: the lease runs out.
       await crier.ledger.pool.query(`UPDATE deliveries SET lease_until = now() - interval '1 second' WHERE claimed_by = 'dead-worker'`);
       const status = JSON.parse((await cli(['status', '--json', '--config', configFile])).stdout);
@@ -221,7 +221,7 @@ describe('delivery on real Redis, Postgres and SMTP', () => {
       expect(await crier.ledger.claimDelivery(anna.id, 'live-worker', 30)).toBeDefined();
       expect(await crier.ledger.markHanded(anna.id, 'dead-worker')).toBe(false);
       await crier.ledger.markFailed(anna.id, 'a stale worker\'s error', 'dead-worker');
-      await crier.ledger.markRetry(anna.id, 'a stale worker\'s error', 'dead-worker');
+      await crier.ledger.markRetry(anna.id, 'a stale worker\'s error', 'dead-worker', null, 0);
       expect((await crier.ledger.deliveries(run.id)).find((d) => d.id === anna.id)).toMatchObject({ status: 'sending', claimed_by: 'live-worker' });
     } finally {
       await close();

@@ -55,7 +55,7 @@ async function openLogged(file: string) {
   const crier = new Crier(loadConfig(file, { jobs }), jobs, { logger: pino({ level: 'info' }, sink) });
   await crier.ledger.migrate();
   const transport = transportOf(crier);
-  const queues = new CrierQueues(crier.config.crier, crier.ledger, crier.log);
+  const queues = new CrierQueues(crier.config.crier, crier.ledger, crier.log, Boolean(crier.config.mail.rateLimit));
   const workers = startWorkers(engineOf(crier, transport), queues, { tick: false });
   return {
     crier,

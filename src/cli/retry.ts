@@ -12,7 +12,7 @@ function runIdOf(text: string): number {
 /** Opens the deployment and its queues for a command that puts a run's deliveries back on them. */
 async function withQueues<T>(opts: GlobalOptions, id: number, fn: (crier: Crier, queues: CrierQueues) => Promise<T>): Promise<T> {
   const crier = await openCrier(opts);
-  const queues = new CrierQueues(crier.config.crier, crier.ledger, crier.log);
+  const queues = new CrierQueues(crier.config.crier, crier.ledger, crier.log, Boolean(crier.config.mail.rateLimit));
   try {
     await queues.ready();
     await crier.ledger.migrate();

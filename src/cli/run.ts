@@ -21,7 +21,7 @@ export interface RunOptions extends GlobalOptions {
  */
 export async function run(scheduleId: string, opts: RunOptions): Promise<number> {
   const crier = await openCrier(opts);
-  const queues = new CrierQueues(crier.config.crier, crier.ledger, crier.log);
+  const queues = new CrierQueues(crier.config.crier, crier.ledger, crier.log, Boolean(crier.config.mail.rateLimit));
   const transport = transportOf(crier);
   let workers: Workers | undefined;
   try {
@@ -68,6 +68,10 @@ export async function run(scheduleId: string, opts: RunOptions): Promise<number>
         if (Date.now() > deadline) throw new CommandError(`run ${created.id} is still ${current.status} after ${opts.timeout ?? 300} s; see \`crier status\``);
         await new Promise((r) => setTimeout(r, 100));
       }
+      // What this process still works on finishes first (a page of a paused run gives back what it
+      // had claimed), so the counts below are what the ledger keeps.
+      await workers?.close(120_000);
+      workers = undefined;
     }
     const counts = await crier.ledger.deliveryCounts(created.id);
     const result = {

@@ -45,7 +45,7 @@ async function startHttp(crier: Crier): Promise<{ close(): Promise<void> }> {
  */
 export async function start(opts: GlobalOptions): Promise<number> {
   const crier = await openCrier(opts);
-  const queues = new CrierQueues(crier.config.crier, crier.ledger, crier.log);
+  const queues = new CrierQueues(crier.config.crier, crier.ledger, crier.log, Boolean(crier.config.mail.rateLimit));
   try {
     await queues.ready();
     await crier.ledger.migrate();

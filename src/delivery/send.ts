@@ -1,6 +1,6 @@
-import { DateTime } from 'luxon';
+import { DateTime, Duration } from 'luxon';
 import type { Logger } from 'pino';
-import type { Ledger, RunRow } from '../ledger/ledger.ts';
+import type { ClaimedDelivery, Ledger, RunRow } from '../ledger/ledger.ts';
 import { composeMessage, type ComposeDeps } from './compose.ts';
 import { runPeriod } from './fan-out.ts';
 import { SendError, type SendResult, type Transport } from './transport.ts';
@@ -19,7 +19,7 @@ export interface SendDeps extends ComposeDeps {
   snapshotRun(id: number): Promise<RunRow | undefined>;
   /** Limits shared by every worker process (mail.dailyCap); none when absent. */
   gate?: SendGate;
-  config: ComposeDeps['config'] & Pick<CrierConfig, 'operator'>;
+  config: ComposeDeps['config'] & Pick<CrierConfig, 'operator'> & { crier: Pick<CrierConfig['crier'], 'retry'> };
   now(): Date;
 }
 
@@ -31,16 +31,16 @@ export interface SendGate {
   giveBack(zone: string): Promise<void>;
 }
 
-/** Why a delivery waits without being tried: its send window is closed, or today's cap is used up. */
+/**
+ * Why a delivery waits without being tried: its send window is closed, today's cap is used up,
+ * or it failed for a while (SMTP 4xx, a connection refused) and is tried again after a backoff.
+ */
 export interface Wait {
   until: Date;
-  why: 'window' | 'daily-cap';
+  why: 'window' | 'daily-cap' | 'retry';
 }
 
 export type DeliverOutcome = 'sent' | 'failed' | 'not-claimed' | Wait;
-
-/** A temporary failure the queue should retry; the ledger already says so. */
-export class RetryLater extends Error {}
 
 /**
  * The SMTP server refused Crier itself (login, TLS): sending pauses for every delivery and a
@@ -48,49 +48,168 @@ export class RetryLater extends Error {}
  */
 export class SendingPaused extends Error {}
 
+/** A run and its schedule, as a send needs them; undefined when the run is gone. */
+async function openRun(deps: SendDeps, runId: number) {
+  const run = await deps.snapshotRun(runId);
+  if (!run) return undefined;
+  return { run, schedule: (await deps.schedules()).get(run.schedule_id) };
+}
+type OpenRun = NonNullable<Awaited<ReturnType<typeof openRun>>>;
+
 /**
- * Sends one delivery exactly once: claims the row (pending → sending, under this worker's
- * lease, unless its run is paused) in one statement, sends, then marks it sent with its
- * Message-ID. A row another worker holds, or that is settled, is left alone. Just before SMTP's
- * final dot the ledger records the hand-over; a connection lost after it, with no answer, makes
- * the delivery `unknown` (never resent without a person). Other failures by class (see
- * FailureClass): temporary ones go back to pending (RetryLater, or failed on the last
- * attempt); permanent ones fail at once with the server's reply, suppress a bad address, and
- * may pause the run (mail.pauseAt); a refused login or TLS pauses sending (SendingPaused).
- * If this process dies, its lease runs out and the row is released the same way.
+ * A send window holds scheduled sends (a retry or a long run that reaches the evening waits for
+ * the morning); not what a person started (`crier run`, an acknowledgement) nor a send its
+ * schedule kept outside the window for a deadline.
  */
-export async function deliver(deps: SendDeps, job: { deliveryId: number; runId?: number }, opts: { lastAttempt: boolean }): Promise<DeliverOutcome> {
-  const { ledger, log } = deps;
+function windowWait({ run, schedule }: OpenRun, now: DateTime): Wait | undefined {
+  const held = run.origin === 'schedule' || run.origin === 'catch-up';
+  if (!schedule.window || !held || run.meta.outsideWindow) return undefined;
+  const opens = nextOpening(schedule.window, now, schedule.timezone);
+  return opens > now ? { until: opens.toJSDate(), why: 'window' } : undefined;
+}
+
+/**
+ * Sends one delivery exactly once: claims the row (pending and due → sending, under this
+ * worker's lease, unless its run is paused) in one statement, sends, then marks it sent with its
+ * Message-ID. A row another worker holds, or that is settled, is left alone. Everything that can
+ * make it wait (its window, today's cap) is asked before the claim, so a claimed row never
+ * waits. See sendClaimed for what happens once it is claimed.
+ */
+export async function deliver(deps: SendDeps, job: { deliveryId: number; runId?: number }): Promise<DeliverOutcome> {
+  const { ledger } = deps;
   const { deliveryId } = job;
-  // Everything that can fail for reasons of its own is read before the claim, so a claimed row
-  // never waits for a retry that will find it claimed. The job names its run (jobs queued by an
-  // older version do not: their run is read from the ledger).
+  // The job names its run (jobs queued by an older version do not: their run is read from the ledger).
   let runId = job.runId;
   if (runId === undefined) {
     const peek = await ledger.deliveryRunId(deliveryId);
     if (!peek || peek.status !== 'pending') return 'not-claimed';
     runId = peek.runId;
   }
-  const run = await deps.snapshotRun(runId);
-  if (!run) return 'not-claimed';
-  const schedule = (await deps.schedules()).get(run.schedule_id);
+  const opened = await openRun(deps, runId);
+  if (!opened) return 'not-claimed';
   const now = DateTime.fromJSDate(deps.now());
-  // A send window holds scheduled sends (a retry or a long run that reaches the evening waits for
-  // the morning); not what a person started (`crier run`, an acknowledgement) nor a send its
-  // schedule kept outside the window for a deadline.
-  const held = run.origin === 'schedule' || run.origin === 'catch-up';
-  if (schedule.window && held && !run.meta.outsideWindow) {
-    const opens = nextOpening(schedule.window, now, schedule.timezone);
-    if (opens > now) return { until: opens.toJSDate(), why: 'window' };
-  }
-  const full = await deps.gate?.take(run.timezone);
+  const closed = windowWait(opened, now);
+  if (closed) return closed;
+  const full = await deps.gate?.take(opened.run.timezone);
   if (full) return { until: now.plus(full).toJSDate(), why: 'daily-cap' };
   const delivery = await ledger.claimDelivery(deliveryId, deps.worker.id, deps.worker.leaseSeconds);
   if (!delivery) {
-    await deps.gate?.giveBack(run.timezone);
+    await deps.gate?.giveBack(opened.run.timezone);
     return 'not-claimed';
   }
+  return sendClaimed(deps, opened, delivery);
+}
 
+/** What a page of deliveries came to. */
+export interface PageOutcome {
+  sent: number;
+  failed: number;
+  /** Deliveries that failed for a while, each to be tried again on its own at `until`. */
+  retries: { id: number; until: Date }[];
+  /** Sending is paused (the SMTP server refused Crier itself): why. What was not sent waits. */
+  paused?: string;
+  /** The page comes back at `until` for what it did not send (window, today's cap, a stop). */
+  wait?: { until: Date; why: Wait['why'] | 'stopping' };
+}
+
+/** How a page's sends share the process. */
+export interface PageOptions {
+  /** Runs one send: the process's limit on sends in flight, shared by every page and delivery job. */
+  slot: <T>(send: () => Promise<T>) => Promise<T>;
+  /** Sending is paused and this page is the probe: its first delivery is tried alone first. */
+  probe?: boolean;
+  /** The worker is stopping: what has not started is left for another worker. */
+  stopping?: () => boolean;
+}
+
+/**
+ * A page of one run's deliveries (the queue's usual job: one BullMQ job and one claim for up to
+ * PAGE_OF_SENDS deliveries, instead of one of each per delivery). The window and today's cap
+ * are asked once for the page before the claim; the claimed deliveries are sent through the
+ * process's shared slots, each exactly as `deliver` sends one (hand-over and `sent` per
+ * message). What cannot be sent now stays pending, its attempt not counted, and the page says
+ * when to come back; a page worked again claims only what is still pending and due.
+ */
+export async function deliverPage(deps: SendDeps, job: { runId: number; ids: number[] }, opts: PageOptions): Promise<PageOutcome> {
+  const outcome: PageOutcome = { sent: 0, failed: 0, retries: [] };
+  const opened = await openRun(deps, job.runId);
+  if (!opened) return outcome;
+  const { run } = opened;
+  const now = DateTime.fromJSDate(deps.now());
+  const closed = windowWait(opened, now);
+  if (closed) return { ...outcome, wait: closed };
+  let ids = job.ids;
+  // Today's cap: an allowance for each delivery of the page, as far as it goes (given back for those not claimed).
+  let allowed = 0;
+  if (deps.gate) {
+    for (; allowed < ids.length; allowed++) {
+      const full = await deps.gate.take(run.timezone);
+      if (full) {
+        outcome.wait = { until: now.plus(full).toJSDate(), why: 'daily-cap' };
+        ids = ids.slice(0, allowed);
+        break;
+      }
+    }
+  }
+  const held: number[] = [];
+  let why = '';
+  const page = { runPaused: false };
+  const one = async (delivery: ClaimedDelivery) => {
+    // Checked at its turn: a page claimed before sending paused, the run paused or the worker stopped does not send on.
+    const stop = outcome.paused ? `waiting: ${outcome.paused}` : page.runPaused ? 'waiting: its run is paused (mail.pauseAt)' : opts.stopping?.() ? 'its worker stopped before its turn; sent by another' : '';
+    if (stop) {
+      held.push(delivery.id);
+      why ||= stop;
+      if (!outcome.paused && !page.runPaused) outcome.wait = { until: new Date(), why: 'stopping' };
+      return deps.gate?.giveBack(run.timezone);
+    }
+    try {
+      const result = await sendClaimed(deps, opened, delivery, page);
+      if (result === 'sent') outcome.sent++;
+      else if (result === 'failed') outcome.failed++;
+      else outcome.retries.push({ id: delivery.id, until: result.until });
+    } catch (e) {
+      if (!(e instanceof SendingPaused)) throw e;
+      outcome.paused ??= e.message;
+    }
+  };
+  let claimedCount = 0;
+  try {
+    if (opts.probe) {
+      // Sending is paused: one delivery tries the server before the page claims the rest.
+      for (const [i, id] of ids.entries()) {
+        const first = await deps.ledger.claimDelivery(id, deps.worker.id, deps.worker.leaseSeconds);
+        if (!first) continue;
+        claimedCount++;
+        await opts.slot(() => one(first));
+        ids = ids.slice(i + 1);
+        break;
+      }
+    }
+    const claimed = ids.length && !outcome.paused ? await deps.ledger.claimDeliveries(ids, deps.worker.id, deps.worker.leaseSeconds) : [];
+    claimedCount += claimed.length;
+    // Every claimed delivery has its turn even when one fails on Crier's side (the ledger away),
+    // so none is left claimed by a worker that lives on and renews its lease.
+    const failure = (await Promise.allSettled(claimed.map((d) => opts.slot(() => one(d))))).find((r) => r.status === 'rejected');
+    if (failure) throw failure.reason;
+  } finally {
+    await deps.ledger.markHeld(held, why, null, deps.worker.id);
+    for (let i = claimedCount; i < allowed; i++) await deps.gate?.giveBack(run.timezone);
+  }
+  return outcome;
+}
+
+/**
+ * Sends a claimed delivery. Just before SMTP's final dot the ledger records the hand-over; a
+ * connection lost after it, with no answer, makes the delivery `unknown` (never resent without
+ * a person). Other failures by class (see FailureClass): temporary ones go back to pending until
+ * a backoff has passed (a Wait; failed after crier.retry.attempts tries); permanent ones fail at
+ * once with the server's reply, suppress a bad address, and may pause the run (mail.pauseAt); a
+ * refused login or TLS pauses sending (SendingPaused). If this process dies, its lease runs out
+ * and the row is released the same way.
+ */
+async function sendClaimed(deps: SendDeps, { run, schedule }: OpenRun, delivery: ClaimedDelivery, page?: { runPaused: boolean }): Promise<'sent' | 'failed' | Wait> {
+  const { ledger, log } = deps;
   let result: SendResult;
   try {
     const { occurrence, period, day } = timesOf(run);
@@ -129,7 +248,7 @@ export async function deliver(deps: SendDeps, job: { deliveryId: number; runId?:
         await ledger.completeRunIfSettled(run.id);
         return 'failed';
       case 'paused':
-        await ledger.markHeld(delivery.id, `waiting: ${error.message}`, error.reply ?? null, deps.worker.id);
+        await ledger.markHeld([delivery.id], `waiting: ${error.message}`, error.reply ?? null, deps.worker.id);
         throw new SendingPaused(error.message);
       case 'permanent':
         await ledger.markFailed(delivery.id, error.message, deps.worker.id, error.reply ?? String(error.responseCode ?? ''));
@@ -137,25 +256,29 @@ export async function deliver(deps: SendDeps, job: { deliveryId: number; runId?:
         if (error.hardBounce) await ledger.suppress({ email: delivery.email, scope: 'all', reason: 'hard-bounce', detail: error.reply ?? error.message, deliveryId: delivery.id });
         log.error({ ...where, reply: error.reply, suppressed: error.hardBounce }, 'delivery failed permanently');
         await ledger.completeRunIfSettled(run.id);
-        await pauseIfFailing(deps, run);
+        if ((await pauseIfFailing(deps, run)) && page) page.runPaused = true;
         return 'failed';
-      case 'temporary':
-        if (opts.lastAttempt) {
+      case 'temporary': {
+        const { attempts, backoff } = deps.config.crier.retry;
+        if (delivery.attempts >= attempts) {
           await ledger.markFailed(delivery.id, `${error.message} (last of its attempts)`, deps.worker.id, error.reply ?? null);
           log.error(where, 'delivery failed: temporary failures on every attempt');
           await ledger.completeRunIfSettled(run.id);
           return 'failed';
         }
-        await ledger.markRetry(delivery.id, error.message, deps.worker.id, error.reply ?? null);
-        log.warn(where, 'delivery will be retried');
-        throw new RetryLater(error.message);
+        // Exponential, with jitter: the retries of a whole run that failed at once (a relay's 421) do not return together.
+        const ms = Duration.fromISO(backoff).toMillis() * 2 ** (delivery.attempts - 1) * (1 - Math.random() / 2);
+        await ledger.markRetry(delivery.id, error.message, deps.worker.id, error.reply ?? null, ms / 1000);
+        log.warn({ ...where, retryInSeconds: Math.round(ms / 1000) }, 'delivery will be retried');
+        return { until: new Date(Date.now() + ms), why: 'retry' };
+      }
     }
   }
   // Sent: from here an error propagates and leaves the row `sending`, never `failed`.
   await ledger.markSent(delivery.id, result.messageId, deps.worker.id, run.id);
   log.info({ delivery: delivery.id, run: run.id, to: delivery.email, messageId: result.messageId }, 'sent');
   // A run that failed early may reach mail.pauseAt's minimum number of sends with a success.
-  if (failingRuns.has(run.id)) await pauseIfFailing(deps, run);
+  if (failingRuns.has(run.id) && (await pauseIfFailing(deps, run)) && page) page.runPaused = true;
   return 'sent';
 }
 
@@ -184,18 +307,19 @@ const failingRuns = new Set<number>();
  * After a permanent failure: a run whose share of permanent failures reaches mail.pauseAt
  * pauses itself (its other deliveries wait), and the superadmin is told once.
  */
-async function pauseIfFailing(deps: SendDeps, run: RunRow): Promise<void> {
+async function pauseIfFailing(deps: SendDeps, run: RunRow): Promise<boolean> {
   failingRuns.add(run.id);
   if (failingRuns.size > 100) failingRuns.delete(failingRuns.values().next().value!);
   const { ratio, after } = deps.config.mail.pauseAt;
   const paused = await deps.ledger.pauseRunIfFailing(run.id, ratio, after);
-  if (!paused) return;
+  if (!paused) return false;
   deps.log.error({ run: run.id, schedule: run.schedule_id, tried: paused.tried, permanent: paused.permanent }, paused.error);
-  if (!(await deps.ledger.markRunAlerted(run.id))) return;
+  if (!(await deps.ledger.markRunAlerted(run.id))) return true;
   try {
     const failures = (await deps.ledger.deliveries(run.id)).filter((d) => d.status === 'failed' && d.smtp_reply);
     await deps.transport.send(pauseNotice(deps.config, run, paused, failures));
   } catch (e) {
     deps.log.error({ run: run.id, err: (e as Error).message }, 'could not e-mail the superadmin about the pause; crier status shows it');
   }
+  return true;
 }

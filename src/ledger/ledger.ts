@@ -54,7 +54,7 @@ export interface DeliveryRow {
 }
 
 /** What a send reads of the delivery it claimed. */
-export type ClaimedDelivery = Pick<DeliveryRow, 'id' | 'run_id' | 'email' | 'name' | 'locale' | 'user_id' | 'scope' | 'variant'>;
+export type ClaimedDelivery = Pick<DeliveryRow, 'id' | 'run_id' | 'email' | 'name' | 'locale' | 'user_id' | 'scope' | 'variant' | 'attempts'>;
 
 /** A delivery to put on the queue: its id, and its run (so a send reads the run without asking the ledger). */
 export interface QueuedDelivery {
@@ -204,9 +204,14 @@ export class Ledger {
     return (await this.pool.query(Q.DELIVERIES_OF_RUN, [runId])).rows;
   }
 
-  /** Every pending delivery of every fanned-out run (what the tick re-queues). */
-  async pendingDeliveries(): Promise<QueuedDelivery[]> {
-    return (await this.pool.query(Q.PENDING_DELIVERIES)).rows.map((r) => ({ id: r.id, runId: r.run_id }));
+  /** Every pending delivery of every fanned-out run that is due (what the tick re-queues), a page at a time. */
+  async *pendingDeliveries(): AsyncGenerator<QueuedDelivery[]> {
+    for (let after = 0; ; ) {
+      const rows: { id: number; run_id: number }[] = (await this.pool.query(Q.PENDING_DELIVERIES, [after, PAGE])).rows;
+      if (!rows.length) return;
+      yield rows.map((r) => ({ id: r.id, runId: r.run_id }));
+      after = rows[rows.length - 1].id;
+    }
   }
 
   /** The pending deliveries of one run, a page at a time, in id order. */
@@ -274,15 +279,21 @@ export class Ledger {
     return (await this.pool.query({ name: 'claim-delivery', text: Q.CLAIM_DELIVERY, values: [id, workerId, leaseSeconds] })).rows[0];
   }
 
+  /** claimDelivery for a page of ids in one statement: the claimed ones, in id order. */
+  async claimDeliveries(ids: number[], workerId: string, leaseSeconds: number): Promise<ClaimedDelivery[]> {
+    const rows: ClaimedDelivery[] = (await this.pool.query({ name: 'claim-deliveries', text: Q.CLAIM_DELIVERIES, values: [ids, workerId, leaseSeconds] })).rows;
+    return rows.sort((a, b) => a.id - b.id);
+  }
+
   /** Sent, and its run settled when nothing else of it is open (see MARK_SENT: one round trip, two at a run's tail). */
   async markSent(id: number, messageId: string, workerId: string, runId: number): Promise<void> {
     const row = (await this.pool.query({ name: 'mark-sent', text: Q.MARK_SENT, values: [id, messageId, workerId] })).rows[0];
     if (row?.settle_again) await this.completeRunIfSettled(runId);
   }
 
-  /** Back to pending after a temporary failure, with the SMTP server's reply when it gave one. */
-  async markRetry(id: number, error: string, workerId: string, reply: string | null = null): Promise<void> {
-    await this.pool.query(Q.MARK_RETRY, [id, error, workerId, reply]);
+  /** Back to pending after a temporary failure, with the SMTP server's reply when it gave one; not claimed again for `inSeconds`. */
+  async markRetry(id: number, error: string, workerId: string, reply: string | null, inSeconds: number): Promise<void> {
+    await this.pool.query(Q.MARK_RETRY, [id, error, workerId, reply, inSeconds]);
   }
 
   /** Failed for good, with the SMTP server's reply when it gave one; a 5xx reply is what counts towards mail.pauseAt. */
@@ -290,9 +301,9 @@ export class Ledger {
     await this.pool.query(Q.MARK_FAILED, [id, error, workerId, reply]);
   }
 
-  /** Sending is paused (login or TLS refused): back to pending, no attempt counted. */
-  async markHeld(id: number, error: string, reply: string | null, workerId: string): Promise<void> {
-    await this.pool.query(Q.MARK_HELD, [id, error, workerId, reply]);
+  /** Claimed, not handed over, and not to be sent now (sending or the run paused, the worker stopping): back to pending, no attempt counted. */
+  async markHeld(ids: number[], error: string, reply: string | null, workerId: string): Promise<void> {
+    if (ids.length) await this.pool.query(Q.MARK_HELD, [ids, error, workerId, reply]);
   }
 
   /** Suppresses an address; false when that suppression was already there. */

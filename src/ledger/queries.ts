@@ -96,7 +96,7 @@ const REOPEN_IF_ANY = `UPDATE runs SET status = 'fanned-out', updated_at = now()
 /** A person decides to send unknown deliveries of run $1 again. */
 export const RETRY_UNKNOWN = `
   WITH again AS (
-    UPDATE deliveries SET status = 'pending', last_error = 'sent again on request (its outcome was unknown)', handed_at = NULL, updated_at = now()
+    UPDATE deliveries SET status = 'pending', attempts = 0, last_error = 'sent again on request (its outcome was unknown)', handed_at = NULL, updated_at = now()
      WHERE run_id = $1 AND status = 'unknown'
     RETURNING id
   ), reopened AS (${REOPEN_IF_ANY})
@@ -109,23 +109,37 @@ export const COMPLETE_SETTLED_RUNS = `
    WHERE r.status = 'fanned-out'
      AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.run_id = r.id AND d.status IN ('pending', 'sending'))`;
 
-/** Deliveries to (re)queue: pending ones of runs whose fan-out finished. */
+/**
+ * Deliveries to (re)queue: pending ones of runs whose fan-out finished, due now (a retry waiting
+ * for its backoff is not), a page at a time after id $1.
+ */
 export const PENDING_DELIVERIES = `
   SELECT d.id, d.run_id FROM deliveries d JOIN runs r ON r.id = d.run_id
-   WHERE d.status = 'pending' AND r.status = 'fanned-out'
-   ORDER BY d.id`;
+   WHERE d.status = 'pending' AND r.status = 'fanned-out' AND (d.retry_at IS NULL OR d.retry_at <= now()) AND d.id > $1
+   ORDER BY d.id LIMIT $2`;
 
 /**
- * Claims a delivery for sending; no row back means another worker has it, it is settled, or
- * its run is paused (mail.pauseAt: it waits for `crier resume`).
+ * Claims a delivery for sending; no row back means another worker has it, it is settled, its
+ * retry is not due yet, or its run is paused (mail.pauseAt: it waits for `crier resume`).
  * The previous attempt's error is cleared: on a `sending` row an error means "outcome unknown".
  */
 export const CLAIM_DELIVERY = `
   UPDATE deliveries SET status = 'sending', attempts = attempts + 1, claimed_at = now(), last_error = NULL, updated_at = now(),
-         claimed_by = $2, lease_until = now() + make_interval(secs => $3), handed_at = NULL
-   WHERE id = $1 AND status = 'pending'
+         claimed_by = $2, lease_until = now() + make_interval(secs => $3), handed_at = NULL, retry_at = NULL
+   WHERE id = $1 AND status = 'pending' AND (retry_at IS NULL OR retry_at <= now())
      AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = deliveries.run_id AND r.status = 'paused')
-  RETURNING id, run_id, email, name, locale, user_id, scope, variant`;
+  RETURNING id, run_id, email, name, locale, user_id, scope, variant, attempts`;
+
+/**
+ * CLAIM_DELIVERY for a page of one run's deliveries ($1, ids) in one statement: what is pending
+ * and due of them, in id order; the rest is left alone as CLAIM_DELIVERY leaves it.
+ */
+export const CLAIM_DELIVERIES = `
+  UPDATE deliveries SET status = 'sending', attempts = attempts + 1, claimed_at = now(), last_error = NULL, updated_at = now(),
+         claimed_by = $2, lease_until = now() + make_interval(secs => $3), handed_at = NULL, retry_at = NULL
+   WHERE id = ANY($1::bigint[]) AND status = 'pending' AND (retry_at IS NULL OR retry_at <= now())
+     AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = deliveries.run_id AND r.status = 'paused')
+  RETURNING id, run_id, email, name, locale, user_id, scope, variant, attempts`;
 
 /**
  * Sent, by the worker that holds it; or a late answer for one whose lease ran out after the
@@ -155,7 +169,8 @@ export const MARK_SENT = `
  * worker may hold now. The error and the SMTP server's reply ($4) are kept for `crier status`.
  */
 export const MARK_RETRY = `
-  UPDATE deliveries SET status = 'pending', last_error = $2, smtp_reply = $4, claimed_by = NULL, lease_until = NULL, updated_at = now()
+  UPDATE deliveries SET status = 'pending', last_error = $2, smtp_reply = $4, claimed_by = NULL, lease_until = NULL, updated_at = now(),
+         retry_at = now() + make_interval(secs => $5)
    WHERE id = $1 AND status = 'sending' AND claimed_by = $3`;
 
 export const MARK_FAILED = `
@@ -255,16 +270,18 @@ export const DELETE_SUPPRESSIONS = `
   RETURNING email, scope, target, reason`;
 
 /**
- * Sending is paused (the SMTP server refused Crier's login or TLS): back to pending without
- * counting an attempt; the delivery waits for the pause to end, it is not burned.
+ * Claimed deliveries ($1, ids) that were not handed over go back to pending without counting an
+ * attempt: sending is paused (the SMTP server refused Crier's login or TLS), their run paused,
+ * or their worker stops before their turn. They wait; they are not burned.
  */
 export const MARK_HELD = `
   UPDATE deliveries SET status = 'pending', attempts = greatest(attempts - 1, 0), last_error = $2, smtp_reply = $4, claimed_by = NULL, lease_until = NULL, updated_at = now()
-   WHERE id = $1 AND status = 'sending' AND claimed_by = $3`;
+   WHERE id = ANY($1::bigint[]) AND status = 'sending' AND claimed_by = $3 AND handed_at IS NULL`;
 
 /**
  * Pauses run $1 when, among its deliveries settled since it was last resumed, at least $3
- * were tried and the share that failed permanently (5xx) reaches $2, while some still wait
+ * were tried and the share that failed permanently (5xx) reaches $2, while some still wait (pending,
+ * or claimed by a page and not handed over yet)
  * (a run with nothing left to send just ends, its failures listed). A row back: this call paused it.
  */
 export const PAUSE_RUN_IF_FAILING = `
@@ -277,7 +294,7 @@ export const PAUSE_RUN_IF_FAILING = `
   UPDATE runs SET status = 'paused', error = format('paused: %s of %s sends failed permanently (mail.pauseAt %s%%); crier resume %s continues it', tried.permanent, tried.tried, round($2::float8 * 100), id), updated_at = now()
     FROM tried
    WHERE id = $1 AND status = 'fanned-out' AND tried.tried >= $3::int AND tried.permanent >= $2::float8 * tried.tried
-     AND EXISTS (SELECT 1 FROM deliveries WHERE run_id = $1 AND status = 'pending')
+     AND EXISTS (SELECT 1 FROM deliveries WHERE run_id = $1 AND (status = 'pending' OR (status = 'sending' AND handed_at IS NULL)))
   RETURNING id, schedule_id, error, tried.tried, tried.permanent`;
 
 /** The superadmin is told of a pause once: a row back means this call is the one to tell. */

@@ -8,24 +8,41 @@ import { PAGE, type Ledger, type QueuedDelivery } from '../ledger/ledger.ts';
 import { redact } from '../redact.ts';
 import { AudienceError } from '../delivery/audience.ts';
 import { fanOut, type FanOutDeps } from '../delivery/fan-out.ts';
-import { deliver, SendingPaused, type SendDeps } from '../delivery/send.ts';
+import pLimit from 'p-limit';
+import { deliver, deliverPage, SendingPaused, type SendDeps } from '../delivery/send.ts';
 import { DailyCap } from './daily-cap.ts';
 import { tick, type TickDeps } from './tick.ts';
 import { processPending } from '../inbound/process.ts';
 
-/** A delivery job's data. `runId` is absent from jobs queued before it was added. */
+/** A delivery job's data: one delivery (a retry, or every send under mail.rateLimit). `runId` is absent from jobs queued before it was added. */
 interface DeliveryJob {
   deliveryId: number;
   runId?: number;
 }
 
+/** A page job's data: up to PAGE_OF_SENDS deliveries of one run, the queue's usual job. */
+interface PageJob {
+  runId: number;
+  ids: number[];
+}
+
+/**
+ * Deliveries per page job: one BullMQ job and one claim per page, not per delivery, is most of
+ * what sending costs beside SMTP itself; small enough that two or four worker processes share a
+ * 10,000-recipient run evenly and a page's claims are not held long.
+ */
+export const PAGE_OF_SENDS = 50;
+
+/** Pages one process works at once: the next page's claim is made while the last sends of one finish. */
+const PAGES_AT_ONCE = 2;
+
 /** How often the tick fires: occurrences are minute-precise. */
 export const TICK_EVERY_MS = 60_000;
 
 /**
- * The three BullMQ queues. Redis only carries work: every job names a ledger row, and job ids
- * are derived from row ids (`run-17`, `delivery-42`), so a duplicate add while the job exists
- * is a no-op; once a job is gone, the row's status is what stops a second send.
+ * The three BullMQ queues. Redis only carries work: every job names ledger rows, and job ids
+ * are derived from row ids (`run-17`, `page-17-840`, `delivery-42`), so a duplicate add while
+ * the job exists is a no-op; once a job is gone, the rows' status is what stops a second send.
  */
 export class CrierQueues {
   readonly connection: Redis;
@@ -37,9 +54,11 @@ export class CrierQueues {
   readonly prefix: string;
 
   constructor(
-    private readonly settings: Pick<CrierConfig['crier'], 'redis' | 'prefix' | 'retry'>,
+    private readonly settings: Pick<CrierConfig['crier'], 'redis' | 'prefix'>,
     private readonly ledger: Ledger,
     log: Logger,
+    /** mail.rateLimit: BullMQ's limiter counts jobs, so each delivery is a job of its own under it. */
+    private readonly rateLimited = false,
   ) {
     const redisUrl = (this.redisUrl = settings.redis);
     const prefix = (this.prefix = settings.prefix);
@@ -104,45 +123,78 @@ export class CrierQueues {
   }
 
   /**
-   * One job per delivery, added a page at a time (one round trip each: a run of 100,000 would
-   * otherwise build every job in memory at once). The job names its run, so a send reads the
-   * run from its cache instead of asking the ledger. `again`: deliveries released from a dead
-   * worker, whose old job may still be held (stalled) in Redis under the plain id: they get a new
-   * id (the ledger's claim keeps it to one send).
+   * Deliveries onto the queue: a page job per PAGE_OF_SENDS of one run (one job per delivery
+   * under mail.rateLimit), added PAGE at a time (one round trip each: a run of 100,000 would
+   * otherwise build every job in memory at once). A page's id is its run and its slice of ids
+   * (`page-RUN-⌊id/PAGE_OF_SENDS⌋`): the same on every re-queue, so queuing a delivery whose page
+   * is still waiting, delayed or being worked adds nothing. `again`: deliveries released from a
+   * dead worker, whose old job may still be held (stalled) in Redis under the plain id: a new id
+   * (the ledger's claim keeps it to one send).
    */
   async enqueueDeliveries(list: QueuedDelivery[], again = false): Promise<void> {
-    const retry = this.settings.retry;
-    // Jitter spreads the retries of a whole run that failed at once (a relay's 421) so they do not return together.
-    const backoff = { type: 'exponential', delay: Duration.fromISO(retry.backoff).toMillis(), jitter: 0.5 };
-    for (let at = 0; at < list.length; at += PAGE) {
-      await this.deliveries.addBulk(
-        list.slice(at, at + PAGE).map(({ id, runId }) => ({
-          name: 'delivery',
-          data: { deliveryId: id, runId } satisfies DeliveryJob,
-          // A failed job is removed: the ledger keeps the error, and the tick may queue the delivery
-          // again (a kept failed job would block its id for as long as it is kept).
-          opts: { jobId: again ? `delivery-${id}-again-${Date.now()}` : `delivery-${id}`, attempts: retry.attempts, backoff, removeOnComplete: true, removeOnFail: true },
-        })),
-      );
+    const suffix = again ? `-again-${Date.now()}` : '';
+    const jobs = this.rateLimited ? list.map(({ id, runId }) => this.deliveryJob(id, runId, `delivery-${id}${suffix}`)) : this.pageJobs(list, suffix);
+    for (let at = 0; at < jobs.length; at += PAGE) await this.deliveries.addBulk(jobs.slice(at, at + PAGE));
+  }
+
+  private pageJobs(list: QueuedDelivery[], suffix: string) {
+    const pages = new Map<string, PageJob>();
+    for (const { id, runId } of list) {
+      const key = `page-${runId}-${Math.floor(id / PAGE_OF_SENDS)}${suffix}`;
+      let page = pages.get(key);
+      if (!page) pages.set(key, (page = { runId, ids: [] }));
+      page.ids.push(id);
     }
+    // A page that cannot go on (an error of the ledger) is tried again a few times; its deliveries are in the ledger either way.
+    return [...pages].map(([jobId, data]) => ({ name: 'page', data, opts: { jobId, attempts: 5, backoff: { type: 'exponential', delay: 10_000 }, removeOnComplete: true, removeOnFail: true } }));
+  }
+
+  private deliveryJob(id: number, runId: number, jobId: string, delay?: number) {
+    // A failed job is removed: the ledger keeps the error, and the tick may queue the delivery
+    // again (a kept failed job would block its id for as long as it is kept). Attempts here are
+    // for errors of Crier's own (the ledger away); the SMTP server's are counted by the ledger.
+    return { name: 'delivery', data: { deliveryId: id, runId } satisfies DeliveryJob, opts: { jobId, delay, attempts: 5, backoff: { type: 'exponential', delay: 10_000 }, removeOnComplete: true, removeOnFail: true } };
+  }
+
+  /** Deliveries of a page that failed for a while, each queued to be tried again on its own at its time. */
+  async enqueueRetries(runId: number, retries: { id: number; until: Date }[]): Promise<void> {
+    if (retries.length) await this.deliveries.addBulk(retries.map(({ id, until }) => this.deliveryJob(id, runId, `delivery-${id}-at-${until.getTime()}`, Math.max(0, until.getTime() - Date.now()))));
   }
 
   /** A fanned-out run's pending deliveries onto the queue, read and added a page at a time. */
   async enqueueRunDeliveries(runId: number, again = false): Promise<void> {
-    for await (const page of this.ledger.pendingOfRun(runId)) await this.enqueueDeliveries(page, again);
+    for await (const page of wholePages(this.ledger.pendingOfRun(runId))) await this.enqueueDeliveries(page, again);
   }
 
   /** Puts every due run and pending delivery of the ledger (back) on the queues, and closes settled runs. */
   async enqueueOpenWork(): Promise<void> {
     await this.ledger.completeSettledRuns();
     for (const id of await this.ledger.dueRunIds()) await this.enqueueRun(id);
-    await this.enqueueDeliveries(await this.ledger.pendingDeliveries());
+    for await (const page of wholePages(this.ledger.pendingDeliveries())) await this.enqueueDeliveries(page);
   }
 
   async close(): Promise<void> {
     await Promise.allSettled([this.tick.close(), this.runs.close(), this.deliveries.close()]);
     this.connection.disconnect();
   }
+}
+
+/**
+ * The ledger's pages (in id order) cut so that no page job's slice of ids (⌊id/PAGE_OF_SENDS⌋)
+ * spans two of them: the ids of a slice read later would otherwise make a job under the same id
+ * as one already added, and be dropped as its duplicate.
+ */
+async function* wholePages(pages: AsyncIterable<QueuedDelivery[]>): AsyncGenerator<QueuedDelivery[]> {
+  const slice = (d: QueuedDelivery) => Math.floor(d.id / PAGE_OF_SENDS);
+  let carried: QueuedDelivery[] = [];
+  for await (const page of pages) {
+    const all = carried.concat(page);
+    const last = slice(all[all.length - 1]);
+    const cut = all.findIndex((d) => slice(d) === last);
+    if (cut > 0) yield all.slice(0, cut);
+    carried = all.slice(cut);
+  }
+  if (carried.length) yield carried;
 }
 
 export interface Workers {
@@ -209,18 +261,35 @@ export function startWorkers(engine: EngineDeps, queues: CrierQueues, opts: { ti
   const mail = engine.config.mail;
   const sender: SendDeps = { ...engine, gate: mail.dailyCap ? new DailyCap(queues.connection, queues.prefix, mail.dailyCap, engine.now) : undefined };
   const pause = new SendingPause(queues, engine.log, Duration.fromISO(engine.config.crier.retry.backoff).toMillis());
+  // crier.concurrency sends in flight in this process, whether they come from pages or from delivery jobs.
+  const sendSlots = pLimit(engine.config.crier.concurrency);
+  const pageSlots = pLimit(PAGES_AT_ONCE);
+  let stopping = false;
   workers.push(
     new Worker(
       'deliveries',
-      async (job: Job<DeliveryJob>, token?: string) => {
+      async (job: Job<DeliveryJob | PageJob>, token?: string) => {
         // This job waits until `at`, its attempt unspent (moveToDelayed skips the attempt).
         const waitUntil = (at: number) => job.moveToDelayed(at, token).then(() => Promise.reject(new DelayedError()));
-        // While sending is paused, one delivery at a time (deployment-wide) probes; the others wait.
+        // While sending is paused, one job at a time (deployment-wide) probes; the others wait.
         if (await pause.someoneElseProbes()) return waitUntil(Date.now() + pause.probeMs);
+        if (job.name === 'page') {
+          const data = job.data as PageJob;
+          const out = await pageSlots(() => deliverPage(sender, data, { slot: sendSlots, probe: pause.paused, stopping: () => stopping }));
+          await queues.enqueueRetries(data.runId, out.retries);
+          if (out.sent) await pause.over();
+          if (out.paused) {
+            await pause.hold(out.paused);
+            return waitUntil(Date.now() + pause.probeMs);
+          }
+          // Outside its schedule's send window, today's cap used up, or this worker stopping: the
+          // page comes back for what it did not send (delayed jobs due at one instant keep their order).
+          if (out.wait) return waitUntil(out.wait.until.getTime());
+          return out;
+        }
         let outcome;
         try {
-          // RetryLater propagates: BullMQ backs off and tries again; the ledger already says why.
-          outcome = await deliver(sender, job.data, { lastAttempt: job.attemptsMade + 1 >= (job.opts.attempts ?? 1) });
+          outcome = await sendSlots(() => deliver(sender, job.data as DeliveryJob));
         } catch (e) {
           if (!(e instanceof SendingPaused)) throw e;
           // The job waits for the next probe.
@@ -229,9 +298,7 @@ export function startWorkers(engine: EngineDeps, queues: CrierQueues, opts: { ti
         }
         if (outcome === 'sent') await pause.over();
         if (typeof outcome !== 'object') return outcome;
-        // Outside its schedule's send window, or today's cap used up: this job waits for the
-        // opening or the next local day (delayed jobs due at one instant keep their order);
-        // others go on (a cap-full one finds the cap full once, then waits too).
+        // Outside its window, today's cap used up, or a retry's backoff: this job waits.
         return waitUntil(outcome.until.getTime());
       },
       {
@@ -271,6 +338,8 @@ export function startWorkers(engine: EngineDeps, queues: CrierQueues, opts: { ti
   heartbeat.unref();
   return {
     async close(timeoutMs = Duration.fromISO(engine.config.crier.shutdownTimeout).toMillis()) {
+      // Pages under way send what is in flight and leave the rest pending for another worker.
+      stopping = true;
       const deadline = new Promise((resolve) => setTimeout(resolve, timeoutMs).unref());
       await Promise.race([Promise.allSettled(workers.map((w) => w.close())), deadline]);
       // Past here nothing more may reach the SMTP server: a send still under way is cut off.
@@ -303,7 +372,7 @@ export function startWorkers(engine: EngineDeps, queues: CrierQueues, opts: { ti
  */
 class SendingPause {
   /** Whether Redis says sending is paused, as last read (at most once a second). */
-  private paused = false;
+  paused = false;
   private readAt = 0;
   constructor(
     private readonly queues: CrierQueues,

@@ -12,7 +12,7 @@ export async function openEngine(configFile: string, now?: Date): Promise<{ crie
   await crier.ledger.migrate();
   const transport = transportOf(crier);
   const engine = engineOf(crier, transport);
-  const queues = new CrierQueues(crier.config.crier, crier.ledger, crier.log);
+  const queues = new CrierQueues(crier.config.crier, crier.ledger, crier.log, Boolean(crier.config.mail.rateLimit));
   return {
     crier,
     engine,
