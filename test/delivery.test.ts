@@ -147,6 +147,44 @@ describe('delivery on real Redis, Postgres and SMTP', () => {
     }
   });
 
+  it('keeps a retry waiting its backoff in the ledger: its page queued again meanwhile sends nothing early', async () => {
+    // A backoff long enough to see: the first retry comes 2–4 s after the failure.
+    const slow = writeTestConfig({ tenant: host, name: `${name}_bk`, smtp: smtp.url, retry: { attempts: 3, backoff: 'PT4S' }, schedules: { 'council-backoff': { job: 'council-update', audience: 'council', dates: ['2027-03-04 09:00'], timezone: 'Europe/Brussels' } } });
+    const { crier, engine, queues, close } = await openEngine(slow);
+    const workers = startWorkers(engine, queues, { tick: false });
+    try {
+      smtp.failNext(451, 'greylisted, try again later');
+      const res = await cli(['run', 'council-backoff', '--at', '2027-03-04T09:00', '--json', '--config', slow]);
+      const runId = JSON.parse(res.stdout).run.id;
+      let failedOne: { id: number; retry_at: Date } | undefined;
+      for (let i = 0; i < 200 && !failedOne; i++) {
+        await new Promise((r) => setTimeout(r, 50));
+        failedOne = (await crier.ledger.pool.query(`SELECT id, retry_at FROM deliveries WHERE run_id = $1 AND retry_at IS NOT NULL`, [runId])).rows[0];
+      }
+      expect(failedOne, 'a delivery waiting for its retry').toBeDefined();
+      const failedAt = Date.now();
+      // What the tick does every minute (and a Redis rebuilt from the ledger): queue every pending page again.
+      while (Date.now() < failedOne!.retry_at.getTime() - 500) {
+        await queues.enqueueOpenWork();
+        await queues.enqueueRunDeliveries(runId, true);
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const [row] = (await crier.ledger.pool.query(`SELECT status, attempts, smtp_reply FROM deliveries WHERE id = $1`, [failedOne!.id])).rows;
+      expect(row).toMatchObject({ status: 'pending', attempts: 1, smtp_reply: expect.stringMatching(/^451/) });
+      expect(failedOne!.retry_at.getTime() - failedAt).toBeGreaterThan(1000);
+      await waitForRun(crier, 'council-backoff', new Date('2027-03-04T08:00:00Z'));
+      const sent = (await crier.ledger.deliveries(runId)).find((d) => d.id === failedOne!.id)!;
+      expect(sent).toMatchObject({ status: 'sent', attempts: 2 });
+      expect(sent.sent_at!.getTime()).toBeGreaterThanOrEqual(failedOne!.retry_at.getTime() - 50);
+      expect(receivedFor('council-backoff')).toHaveLength(3);
+    } finally {
+      await workers.close();
+      await crier.ledger.pool.query(`DROP SCHEMA IF EXISTS ${name}_bk CASCADE`);
+      await close();
+      await dropRedisPrefix(`${name}_bk`);
+    }
+  });
+
   it('records a permanent SMTP failure as failed, never resends it, and shows it in `crier status`', async () => {
     smtp.failNext(550, '5.1.1 <burgemeester@example.org>: mailbox unavailable'); // the address does not exist
     const res = await cli(['run', 'council-permanent', '--at', '2027-03-03T09:00', '--wait', '--json', '--config', configFile]);
