@@ -3,22 +3,22 @@
 #   docker run -e CRIER_CONFIG=/config/crier.yaml -e PLATFORM_DATABASE_URL=... -e CRIER_DATABASE_URL=... \
 #              -e REDIS_URL=... -e SMTP_URL=... -e CRIER_LINK_SECRET=... -v $PWD/config:/config:ro crier
 
-# Build: every dependency, then `npm run build` into dist/ (the compiled src/ and jobs/, with
-# the templates, catalogues, migrations and SQL they read beside them).
+# Build: every dependency, then `npm run build` into dist/ (src/ and jobs/ bundled by esbuild,
+# with the templates, catalogues, migrations and SQL they read beside them).
 FROM node:20-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 # npm ci runs `prepare` (bin/build.js), which builds nothing while src/ is not here yet.
 COPY bin ./bin
 RUN npm ci --no-audit --no-fund
-COPY tsconfig.json tsconfig.build.json ./
+COPY tsconfig.json ./
 COPY src ./src
 COPY jobs ./jobs
 COPY email-templates ./email-templates
 RUN npm run build
 
-# The worker: production dependencies, the command and dist/; no TypeScript source, so
-# bin/crier.js always runs the build.
+# The worker: production dependencies (those dist/ loads by name: the build checks that each
+# is one), the command and dist/; no TypeScript source, so bin/crier.js always runs the build.
 FROM node:20-bookworm-slim
 WORKDIR /app
 ENV NODE_ENV=production

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { isBuiltin } from 'node:module';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -8,7 +9,7 @@ import { distIsCurrent } from '../bin/build.js';
 import { dropTestData, uniqueName } from './helpers/services.ts';
 
 /*
- * The compiled build (`npm run build`), installed the way the container image has it: a folder
+ * The bundled build (`npm run build`), installed the way the container image has it: a folder
  * with package.json, bin/, node_modules, config/ and dist/, and no src/, jobs/ or
  * email-templates/. Every template, catalogue, migration, the demo schema, the job kinds and
  * their queries.sql must be found inside dist/, and bin/crier.js must run it.
@@ -18,9 +19,12 @@ const name = uniqueName('crier_build');
 const host = `${name.replace(/_/g, '-')}.crier.test`;
 const app = mkdtempSync(path.join(tmpdir(), 'crier-build-'));
 
-function crier(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+/** `crier ARGS` in the installed build; `source` runs the checkout's TypeScript instead, on the same config. */
+function crier(args: string[], source = false): Promise<{ code: number; stdout: string; stderr: string }> {
+  const bin = source ? path.join(ROOT, 'bin/crier.js') : path.join(app, 'bin/crier.js');
+  const env = { ...process.env, LOG_LEVEL: 'warn', ...(source ? { CRIER_SOURCE: '1' } : {}) };
   return new Promise((resolve) => {
-    execFile(process.execPath, [path.join(app, 'bin/crier.js'), ...args], { cwd: app, env: { ...process.env, LOG_LEVEL: 'warn' }, timeout: 120_000 }, (err, stdout, stderr) =>
+    execFile(process.execPath, [bin, ...args], { cwd: app, env, timeout: 120_000 }, (err, stdout, stderr) =>
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
     );
   });
@@ -69,6 +73,21 @@ describe('the build', () => {
     expect(readdirSync(app).sort()).toEqual(['bin', 'config', 'dist', 'node_modules', 'package.json']);
   });
 
+  it('loads by name only packages the image installs: dependencies in package.json, or Node\'s own', () => {
+    const dependencies = Object.keys(JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).dependencies);
+    const lib = path.join(app, 'dist/lib');
+    const named = new Set<string>();
+    for (const file of readdirSync(lib)) {
+      const code = readFileSync(path.join(lib, file), 'utf8');
+      // esbuild writes a static import or export on lines of its own (`import … from "x";`,
+      // `} from "x";`, `import "x";`), a dynamic one as import("x").
+      for (const m of code.matchAll(/^(?:(?:import|export|\}) .*from |import )"([^"./][^"]*)";$|\bimport\("([^"./][^"]*)"\)/gm)) named.add(m[1] ?? m[2]);
+    }
+    const packages = [...named].filter((n) => !isBuiltin(n)).map((n) => n.split('/').slice(0, n.startsWith('@') ? 2 : 1).join('/'));
+    expect(packages.length).toBeGreaterThan(0);
+    expect(packages.filter((p) => !dependencies.includes(p))).toEqual([]);
+  });
+
   it('runs from bin/crier.js: --version, --help', async () => {
     const version = await crier(['--version']);
     expect(version).toMatchObject({ code: 0, stdout: `${JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')).version}\n` });
@@ -93,6 +112,13 @@ describe('the build', () => {
     // A schedule naming a job kind the registry did not find is refused: these were found in dist/jobs/.
     expect(out.schedules.map((s) => s.job)).toEqual(expect.arrayContaining(['council-update', 'steering-meeting', 'survey-reminder']));
     for (const s of out.schedules) expect(s.recipients, s.id).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('prints what the source prints: check of the shipped config from a fixed instant', async () => {
+    const args = ['check', '--json', '--from', '2027-03-28T00:30:00Z', '--count', '7'];
+    const [built, source] = await Promise.all([crier(args), crier(args, true)]);
+    expect(built.code, built.stdout + built.stderr).toBe(0);
+    expect(built.stdout).toBe(source.stdout);
   }, 120_000);
 
   it('previews the survey reminder: its queries.sql, the template and partials, the nl-BE catalogue', async () => {

@@ -17,18 +17,23 @@ export interface Triggers {
   launch?: string;
 }
 
-/** How far ahead a cron is searched for a next occurrence before it is judged to never fire. */
+/**
+ * How far ahead a cron is searched for a next occurrence before it is judged to never fire (a
+ * 29th of February is up to four years away). The search walks plain dates, so five years of
+ * days cost well under a millisecond; only a matching day's wall times involve the zone.
+ */
 const MAX_SEARCH_DAYS = 366 * 5;
 
 /** Every occurrence in the half-open range (after, until], in time order. */
 export function occurrencesBetween(t: Triggers, after: DateTime, until: DateTime): DateTime[] {
+  if (until <= after) return [];
   const found = new Map<number, DateTime>();
   const keep = (dt: DateTime) => {
     if (dt > after && dt <= until) found.set(dt.toMillis(), dt);
   };
   for (const dt of fixedOccurrences(t)) keep(dt);
   const days = Math.min(Math.ceil(until.diff(after, 'days').days) + 2, MAX_SEARCH_DAYS * 20);
-  for (const cron of t.crons) for (const dt of cronOccurrences(cron, t.timezone, after, days)) keep(dt);
+  for (const cron of t.crons) for (const dt of cronOccurrences(cron, t.timezone, after, days, until)) keep(dt);
   return [...found.values()].sort((a, b) => a.toMillis() - b.toMillis());
 }
 
@@ -61,6 +66,22 @@ export function previousOccurrence(t: Triggers, at: DateTime): DateTime | undefi
 
 /** `dates` and `afterLaunch` occurrences, which are a finite list. */
 export function fixedOccurrences(t: Triggers): DateTime[] {
+  if (!t.dates.length && !(t.launch && t.afterLaunch.length)) return [];
+  // Planning asks for them at every step (each occurrence search, each schedule of `crier
+  // check`): worked out once per set of triggers (the fields they come from, not the object).
+  const key = JSON.stringify([t.timezone, t.dates, t.launch, t.time, t.afterLaunch]);
+  let known = fixedKnown.get(key);
+  if (!known) {
+    known = placeFixed(t);
+    if (fixedKnown.size >= 256) fixedKnown.clear();
+    fixedKnown.set(key, known);
+  }
+  return [...known];
+}
+
+const fixedKnown = new Map<string, DateTime[]>();
+
+function placeFixed(t: Triggers): DateTime[] {
   const out: DateTime[] = [];
   for (const d of t.dates) out.push(wallTimeToInstant(parseLocalDateTime(d), t.timezone));
   if (t.launch) {
@@ -75,16 +96,48 @@ export function fixedOccurrences(t: Triggers): DateTime[] {
   return out;
 }
 
-/** Cron occurrences strictly after `after`, walking local calendar days for up to `days` days. */
-function* cronOccurrences(spec: CronSpec, zone: string, after: DateTime, days: number): Generator<DateTime> {
+const DAY_MS = 86_400_000;
+/**
+ * More than any UTC offset a zone has had (-15:56 in Manila before 1845): a wall time read as
+ * UTC is less than this from its instant, in either direction, whatever the zone and the day.
+ */
+const MAX_OFFSET_MS = 16 * 3_600_000;
+
+/**
+ * Cron occurrences strictly after `after`, walking local calendar days for up to `days` days;
+ * when `until` is given, the walk may end once every further occurrence is after it.
+ *
+ * The days are walked as plain calendar dates (a UTC Date stands for the local date): a day
+ * has no time zone, and luxon's zone arithmetic for each of them (an Intl call a day) was most
+ * of `crier check`'s time. Only a matching day's wall times are placed in the zone (several
+ * Intl calls each), and not those that fall before `after` or after `until` whatever the
+ * zone's offset: a cron every 15 minutes has 96 wall times a day, and the walk starts the day
+ * before `after`.
+ */
+function* cronOccurrences(spec: CronSpec, zone: string, after: DateTime, days: number, until?: DateTime): Generator<DateTime> {
   // Start a day early: a wall time on the previous local day can land after `after` near a transition.
-  let day = after.setZone(zone).startOf('day').minus({ days: 1 });
-  for (let i = 0; i <= days; i++, day = day.plus({ days: 1 })) {
-    if (!cronMatchesDay(spec, day.year, day.month, day.day)) continue;
+  const local = after.setZone(zone);
+  const first = Date.UTC(local.year, local.month - 1, local.day) - DAY_MS;
+  // A wall time (read as UTC) at or before `skipTo` is an instant at or before `after`; one
+  // after `stopAfter` an instant after `until`.
+  const skipTo = after.toMillis() - MAX_OFFSET_MS;
+  const stopAfter = until ? until.toMillis() + MAX_OFFSET_MS : Infinity;
+  for (let i = 0; i <= days; i++) {
+    const date = new Date(first + i * DAY_MS);
+    const year = date.getUTCFullYear();
+    const month = date.getUTCMonth() + 1;
+    const day = date.getUTCDate();
+    if (!cronMatchesDay(spec, year, month, day)) continue;
     let last = -Infinity;
     for (const hour of spec.hours) {
       for (const minute of spec.minutes) {
-        const dt = wallTimeToInstant({ year: day.year, month: day.month, day: day.day, hour, minute }, zone);
+        const wall = Date.UTC(year, month - 1, day, hour, minute);
+        // Wall times only grow from here on: each is an instant after `until`, so is every later one.
+        if (wall > stopAfter) return;
+        // Its instant is at or before `after`: not yielded, and no later wall time is the same
+        // instant as an earlier one that is yielded (it would be at or before `after` too).
+        if (wall <= skipTo) continue;
+        const dt = wallTimeToInstant({ year, month, day, hour, minute }, zone);
         // Several wall times in a spring-forward gap move to the same instant: fire once.
         if (dt.toMillis() === last) continue;
         last = dt.toMillis();

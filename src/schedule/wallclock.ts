@@ -20,9 +20,28 @@ const MINUTE = 60_000;
  * to the first instant that exists (02:30 on the spring-forward day in Brussels → 03:00).
  */
 export function wallTimeToInstant(wall: WallTime, zone: string): DateTime {
+  const asUtc = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute);
+  const key = `${asUtc} ${zone}`;
+  const known = instants.get(key);
+  if (known) return known;
+  const found = resolveWallTime(asUtc, zone);
+  if (instants.size >= MAX_REMEMBERED) instants.clear();
+  instants.set(key, found);
+  return found;
+}
+
+/**
+ * Wall times already placed, by wall time (read as UTC) and zone: each costs several Intl
+ * calls, and planning asks for the same ones again (`crier check` lists a schedule's next
+ * occurrences, then its sends from them; the window's openings are the same few days). A
+ * DateTime never changes, so the same one serves every caller.
+ */
+const instants = new Map<string, DateTime>();
+const MAX_REMEMBERED = 4096;
+
+function resolveWallTime(asUtc: number, zone: string): DateTime {
   const z = Info.normalizeZone(zone);
   if (!z || !z.isValid) throw new Error(`unknown time zone '${zone}'`);
-  const asUtc = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute);
   // The offsets in force a day either side cover every transition a day can have.
   const offsets = new Set([z.offset(asUtc - 86_400_000), z.offset(asUtc), z.offset(asUtc + 86_400_000)]);
   const candidates = [...offsets]

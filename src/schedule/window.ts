@@ -42,6 +42,20 @@ function localDay(at: DateTime, zone: string): DateTime {
  * the hour an autumn fall-back repeats.
  */
 function openingsOn(w: SendWindow, day: DateTime, zone: string): DateTime[] {
+  // Each run moved into the window asks for the same few days: placed once (several Intl calls).
+  const key = `${zone} ${w.from} ${day.year}-${day.month}-${day.day}`;
+  let known = openings.get(key);
+  if (!known) {
+    known = placeOpenings(w, day, zone);
+    if (openings.size >= 4096) openings.clear();
+    openings.set(key, known);
+  }
+  return known;
+}
+
+const openings = new Map<string, DateTime[]>();
+
+function placeOpenings(w: SendWindow, day: DateTime, zone: string): DateTime[] {
   const [hour, minute] = w.from.split(':').map(Number);
   const wall: WallTime = { year: day.year, month: day.month, day: day.day, hour, minute };
   const first = wallTimeToInstant(wall, zone);
@@ -55,7 +69,7 @@ function openingsOn(w: SendWindow, day: DateTime, zone: string): DateTime[] {
 export function isOpen(w: SendWindow, at: DateTime, zone: string): boolean {
   const local = at.setZone(zone);
   if (!local.isValid) throw new Error(`unknown time zone '${zone}'`);
-  if (!opensOn(w, localDay(at, zone))) return false;
+  if (!opensOn(w, DateTime.utc(local.year, local.month, local.day))) return false;
   const minutes = local.hour * 60 + local.minute;
   return minutes >= minutesOf(w.from) && minutes < minutesOf(w.to);
 }
