@@ -1,5 +1,5 @@
 import { Interval } from 'luxon';
-import { type ActivityCounts, activityIn, activityTotals, barChart, catalog, list, type MonthFact, monthlyActivity, offlineNote, type ProjectFact, projectTable, projectUrl, statRows, tileFigures, title, type Totals, votingKeys, withActivity, defineJobKind } from '../src/kit.ts';
+import { type ActivityCounts, activityIn, barChart, catalog, list, type MonthFact, offlineNote, type ProjectFact, projectTable, projectUrl, statRows, tileFigures, title, type Totals, trendAndTotals, votingKeys, withActivity, defineJobKind } from '../src/kit.ts';
 
 /** The run's snapshot: the period's activity and the period before it. */
 export interface CouncilData {
@@ -40,12 +40,8 @@ const councilUpdate = defineJobKind<CouncilData>({
     const previousPeriod = launch && period.start <= launch ? null : (Interval.fromDateTimes(launch && quarterBefore < launch ? launch : quarterBefore, period.start) as Interval<true>);
     const yearStart = period.end.minus({ months: 12 }).startOf('month');
     const trend = Interval.fromDateTimes(launch && launch > yearStart ? launch : yearStart, period.end) as Interval<true>;
-    const [current, before, { projects }, months] = await Promise.all([
-      activityIn(platform, period),
-      previousPeriod ? activityTotals(platform, previousPeriod) : null,
-      catalog(platform),
-      monthlyActivity(platform, trend, timezone),
-    ]);
+    // The chart's year holds the quarter before: both come from one read of the platform.
+    const [current, { months, compared: before }, { projects }] = await Promise.all([activityIn(platform, period), trendAndTotals(platform, trend, timezone, previousPeriod), catalog(platform)]);
     return {
       period: { start: period.start.toISO()!, end: period.end.toISO()!, timezone },
       previousPeriod: previousPeriod ? { start: previousPeriod.start.toISO()!, end: previousPeriod.end.toISO()! } : null,

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
-import type { Interval } from 'luxon';
+import type { DateTime, Interval } from 'luxon';
 import { platformTimestamp, type Platform } from './platform.ts';
-import { ACTIVITY, ACTIVITY_TOTALS, NEW_USERS } from './queries.ts';
-import type { ProjectFact } from './facts.ts';
+import { ACTIVITY, ACTIVITY_TOTALS, AMOUNT_TOTALS, MONTHLY_ACTIVITY, NEW_USERS } from './queries.ts';
+import { everyMonth, type MonthFact, type ProjectFact } from './facts.ts';
 
 /**
  * The figures of an activity summary (queries.ts, ACTS, says what each participation method
@@ -111,6 +111,29 @@ export async function activityTotals(platform: Platform, period: Interval<true>)
   const bounds = [platformTimestamp(period.start), platformTimestamp(period.end)];
   const [rows, users] = await Promise.all([platform.query<CountsRow>(ACTIVITY_TOTALS, bounds), platform.query<{ new_users: number }>(NEW_USERS, bounds)]);
   return { newUsers: users[0]?.new_users ?? 0, ...rows.map(counts).reduce(add, NO_ACTIVITY) };
+}
+
+/**
+ * The monthly chart of `trend` (monthlyActivity) and the totals of `compared` (activityTotals),
+ * a period a report compares with. When `compared` is whole local months of the chart, its
+ * people's figures come from the chart's own read of the platform (its people per month,
+ * regrouped), so the platform's largest tables are read once for both; only its amounts and new
+ * users are read apart (small, indexed). Otherwise activityTotals reads it.
+ */
+export async function trendAndTotals(platform: Platform, trend: Interval<true>, zone: string, compared: Interval<true> | null): Promise<{ months: MonthFact[]; compared: Totals | null }> {
+  const monthStart = (d: DateTime) => d.setZone(zone).startOf('month').toMillis() === d.toMillis();
+  const within = compared && monthStart(compared.start) && monthStart(compared.end) && compared.start >= trend.start && compared.end <= trend.end && compared.start < compared.end;
+  const bounds = within ? [platformTimestamp(compared.start), platformTimestamp(compared.end)] : [null, null];
+  const [rows, amounts, users, apart] = await Promise.all([
+    platform.query<CountsRow & { part: 'month' | 'period'; month: string | null }>(MONTHLY_ACTIVITY, [platformTimestamp(trend.start), platformTimestamp(trend.end), zone, ...bounds]),
+    within ? platform.query<CountsRow>(AMOUNT_TOTALS, bounds) : [],
+    within ? platform.query<{ new_users: number }>(NEW_USERS, bounds) : [],
+    compared && !within ? activityTotals(platform, compared) : null,
+  ]);
+  const months = everyMonth(rows, trend, zone);
+  if (!within) return { months, compared: apart };
+  const people = rows.filter((r) => r.part === 'period').map((r) => counts({ ...r, offline_voters: 0, votes: 0, offline_votes: 0, budget: '0', offline_budget: '0' }));
+  return { months, compared: { newUsers: users[0]?.new_users ?? 0, ...[...people, ...amounts.map(counts)].reduce(add, NO_ACTIVITY) } };
 }
 
 /** A stable key for a set of projects (a recipient's scope), short enough to store per run. */

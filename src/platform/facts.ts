@@ -136,8 +136,13 @@ export interface MonthFact {
 
 /** Activity per local month over `period` (month-aligned in `zone`), months without any included. */
 export async function monthlyActivity(platform: Platform, period: Interval<true>, zone: string): Promise<MonthFact[]> {
-  const rows = await platform.query<{ month: string; participants: number; inputs: number }>(MONTHLY_ACTIVITY, [platformTimestamp(period.start), platformTimestamp(period.end), zone]);
-  const found = new Map(rows.map((r) => [r.month, r]));
+  const rows = await platform.query<{ part: 'month'; month: string; participants: number; inputs: number }>(MONTHLY_ACTIVITY, [platformTimestamp(period.start), platformTimestamp(period.end), zone, null, null]);
+  return everyMonth(rows, period, zone);
+}
+
+/** MONTHLY_ACTIVITY's month rows as MonthFacts, every month of `period` in `zone` (0 where it has none). */
+export function everyMonth(rows: { part: string; month: string | null; participants: number; inputs: number }[], period: Interval<true>, zone: string): MonthFact[] {
+  const found = new Map(rows.filter((r) => r.part === 'month').map((r) => [r.month, r]));
   const out: MonthFact[] = [];
   for (let m = period.start.setZone(zone).startOf('month'); m < period.end; m = m.plus({ months: 1 })) {
     const key = m.toFormat('yyyy-MM');

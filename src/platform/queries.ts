@@ -88,16 +88,18 @@ const AMOUNTS = `
   amounts AS (
     SELECT CASE WHEN ph.voting_method = 'budgeting' THEN 'budget' ELSE 'vote' END AS kind, ph.project_id, bi.votes::bigint AS amount
       FROM baskets b
-      JOIN baskets_ideas bi ON bi.basket_id = b.id
+      -- The period's ballots' picks by their basket_id index (OFFSET 0: not a read of every pick).
+      CROSS JOIN LATERAL (SELECT bi.votes FROM baskets_ideas bi WHERE bi.basket_id = b.id OFFSET 0) bi
       JOIN phases ph ON ph.id = b.phase_id
      WHERE b.submitted_at >= $1::timestamp AND b.submitted_at < $2::timestamp
     UNION ALL
     SELECT CASE WHEN ph.voting_method = 'budgeting' THEN 'offline-budget' ELSE 'offline-vote' END, i.project_id,
            CASE WHEN ph.voting_method = 'budgeting' THEN i.manual_votes_amount::bigint * COALESCE(i.budget, 0) ELSE i.manual_votes_amount END
-      -- Only ideas in a voting phase can have offline votes: found from the few voting phases
-      -- (ideas_phases by phase_id) and read by primary key (OFFSET 0 keeps it a lookup: the
-      -- planner, guessing ideas_phases spread evenly over phases, would read all ideas).
-      FROM (SELECT DISTINCT ip.idea_id FROM ideas_phases ip JOIN phases vp ON vp.id = ip.phase_id WHERE vp.participation_method = 'voting') vi
+      -- Only ideas in a voting phase can have offline votes: found from the few voting phases,
+      -- phase by phase through the ideas_phases phase_id index, and read by primary key (OFFSET
+      -- 0 keeps both lookups: the planner, guessing ideas_phases spread evenly over phases,
+      -- would read all of ideas_phases and all ideas).
+      FROM (SELECT DISTINCT ip.idea_id FROM phases vp CROSS JOIN LATERAL (SELECT ip.idea_id FROM ideas_phases ip WHERE ip.phase_id = vp.id OFFSET 0) ip WHERE vp.participation_method = 'voting') vi
       CROSS JOIN LATERAL (
         SELECT i.project_id, i.budget, i.manual_votes_amount FROM ideas i
          WHERE i.id = vi.idea_id AND i.manual_votes_amount > 0
@@ -120,31 +122,38 @@ const AMOUNTS = `
 
 /**
  * Every act of a person in [$1, $2) with its project: (kind, project_id, actor, at).
- * The period's comments and reactions are taken first (comments by their created_at index,
- * reactions in the one scan of reactions) and only then given their input's project:
- * - a reaction to a comment finds that comment by primary key, once per comment (Memoize), in
- *   a LATERAL with OFFSET 0, so the planner cannot make it a hash of every comment; its
- *   one-time filter skips the lookup for a reaction to an input. (A reaction of any other type
- *   finds no input and counts nowhere, as on the platform.)
- * - every act then gets its input's project in one join with ideas.
+ * The period's comments (their created_at index) and reactions (one scan of the table) are
+ * read once each, then given their input, then their input's project, from the narrow side:
+ * - a reaction to a comment finds that comment among the period's comments (hashed: most
+ *   reactions are to recent comments), and only otherwise by primary key (a LATERAL with OFFSET
+ *   0, so the planner cannot make it a hash of every comment; its one-time filter skips the
+ *   lookup for the others). A reaction of any other type finds no input and counts nowhere, as
+ *   on the platform; a reaction to a deleted comment still counts, as on the platform.
+ * - every act then gets its input's project in one join with ideas (by primary key only pays
+ *   for a period of a few days: a quarter's acts are about some 75,000 inputs).
  * The reactions are not filtered on reactable_type: the index that starts with it matches every
  * reaction and would only tempt the planner into reading the table through it.
  */
 const ACTS = `
+  period_comments AS MATERIALIZED (
+    SELECT c.id, c.idea_id, c.publication_status = 'published' AS published, ${PERSON.comment} AS actor, c.created_at AS at
+      FROM comments c
+     WHERE c.created_at >= $1::timestamp AND c.created_at < $2::timestamp
+  ),
   acts AS (${INPUTS_PUBLISHED}
     UNION ALL
     SELECT a.kind, i.project_id, a.actor, a.at
       FROM (
-        SELECT 'comment' AS kind, c.idea_id, ${PERSON.comment} AS actor, c.created_at AS at
-          FROM comments c
-         WHERE c.publication_status = 'published'
-           AND c.created_at >= $1::timestamp AND c.created_at < $2::timestamp
+        SELECT 'comment' AS kind, pc.idea_id, pc.actor, pc.at
+          FROM period_comments pc
+         WHERE pc.published
         UNION ALL
-        SELECT 'reaction', CASE WHEN r.reactable_type = 'Idea' THEN r.reactable_id ELSE rc.idea_id END, r.user_id, r.created_at
+        SELECT 'reaction', CASE WHEN r.reactable_type = 'Idea' THEN r.reactable_id ELSE COALESCE(pc.idea_id, lk.idea_id) END, r.user_id, r.created_at
           FROM reactions r
+          LEFT JOIN period_comments pc ON r.reactable_type = 'Comment' AND pc.id = r.reactable_id
           LEFT JOIN LATERAL (
-            SELECT c.idea_id FROM comments c WHERE r.reactable_type = 'Comment' AND c.id = r.reactable_id OFFSET 0
-          ) rc ON true
+            SELECT c.idea_id FROM comments c WHERE r.reactable_type = 'Comment' AND pc.id IS NULL AND c.id = r.reactable_id OFFSET 0
+          ) lk ON true
          WHERE r.created_at >= $1::timestamp AND r.created_at < $2::timestamp
       ) a
       JOIN ideas i ON i.id = a.idea_id
@@ -277,6 +286,15 @@ export const ACTIVITY_TOTALS = `
     FROM (SELECT actor,${PAIR_SUMS} FROM people_acts GROUP BY actor) people
   UNION ALL
   SELECT 0, 0, 0, 0, 0, 0, 0,${AMOUNT_SUMS}
+    FROM amounts`;
+
+/**
+ * The amounts (votes, budgets) of [$1, $2) alone, as the second row of ACTIVITY_TOTALS: for a
+ * period whose people's figures come from MONTHLY_ACTIVITY's read.
+ */
+export const AMOUNT_TOTALS = `
+  WITH ${AMOUNTS}
+  SELECT 0 AS inputs, 0 AS survey_responses, 0 AS comments, 0 AS reactions, 0 AS ballots, 0 AS voters, 0 AS participants,${AMOUNT_SUMS}
     FROM amounts`;
 
 /** Users who completed registration in [$1, $2). */
@@ -437,15 +455,31 @@ export const NEW_INPUTS = `
 
 /**
  * Participants and inputs per local calendar month ($3 is the IANA zone) in [$1, $2): the trend
- * charts. From peopleActs, grouped by month: a year of acts is a quarter of the platform, and a
- * chart of people needs no input's project.
+ * charts ('month' rows). From peopleActs, grouped by month: a year of acts is a quarter of the
+ * platform, and a chart of people needs no input's project. An act's month is found among the
+ * months' first instants, converted to UTC once (width_bucket, a binary search in a dozen
+ * timestamps), not by converting each of some millions of acts to the zone and truncating it.
+ * Given $4 and $5, the first instants of two of those months, one more row ('period'): the
+ * people's figures of [$4, $5) (PEOPLE_COUNTS), the (month, person) rows of its months regrouped
+ * by person, so that a period a report compares with is not read from the platform again.
  */
 export const MONTHLY_ACTIVITY = `
-  WITH ${peopleActs((at) => `date_trunc('month', (${at} AT TIME ZONE 'UTC') AT TIME ZONE $3)`)}
-  SELECT to_char(grp, 'YYYY-MM') AS month, count(actor)::int AS participants, sum(inputs)::int AS inputs
-    FROM (SELECT grp, actor, sum(inputs) AS inputs FROM people_acts GROUP BY grp, actor) people
+  WITH month_starts AS (
+    SELECT array_agg((m AT TIME ZONE $3) AT TIME ZONE 'UTC' ORDER BY m) AS utc
+      FROM generate_series(date_trunc('month', ($1::timestamp AT TIME ZONE 'UTC') AT TIME ZONE $3), ($2::timestamp AT TIME ZONE 'UTC') AT TIME ZONE $3, interval '1 month') m
+  ),
+  ${peopleActs((at) => `width_bucket(${at}, (SELECT utc FROM month_starts))`)}
+  SELECT 'month' AS part, to_char(((SELECT utc FROM month_starts)[grp] AT TIME ZONE 'UTC') AT TIME ZONE $3, 'YYYY-MM') AS month,${PEOPLE_COUNTS}
+    FROM (SELECT grp, actor,${PAIR_SUMS} FROM people_acts GROUP BY grp, actor) people
    GROUP BY grp
-   ORDER BY grp`;
+  UNION ALL
+  SELECT 'period', NULL,${PEOPLE_COUNTS}
+    FROM (SELECT actor,${PAIR_SUMS}
+            FROM people_acts
+           WHERE (SELECT utc FROM month_starts)[grp] >= $4::timestamp AND (SELECT utc FROM month_starts)[grp] < $5::timestamp
+           GROUP BY actor) people
+  HAVING $4::timestamp IS NOT NULL
+   ORDER BY part, month`;
 
 /*
  * What `crier doctor` asks the platform database about itself (src/platform/advice.ts), all
