@@ -187,7 +187,7 @@ export const crierSchema = z.strictObject({
   redis: url(['redis', 'rediss'], 'redis://127.0.0.1:6379'),
   /** Prefix of every BullMQ key (default "crier"); wrap in {} for Redis Cluster. */
   prefix: z.string().regex(/^[A-Za-z0-9_{}-]+$/, 'letters, digits, -, _ and {} only').default('crier'),
-  /** Deliveries worked at once by one worker (default 5). */
+  /** Deliveries sent at once by one worker process, over the pages of 50 it works two at a time (default 5). */
   concurrency: z.number().int().min(1).max(100).default(5),
   /** Temporary send failures (SMTP 4xx, connection errors) are retried this often, backing off exponentially. */
   retry: z
