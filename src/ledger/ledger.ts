@@ -205,22 +205,22 @@ export class Ledger {
   }
 
   /** Every pending delivery of every fanned-out run that is due (what the tick re-queues), a page at a time. */
-  async *pendingDeliveries(): AsyncGenerator<QueuedDelivery[]> {
-    for (let after = 0; ; ) {
-      const rows: { id: number; run_id: number }[] = (await this.pool.query(Q.PENDING_DELIVERIES, [after, PAGE])).rows;
-      if (!rows.length) return;
-      yield rows.map((r) => ({ id: r.id, runId: r.run_id }));
-      after = rows[rows.length - 1].id;
-    }
+  pendingDeliveries(): AsyncGenerator<QueuedDelivery[]> {
+    return this.deliveryPages((after) => [Q.PENDING_DELIVERIES, [after, PAGE]]);
   }
 
   /** The pending deliveries of one run, a page at a time, in id order. */
-  async *pendingOfRun(runId: number): AsyncGenerator<QueuedDelivery[]> {
+  pendingOfRun(runId: number): AsyncGenerator<QueuedDelivery[]> {
+    return this.deliveryPages((after) => [Q.PENDING_OF_RUN, [runId, after, PAGE]]);
+  }
+
+  /** Rows `{ id, run_id }` in id order, PAGE at a time: `page(after)` is the query for the ids after `after`. */
+  private async *deliveryPages(page: (after: number) => [string, unknown[]]): AsyncGenerator<QueuedDelivery[]> {
     for (let after = 0; ; ) {
-      const ids: number[] = (await this.pool.query(Q.PENDING_OF_RUN, [runId, after, PAGE])).rows.map((r) => r.id);
-      if (!ids.length) return;
-      yield ids.map((id) => ({ id, runId }));
-      after = ids[ids.length - 1];
+      const rows: { id: number; run_id: number }[] = (await this.pool.query(...page(after))).rows;
+      if (!rows.length) return;
+      yield rows.map((r) => ({ id: r.id, runId: r.run_id }));
+      after = rows[rows.length - 1].id;
     }
   }
 
@@ -276,7 +276,7 @@ export class Ledger {
 
   /** Claims a pending delivery for `workerId`, under a lease of `leaseSeconds` it renews while alive. */
   async claimDelivery(id: number, workerId: string, leaseSeconds: number): Promise<ClaimedDelivery | undefined> {
-    return (await this.pool.query({ name: 'claim-delivery', text: Q.CLAIM_DELIVERY, values: [id, workerId, leaseSeconds] })).rows[0];
+    return (await this.claimDeliveries([id], workerId, leaseSeconds))[0];
   }
 
   /** claimDelivery for a page of ids in one statement: the claimed ones, in id order. */

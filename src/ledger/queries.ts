@@ -48,7 +48,7 @@ export const DELIVERY_RUN = `SELECT run_id, status FROM deliveries WHERE id = $1
 
 /** The pending deliveries of a run, in pages of $3 after id $2 (what a fan-out queues). */
 export const PENDING_OF_RUN = `
-  SELECT id FROM deliveries WHERE run_id = $1 AND status = 'pending' AND id > $2 ORDER BY id LIMIT $3`;
+  SELECT id, run_id FROM deliveries WHERE run_id = $1 AND status = 'pending' AND id > $2 ORDER BY id LIMIT $3`;
 
 /** Deliveries of a run still being worked: pending, or sending under a live lease. */
 export const IN_FLIGHT = `
@@ -119,20 +119,10 @@ export const PENDING_DELIVERIES = `
    ORDER BY d.id LIMIT $2`;
 
 /**
- * Claims a delivery for sending; no row back means another worker has it, it is settled, its
- * retry is not due yet, or its run is paused (mail.pauseAt: it waits for `crier resume`).
- * The previous attempt's error is cleared: on a `sending` row an error means "outcome unknown".
- */
-export const CLAIM_DELIVERY = `
-  UPDATE deliveries SET status = 'sending', attempts = attempts + 1, claimed_at = now(), last_error = NULL, updated_at = now(),
-         claimed_by = $2, lease_until = now() + make_interval(secs => $3), handed_at = NULL, retry_at = NULL
-   WHERE id = $1 AND status = 'pending' AND (retry_at IS NULL OR retry_at <= now())
-     AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.id = deliveries.run_id AND r.status = 'paused')
-  RETURNING id, run_id, email, name, locale, user_id, scope, variant, attempts`;
-
-/**
- * CLAIM_DELIVERY for a page of one run's deliveries ($1, ids) in one statement: what is pending
- * and due of them, in id order; the rest is left alone as CLAIM_DELIVERY leaves it.
+ * Claims deliveries ($1, ids; one or a page of one run's) for sending, in one statement: no row
+ * back for one means another worker has it, it is settled, its retry is not due yet, or its run
+ * is paused (mail.pauseAt: it waits for `crier resume`). The previous attempt's error is
+ * cleared: on a `sending` row an error means "outcome unknown".
  */
 export const CLAIM_DELIVERIES = `
   UPDATE deliveries SET status = 'sending', attempts = attempts + 1, claimed_at = now(), last_error = NULL, updated_at = now(),

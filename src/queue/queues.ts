@@ -33,6 +33,14 @@ interface PageJob {
  */
 export const PAGE_OF_SENDS = 50;
 
+/**
+ * Options of page and delivery jobs. Their attempts are for errors of Crier's own (the ledger
+ * away); the SMTP server's are counted by the ledger. A failed job is removed: the ledger keeps
+ * the error, and the tick may queue its deliveries again (a kept failed job would block its id
+ * for as long as it is kept).
+ */
+const SEND_JOB = { attempts: 5, backoff: { type: 'exponential', delay: 10_000 }, removeOnComplete: true, removeOnFail: true } as const;
+
 /** Pages one process works at once: the next page's claim is made while the last sends of one finish. */
 const PAGES_AT_ONCE = 2;
 
@@ -145,15 +153,11 @@ export class CrierQueues {
       if (!page) pages.set(key, (page = { runId, ids: [] }));
       page.ids.push(id);
     }
-    // A page that cannot go on (an error of the ledger) is tried again a few times; its deliveries are in the ledger either way.
-    return [...pages].map(([jobId, data]) => ({ name: 'page', data, opts: { jobId, attempts: 5, backoff: { type: 'exponential', delay: 10_000 }, removeOnComplete: true, removeOnFail: true } }));
+    return [...pages].map(([jobId, data]) => ({ name: 'page', data, opts: { jobId, ...SEND_JOB } }));
   }
 
   private deliveryJob(id: number, runId: number, jobId: string, delay?: number) {
-    // A failed job is removed: the ledger keeps the error, and the tick may queue the delivery
-    // again (a kept failed job would block its id for as long as it is kept). Attempts here are
-    // for errors of Crier's own (the ledger away); the SMTP server's are counted by the ledger.
-    return { name: 'delivery', data: { deliveryId: id, runId } satisfies DeliveryJob, opts: { jobId, delay, attempts: 5, backoff: { type: 'exponential', delay: 10_000 }, removeOnComplete: true, removeOnFail: true } };
+    return { name: 'delivery', data: { deliveryId: id, runId } satisfies DeliveryJob, opts: { jobId, delay, ...SEND_JOB } };
   }
 
   /** Deliveries of a page that failed for a while, each queued to be tried again on its own at its time. */

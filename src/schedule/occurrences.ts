@@ -1,6 +1,7 @@
 import { DateTime, Duration } from 'luxon';
 import { cronMatchesDay, type CronSpec } from './cron.ts';
 import { wallTimeToInstant } from './wallclock.ts';
+import { Remembered } from './remembered.ts';
 
 /** What makes a schedule fire; occurrences are the union of all its triggers. */
 export interface Triggers {
@@ -69,17 +70,10 @@ export function fixedOccurrences(t: Triggers): DateTime[] {
   if (!t.dates.length && !(t.launch && t.afterLaunch.length)) return [];
   // Planning asks for them at every step (each occurrence search, each schedule of `crier
   // check`): worked out once per set of triggers (the fields they come from, not the object).
-  const key = JSON.stringify([t.timezone, t.dates, t.launch, t.time, t.afterLaunch]);
-  let known = fixedKnown.get(key);
-  if (!known) {
-    known = placeFixed(t);
-    if (fixedKnown.size >= 256) fixedKnown.clear();
-    fixedKnown.set(key, known);
-  }
-  return [...known];
+  return [...fixedKnown.get(JSON.stringify([t.timezone, t.dates, t.launch, t.time, t.afterLaunch]), () => placeFixed(t))];
 }
 
-const fixedKnown = new Map<string, DateTime[]>();
+const fixedKnown = new Remembered<DateTime[]>(256);
 
 function placeFixed(t: Triggers): DateTime[] {
   const out: DateTime[] = [];

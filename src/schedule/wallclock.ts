@@ -1,4 +1,5 @@
 import { DateTime, Info } from 'luxon';
+import { Remembered } from './remembered.ts';
 
 /** A local wall-clock time, as a superadmin writes it in the config. */
 export interface WallTime {
@@ -21,23 +22,11 @@ const MINUTE = 60_000;
  */
 export function wallTimeToInstant(wall: WallTime, zone: string): DateTime {
   const asUtc = Date.UTC(wall.year, wall.month - 1, wall.day, wall.hour, wall.minute);
-  const key = `${asUtc} ${zone}`;
-  const known = instants.get(key);
-  if (known) return known;
-  const found = resolveWallTime(asUtc, zone);
-  if (instants.size >= MAX_REMEMBERED) instants.clear();
-  instants.set(key, found);
-  return found;
+  return instants.get(`${asUtc} ${zone}`, () => resolveWallTime(asUtc, zone));
 }
 
-/**
- * Wall times already placed, by wall time (read as UTC) and zone: each costs several Intl
- * calls, and planning asks for the same ones again (`crier check` lists a schedule's next
- * occurrences, then its sends from them; the window's openings are the same few days). A
- * DateTime never changes, so the same one serves every caller.
- */
-const instants = new Map<string, DateTime>();
-const MAX_REMEMBERED = 4096;
+/** Wall times already placed, by wall time (read as UTC) and zone. */
+const instants = new Remembered<DateTime>(4096);
 
 function resolveWallTime(asUtc: number, zone: string): DateTime {
   const z = Info.normalizeZone(zone);

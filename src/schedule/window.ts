@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import { wallTimeToInstant, type WallTime } from './wallclock.ts';
+import { Remembered } from './remembered.ts';
 
 export const WEEKDAYS = ['MON', 'TUE', 'WED', 'THU', 'FRI', 'SAT', 'SUN'] as const;
 export type Weekday = (typeof WEEKDAYS)[number];
@@ -43,17 +44,10 @@ function localDay(at: DateTime, zone: string): DateTime {
  */
 function openingsOn(w: SendWindow, day: DateTime, zone: string): DateTime[] {
   // Each run moved into the window asks for the same few days: placed once (several Intl calls).
-  const key = `${zone} ${w.from} ${day.year}-${day.month}-${day.day}`;
-  let known = openings.get(key);
-  if (!known) {
-    known = placeOpenings(w, day, zone);
-    if (openings.size >= 4096) openings.clear();
-    openings.set(key, known);
-  }
-  return known;
+  return openings.get(`${zone} ${w.from} ${day.year}-${day.month}-${day.day}`, () => placeOpenings(w, day, zone));
 }
 
-const openings = new Map<string, DateTime[]>();
+const openings = new Remembered<DateTime[]>(4096);
 
 function placeOpenings(w: SendWindow, day: DateTime, zone: string): DateTime[] {
   const [hour, minute] = w.from.split(':').map(Number);
