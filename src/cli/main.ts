@@ -20,6 +20,7 @@ const resume = async (...a: Parameters<typeof import('./retry.ts').resume>) => (
 const suppressions = async (...a: Parameters<typeof import('./suppressions.ts').suppressions>) => (await import('./suppressions.ts')).suppressions(...a);
 const removeSuppression = async (...a: Parameters<typeof import('./suppressions.ts').removeSuppression>) => (await import('./suppressions.ts')).removeSuppression(...a);
 const status = async (...a: Parameters<typeof import('./status.ts').status>) => (await import('./status.ts')).status(...a);
+const schema = async (...a: Parameters<typeof import('./schema.ts').schema>) => (await import('./schema.ts')).schema(...a);
 const doctor = async (...a: Parameters<typeof import('./doctor.ts').doctor>) => (await import('./doctor.ts')).doctor(...a);
 
 /** The package's version, from the package.json above this module (src/cli/, or dist/src/cli/ in the build). */
@@ -108,6 +109,11 @@ export async function main(argv: string[]): Promise<number> {
   withGlobal(program.command('doctor').description("checks of this deployment: the platform is readable, each schedule's summary is fast enough, and which index would help a slow one"))
     .option('--slow <ms>', 'a summary slower than this many milliseconds is reported, with the index that would help', '1000')
     .action(action(doctor));
+  program
+    .command('schema')
+    .description("the config's JSON Schema, for editors (VS Code's YAML extension): keys, job kinds and their options")
+    .option('-o, --out <file>', 'write it into FILE (config/crier.schema.json is the shipped copy)')
+    .action(action(schema));
   withGlobal(program.command('demo').description('create (or recreate) the demo tenant named by platform.tenant')).action(action(demo));
 
   try {

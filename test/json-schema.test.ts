@@ -1,0 +1,65 @@
+import { readFileSync } from 'node:fs';
+import { Ajv } from 'ajv';
+import { parse } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { configJsonSchema } from '../src/config/json-schema.ts';
+import { loadJobKinds } from '../src/job-registry.ts';
+import { crier } from './helpers/cli.ts';
+
+/*
+ * The JSON Schema an editor checks a config with (VS Code's YAML extension, through the first
+ * line of the shipped configs). It must accept what `crier check` accepts, or the superadmin
+ * sees red lines under a good config, and it must flag the mistakes an editor can see.
+ */
+
+const SHIPPED = 'config/crier.schema.json';
+
+async function validator() {
+  const schema = configJsonSchema((await loadJobKinds()).values());
+  // Formats (email) are `crier check`'s to judge, with its own messages.
+  const ajv = new Ajv({ allErrors: true, strict: false, validateFormats: false });
+  return ajv.compile(schema);
+}
+
+describe('the config JSON Schema', () => {
+  it('is shipped as `crier schema` writes it (run `npm run schema` after changing the config shape or a job kind)', async () => {
+    const generated = await crier(['schema']);
+    expect(generated.code).toBe(0);
+    expect(JSON.parse(readFileSync(SHIPPED, 'utf8'))).toEqual(JSON.parse(generated.stdout));
+  });
+
+  it.each(['config/crier.yaml', 'config/example.yaml'])('is named on the first line of %s, which it accepts', async (file) => {
+    const text = readFileSync(file, 'utf8');
+    expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=crier.schema.json');
+    const validate = await validator();
+    // As the editor sees the file: ${VAR} references unreplaced.
+    expect(validate(parse(text)), JSON.stringify(validate.errors, null, 2)).toBe(true);
+  });
+
+  it('completes job kinds and flags what an editor can see: a misspelt key, an unknown kind, another kind’s option', async () => {
+    const validate = await validator();
+    const base = parse(readFileSync('config/crier.yaml', 'utf8')) as Record<string, object>;
+    const withSchedule = (s: Record<string, unknown>) => ({ ...base, schedules: { extra: s } });
+    const errorsOf = (config: unknown) => (validate(config) ? [] : validate.errors!.map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`));
+
+    // A project call's own options are accepted on a project call…
+    expect(errorsOf(withSchedule({ job: 'project-call', audience: 'council', cron: '0 9 * * 1', deadline: 'P14D' }))).toEqual([]);
+    // …and nowhere else.
+    expect(errorsOf(withSchedule({ job: 'council-update', cron: '0 9 * * 1', deadline: 'P14D' })).join('\n')).toMatch(/additionalProperty":"deadline"/);
+    expect(errorsOf(withSchedule({ job: 'council-update', crom: '0 9 * * 1' })).join('\n')).toMatch(/additionalProperty":"crom"/);
+    expect(errorsOf(withSchedule({ job: 'council-updates', cron: '0 9 * * 1' })).join('\n')).toMatch(/\/schedules\/extra\/job must be equal to one of the allowed values/);
+    expect(errorsOf({ ...base, mail: { ...base.mail, windw: {} } }).join('\n')).toMatch(/additionalProperty":"windw"/);
+    // A number may come from the environment, as the loader allows.
+    expect(errorsOf({ ...base, crier: { ...base.crier, concurrency: '${CRIER_CONCURRENCY:-5}' } })).toEqual([]);
+    expect(errorsOf({ ...base, crier: { ...base.crier, concurrency: 'five' } }).length).toBeGreaterThan(0);
+  });
+
+  it('tells the three kinds of audience entry apart: a person, a platform role, a CSV file', async () => {
+    const validate = await validator();
+    const base = parse(readFileSync('config/crier.yaml', 'utf8')) as Record<string, unknown>;
+    const audiences = (entries: unknown[]) => validate({ ...base, audiences: { ...(base.audiences as object), extra: entries } });
+    expect(audiences([{ name: 'Ann', email: 'ann@example.org' }, { platformRole: 'admin' }, { csv: 'people/staff.csv' }])).toBe(true);
+    expect(audiences([{ name: 'Ann', emial: 'ann@example.org' }])).toBe(false);
+    expect(audiences([{ platformRole: 'admin', folders: ['parks'], includeVendorStaff: 'no' }])).toBe(false);
+  });
+});
