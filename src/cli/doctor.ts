@@ -1,5 +1,10 @@
 import { DateTime } from 'luxon';
-import type { Crier } from '../deployment/deployment.ts';
+import { ConfigError, formatIssue } from '../config/errors.ts';
+import type { CrierConfig } from '../config/load.ts';
+import { Crier } from '../deployment/deployment.ts';
+import { dkimCheck, mailCheck, smtpCheck } from '../doctor/mail.ts';
+import { ledgerCheck, platformCheck, redisCheck } from '../doctor/services.ts';
+import { loadJobKinds } from '../job-registry.ts';
 import type { Schedule, ScheduleBook } from '../deployment/schedules.ts';
 import { prepareRun, type PrepareDeps } from '../delivery/prepare.ts';
 import type { PlannedRun } from '../kit/contract.ts';
@@ -8,20 +13,22 @@ import type { Platform } from '../platform/platform.ts';
 import * as queries from '../platform/queries.ts';
 import { fixedOccurrences, previousOccurrence } from '../schedule/occurrences.ts';
 import { runsOfOccurrence } from '../schedule/plan.ts';
-import { openCrier, type GlobalOptions } from './context.ts';
+import { configPath, readConfig, type GlobalOptions } from './context.ts';
 
 /*
  * `crier doctor`: a list of checks, each reporting ok, warn or fail in plain words, about a
- * deployment as it runs here. For now: can the platform be read, and how long does each
- * schedule's summary take on it; where one is slow, which index would help and how much it
- * would save. It only reads the platform (the summaries and EXPLAIN ANALYZE of their queries,
- * on the read-only connection) and sends nothing.
+ * deployment as it runs here: the config; each service reached (the ledger, Redis, the
+ * platform, proved read-only); the SMTP relay's session and login; what can be said of the
+ * addresses and the DKIM key without DNS; how long each schedule's summary takes on the
+ * platform and, where one is slow, which index would help and how much it would save. It
+ * only reads the platform (the summaries and EXPLAIN ANALYZE of their queries, on the
+ * read-only connection), sends nothing and says what to fix.
  */
 
 export type Status = 'ok' | 'warn' | 'fail';
 
 export interface CheckResult {
-  /** The check's id ("platform", "summary", "indexes"). */
+  /** The check's id: config, ledger, redis, platform, smtp, dkim, mail, summary, indexes. */
   check: string;
   status: Status;
   /** What the line is about (a schedule, the tenant). */
@@ -65,26 +72,19 @@ export interface DoctorOptions extends GlobalOptions {
   slow?: string;
 }
 
-/** The checks, in order. Each says what it found; one that cannot run says why. */
+/** The checks after the config's, in order. Each says what it found; one that cannot run says why. */
 export const CHECKS: DoctorCheck[] = [
-  {
-    id: 'platform',
-    async run({ crier }) {
-      const subject = crier.config.platform.tenant;
-      try {
-        const platform = await crier.platform();
-        const [s] = await platform.query<{ version: string; read_only: string; schema: string }>(queries.SERVER_INFO);
-        if (s.read_only !== 'on') return [{ check: 'platform', status: 'fail', subject, message: `the platform connection is not read-only (default_transaction_read_only is ${s.read_only})` }];
-        return [{ check: 'platform', status: 'ok', subject, message: `read, read-only, in schema ${s.schema} (PostgreSQL ${s.version.split(' ')[0]})`, data: { schema: s.schema, version: s.version } }];
-      } catch (e) {
-        return [{ check: 'platform', status: 'fail', subject, message: (e as Error).message }];
-      }
-    },
-  },
+  ledgerCheck,
+  redisCheck,
+  platformCheck,
+  smtpCheck,
+  dkimCheck,
+  mailCheck,
   {
     id: 'summary',
     async run(ctx) {
-      if (ctx.results.some((r) => r.check === 'platform' && r.status === 'fail')) return [{ check: 'summary', status: 'fail', subject: 'every schedule', message: 'not timed: the platform cannot be read' }];
+      if (ctx.results.some((r) => r.check === 'platform' && r.status === 'fail')) return [{ check: 'summary', status: 'fail', subject: 'every schedule', message: 'not timed: the platform cannot be read (see above)' }];
+      if (ctx.results.some((r) => r.check === 'ledger' && r.status === 'fail')) return [{ check: 'summary', status: 'fail', subject: 'every schedule', message: "not timed: a run's summary reads project-call rounds from Crier's ledger, which cannot be used (see above)" }];
       const { crier, slowMs } = ctx;
       // Project-call rounds are read from Crier's own tables, as `crier preview` does.
       await crier.ledger.migrate();
@@ -160,24 +160,66 @@ export const CHECKS: DoctorCheck[] = [
   },
 ];
 
-/** `crier doctor`: runs the checks and reports each; exit 1 when one failed. */
+/**
+ * `crier doctor`: runs the checks and reports each; exit 1 when one failed, 2 when the config
+ * is refused (as every command; then only that is reported, as nothing else can be checked).
+ */
 export async function doctor(opts: DoctorOptions): Promise<number> {
   const slowMs = opts.slow === undefined ? 1000 : Number(opts.slow);
   if (!Number.isFinite(slowMs) || slowMs < 0) throw new Error(`--slow '${opts.slow}' is not a number of milliseconds`);
-  const crier = await openCrier(opts);
-  const ctx: DoctorContext = { crier, slowMs, results: [], state: {} };
+  const results: CheckResult[] = [];
+  const report = (found: CheckResult[]) => {
+    results.push(...found);
+    if (!opts.json) for (const r of found) process.stdout.write(formatResult(r));
+  };
+  const finish = (code?: number) => {
+    const ok = !results.some((r) => r.status === 'fail');
+    if (opts.json) process.stdout.write(`${JSON.stringify({ ok, checks: results }, null, 2)}\n`);
+    return code ?? (ok ? 0 : 1);
+  };
+  let config: CrierConfig;
+  try {
+    config = await readConfig(opts);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    report([configRefused(e, configPath(opts))]);
+    return finish(2);
+  }
+  report([configValid(config)]);
+  const crier = new Crier(config, await loadJobKinds());
+  const ctx: DoctorContext = { crier, slowMs, results, state: {} };
   try {
     for (const check of CHECKS) {
-      const found = await check.run(ctx);
-      ctx.results.push(...found);
-      if (!opts.json) for (const r of found) process.stdout.write(formatResult(r));
+      let found: CheckResult[];
+      try {
+        found = await check.run(ctx);
+      } catch (e) {
+        // A check that breaks is a finding too; the others still run.
+        found = [{ check: check.id, status: 'fail', subject: 'doctor', message: `the check could not run: ${(e as Error).message}` }];
+      }
+      report(found);
     }
   } finally {
     await crier.close();
   }
-  const ok = !ctx.results.some((r) => r.status === 'fail');
-  if (opts.json) process.stdout.write(`${JSON.stringify({ ok, checks: ctx.results }, null, 2)}\n`);
-  return ok ? 0 : 1;
+  return finish();
+}
+
+function configRefused(e: ConfigError, file: string): CheckResult {
+  return {
+    check: 'config',
+    status: 'fail',
+    subject: file,
+    message: `refused: ${e.issues.length === 1 ? 'one problem' : `${e.issues.length} problems`}; fix ${e.issues.length === 1 ? 'it' : 'them'} in the file (\`crier check\` says the same), then run crier doctor again`,
+    details: e.issues.map(formatIssue),
+    data: { errors: e.issues },
+  };
+}
+
+function configValid(config: CrierConfig): CheckResult {
+  const enabled = config.schedules.filter((s) => s.enabled).length;
+  const sends = config.mail.transport === 'smtp' ? 'sends through SMTP' : `writes e-mail to ${config.mail.outbox} (outbox: nothing is sent)`;
+  return { check: 'config', status: 'ok', subject: config.file, message: `valid: ${config.schedules.length} schedules (${enabled} enabled); ${sends}`, data: { schedules: config.schedules.length, enabled, transport: config.mail.transport } };
 }
 
 export function formatResult(r: CheckResult): string {

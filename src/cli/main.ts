@@ -106,7 +106,7 @@ export async function main(argv: string[]): Promise<number> {
   withGlobal(program.command('calls [schedule]').description('a project-call round: who answered what, who did not, replies to check'))
     .option('--round <iso>', 'the call’s occurrence (default: the latest round)')
     .action(action(calls));
-  withGlobal(program.command('doctor').description("checks of this deployment: the platform is readable, each schedule's summary is fast enough, and which index would help a slow one"))
+  withGlobal(program.command('doctor').description("checks of this deployment: the config, each service reached (the platform proved read-only), the SMTP login, DKIM and addresses, each schedule's summary timed and which index would help a slow one"))
     .option('--slow <ms>', 'a summary slower than this many milliseconds is reported, with the index that would help', '1000')
     .action(action(doctor));
   program

@@ -123,6 +123,19 @@ export class Platform {
     return res.rows as T[];
   }
 
+  /**
+   * One session of the pool for statements that belong together (a transaction: `crier
+   * doctor`'s write probe), with the same read-only settings as every other; released after.
+   */
+  async session<T>(fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      return await fn(client);
+    } finally {
+      client.release();
+    }
+  }
+
   async close(): Promise<void> {
     await this.pool.end();
   }

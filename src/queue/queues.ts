@@ -12,6 +12,7 @@ import pLimit from 'p-limit';
 import { deliver, deliverPage, SendingPaused, type SendDeps } from '../delivery/send.ts';
 import { DailyCap } from './daily-cap.ts';
 import { tick, type TickDeps } from './tick.ts';
+import { redisSettingProblems } from './redis-settings.ts';
 import { processPending } from '../inbound/process.ts';
 
 /** A delivery job's data: one delivery (a retry, or every send under mail.rateLimit). `runId` is absent from jobs queued before it was added. */
@@ -102,19 +103,9 @@ export class CrierQueues {
     }
   }
 
-  /**
-   * What Redis must be for Crier (BullMQ's own requirements): no eviction of keys, and
-   * persistence so a restart keeps the queues. Returns what is wrong, in words; a managed Redis
-   * that refuses CONFIG is not judged.
-   */
-  async checkSettings(): Promise<string[]> {
-    const get = async (key: string) => ((await this.connection.config('GET', key).catch(() => [])) as string[])[1];
-    const problems: string[] = [];
-    const policy = await get('maxmemory-policy');
-    if (policy !== undefined && policy !== 'noeviction') problems.push(`Redis evicts keys (maxmemory-policy ${policy}): queued work can vanish; set maxmemory-policy noeviction`);
-    const [aof, save] = [await get('appendonly'), await get('save')];
-    if (aof !== undefined && aof !== 'yes' && !save) problems.push('Redis keeps nothing on disk (appendonly no, no save): a restart empties the queues; Crier rebuilds them from the ledger within a minute, but set appendonly yes');
-    return problems;
+  /** What is wrong with Redis's settings for Crier, in words (see redisSettingProblems). */
+  checkSettings(): Promise<string[]> {
+    return redisSettingProblems(this.connection);
   }
 
   /** The minute tick as a BullMQ job scheduler: one per deployment, however many workers upsert it. */
