@@ -102,7 +102,7 @@ export function renderInputFor(config: CrierConfig, run: CorpusRun, recipient: R
   const { mail, organization, http } = config;
   const replyTo = mail.replyTo ?? addressOf(mail.from);
   const required = run.schedule.unsubscribe === 'none';
-  const url = !required && http ? unsubscribeUrl(http.publicUrl, http.secrets, { email: recipient.email, schedule: run.schedule.id, job: run.schedule.job, locale: recipient.locale }) : undefined;
+  const url = !required && http?.secrets && http.publicUrl ? unsubscribeUrl(http.publicUrl, http.secrets, { email: recipient.email, schedule: run.schedule.id, job: run.schedule.job, locale: recipient.locale }) : undefined;
   return {
     job: run.job,
     data,

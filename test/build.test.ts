@@ -1,12 +1,14 @@
-import { execFile } from 'node:child_process';
+import { execFile, spawn } from 'node:child_process';
 import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { isBuiltin } from 'node:module';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { distIsCurrent } from '../bin/build.js';
 import { dropTestData, uniqueName } from './helpers/services.ts';
+import { hashPassword } from '../src/http/admin/passwords.ts';
 
 /*
  * The bundled build (`npm run build`), installed the way the container image has it: a folder
@@ -139,6 +141,54 @@ describe('the build', () => {
     expect(text).toContain(`Open het platform: https://${host}`);
     expect(file('.eml')).toMatch(/^Subject: /m);
   }, 120_000);
+
+  it('logs readable lines on a terminal: pino-pretty found from dist/, addresses masked', async () => {
+    const reply = path.join(mkdtempSync(path.join(tmpdir(), 'crier-build-reply-')), 'reply.eml');
+    writeFileSync(reply, 'From: Marie Dupont <marie.dupont@example.org>\r\nTo: calls@demo.crier.local\r\nSubject: a question\r\nMessage-ID: <build-tty@example.org>\r\n\r\nHello.\r\n');
+    // A real pseudo-terminal (util-linux script): stderr is a TTY, as for a person at a shell.
+    const command = [process.execPath, path.join(app, 'bin/crier.js'), 'inbound', reply].map((a) => JSON.stringify(a)).join(' ');
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile('script', ['-qec', command, '/dev/null'], { cwd: app, env: { ...process.env, LOG_LEVEL: 'info', LOG_FORMAT: '', NO_COLOR: '1', CRIER_SOURCE: '' }, timeout: 60_000 }, (err, stdout) => (err ? reject(new Error(stdout || String(err))) : resolve(stdout))),
+    );
+    expect(out).toMatch(/^\[\d\d:\d\d:\d\d\.\d{3}\] INFO: inbound message processed \{.*"from":"m\*\*\*@example\.org"\}\r?$/m);
+    expect(out).not.toMatch(/\{"level":/);
+  }, 120_000);
+
+  it('serves the dashboard from dist/, with bull-board\'s UI files found in node_modules', async () => {
+    const port = await new Promise<number>((resolve) => {
+      const probe = createServer().listen(0, '127.0.0.1', () => {
+        const { port: free } = probe.address() as AddressInfo;
+        probe.close(() => resolve(free));
+      });
+    });
+    // The shipped config, its http section on a free port with the dashboard on (users from the environment).
+    const shipped = readFileSync(path.join(app, 'config/crier.yaml'), 'utf8');
+    expect(shipped).toContain('  port: 8025\n');
+    writeFileSync(path.join(app, 'config/admin.yaml'), shipped.replace('  port: 8025\n', `  port: ${port}\n  admin:\n    users: { ops: "\${CRIER_ADMIN_OPS}" }\n    sessionSecrets: ["\${CRIER_SESSION_SECRET}"]\n`));
+    const password = 'a build test passphrase';
+    const env = { ...process.env, LOG_LEVEL: 'warn', CRIER_ADMIN_OPS: await hashPassword(password), CRIER_SESSION_SECRET: 'build-test-session-secret-0123456789' };
+    const child = spawn(process.execPath, [path.join(app, 'bin/crier.js'), 'start', '--config', 'config/admin.yaml'], { cwd: app, env, stdio: ['ignore', 'ignore', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (c: Buffer) => (stderr += c.toString()));
+    const exited = new Promise<number | null>((resolve) => child.on('exit', (code) => resolve(code)));
+    const base = `http://127.0.0.1:${port}`;
+    try {
+      await expect.poll(async () => (await fetch(`${base}/healthz`).catch(() => undefined))?.status, { timeout: 120_000, interval: 500 }).toBe(200);
+      const login = await fetch(`${base}/admin/login`);
+      const cookies = login.headers.getSetCookie().map((c) => c.split(';')[0]);
+      const token = /name="_csrf" value="([^"]+)"/.exec(await login.text())![1];
+      const res = await fetch(`${base}/admin/login`, { method: 'POST', redirect: 'manual', headers: { cookie: cookies.join('; '), 'content-type': 'application/x-www-form-urlencoded' }, body: new URLSearchParams({ _csrf: token, username: 'ops', password }).toString() });
+      expect(res.status, stderr).toBe(303);
+      const session = [...cookies, ...res.headers.getSetCookie().map((c) => c.split(';')[0])].join('; ');
+      const board = await fetch(`${base}/admin/queues/`, { headers: { cookie: session } });
+      expect(board.status).toBe(200);
+      const script = /src="(static\/js\/[^"]+\.js)"/.exec(await board.text())![1];
+      expect((await fetch(`${base}/admin/queues/${script}`, { headers: { cookie: session } })).status).toBe(200);
+    } finally {
+      child.kill('SIGTERM');
+    }
+    expect(await exited, stderr).toBe(0);
+  }, 180_000);
 });
 
 describe('whether dist/ is current', () => {

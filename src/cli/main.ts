@@ -22,6 +22,7 @@ const removeSuppression = async (...a: Parameters<typeof import('./suppressions.
 const status = async (...a: Parameters<typeof import('./status.ts').status>) => (await import('./status.ts')).status(...a);
 const schema = async (...a: Parameters<typeof import('./schema.ts').schema>) => (await import('./schema.ts')).schema(...a);
 const doctor = async (...a: Parameters<typeof import('./doctor.ts').doctor>) => (await import('./doctor.ts')).doctor(...a);
+const hashPassword = async (...a: Parameters<typeof import('./password.ts').hashPasswordCommand>) => (await import('./password.ts')).hashPasswordCommand(...a);
 
 /** The package's version, from the package.json above this module (src/cli/, or dist/src/cli/ in the build). */
 function version(): string {
@@ -114,6 +115,11 @@ export async function main(argv: string[]): Promise<number> {
     .description("the config's JSON Schema, for editors (VS Code's YAML extension): keys, job kinds and their options")
     .option('-o, --out <file>', 'write it into FILE (config/crier.schema.json is the shipped copy)')
     .action(action(schema));
+  program
+    .command('hash-password')
+    .description('a password hash for the dashboard (http.admin.users or usersFile); the password is asked for, or read from standard input')
+    .option('--user <name>', 'print NAME:HASH, a line of http.admin.usersFile')
+    .action(action(hashPassword));
   withGlobal(program.command('demo').description('create (or recreate) the demo tenant named by platform.tenant')).action(action(demo));
 
   try {

@@ -1,4 +1,5 @@
 import { CrierQueues } from '../queue/queues.ts';
+import { resumeRun, retryRun } from '../queue/actions.ts';
 import type { Crier } from '../deployment/deployment.ts';
 import { CommandError, openCrier, type GlobalOptions } from './context.ts';
 
@@ -34,14 +35,11 @@ const print = (opts: GlobalOptions, json: unknown, text: string) => process.stdo
 export async function retry(runId: string, opts: GlobalOptions & { unknown?: boolean }): Promise<number> {
   const id = runIdOf(runId);
   return withQueues(opts, id, async (crier, queues) => {
+    const { requeued, suppressed } = await retryRun(crier.ledger, queues, id, { unknown: opts.unknown });
     if (opts.unknown) {
-      const ids = await crier.ledger.retryUnknown(id);
-      await queues.enqueueDeliveries(ids.map((d) => ({ id: d, runId: id })), true);
-      print(opts, { run: id, requeued: ids }, ids.length ? `run ${id}: ${ids.length} delivery(ies) whose outcome was unknown are queued again (${ids.join(', ')})` : `run ${id} has no delivery whose outcome is unknown`);
+      print(opts, { run: id, requeued }, requeued.length ? `run ${id}: ${requeued.length} delivery(ies) whose outcome was unknown are queued again (${requeued.join(', ')})` : `run ${id} has no delivery whose outcome is unknown`);
       return 0;
     }
-    const { requeued, suppressed } = await crier.ledger.retryFailed(id);
-    await queues.enqueueDeliveries(requeued.map((d) => ({ id: d, runId: id })), true);
     const kept = suppressed.length ? `; ${suppressed.length} stay failed because their address is suppressed (${suppressed.join(', ')}): \`crier suppressions remove ADDRESS\` first` : '';
     print(opts, { run: id, requeued, suppressed }, `${requeued.length ? `run ${id}: ${requeued.length} failed delivery(ies) are queued again` : `run ${id} has no failed delivery to send again`}${kept}`);
     return 0;
@@ -52,16 +50,9 @@ export async function retry(runId: string, opts: GlobalOptions & { unknown?: boo
 export async function resume(runId: string, opts: GlobalOptions): Promise<number> {
   const id = runIdOf(runId);
   return withQueues(opts, id, async (crier, queues) => {
-    if (!(await crier.ledger.resumeRun(id))) {
-      const run = await crier.ledger.run(id);
-      throw new CommandError(`run ${id} is ${run?.status}, not paused; only a paused run can be resumed`);
-    }
-    const pending: number[] = [];
-    for await (const page of crier.ledger.pendingOfRun(id)) {
-      await queues.enqueueDeliveries(page, true);
-      pending.push(...page.map((d) => d.id));
-    }
-    await crier.ledger.completeRunIfSettled(id);
+    const resumed = await resumeRun(crier.ledger, queues, id);
+    if (!resumed.resumed) throw new CommandError(`run ${id} is ${resumed.status}, not paused; only a paused run can be resumed`);
+    const pending = resumed.requeued;
     print(opts, { run: id, resumed: true, requeued: pending }, `run ${id} continues: ${pending.length} waiting delivery(ies) are queued; its failed ones stay failed (crier retry ${id} sends them again)`);
     return 0;
   });

@@ -1,5 +1,6 @@
 import { DateTime } from 'luxon';
 import { CrierQueues, startWorkers, type Workers } from '../queue/queues.ts';
+import { runNow } from '../queue/actions.ts';
 import { CommandError, engineOf, openCrier, parseInstant, transportOf, type GlobalOptions } from './context.ts';
 import { ensureDemoTenant } from './demo.ts';
 
@@ -29,24 +30,8 @@ export async function run(scheduleId: string, opts: RunOptions): Promise<number>
     await crier.ledger.migrate();
     await ensureDemoTenant(crier);
     const book = await crier.schedules();
-    const schedule = book.get(scheduleId, crier.config.file);
-    const planned = book.pickRun(schedule, opts.at ? parseInstant(opts.at, schedule.timezone, '--at') : undefined, opts.variant, DateTime.fromJSDate(crier.now()));
-    const created = await crier.ledger.insertRun({
-      scheduleId: schedule.id,
-      key: planned.key,
-      occurrence: planned.occurrence.toJSDate(),
-      job: schedule.job,
-      timezone: schedule.timezone,
-      origin: 'manual',
-      status: 'due',
-      variant: planned.variant,
-      meta: planned.meta,
-    });
-    // Running an occurrence recorded as missed, or one that could not be prepared (platform
-    // down, an audience naming a folder that is gone), means: try it now. Sent deliveries stay sent.
-    const revived = (created.status === 'missed' || created.status === 'failed') && (await crier.ledger.setRunStatus(created.id, 'due', ['missed', 'failed']));
-    if (revived) crier.log.info({ run: created.id, was: created.status }, 'run retried on request');
-    await queues.enqueueRun(created.id);
+    const at = opts.at ? parseInstant(opts.at, book.get(scheduleId, crier.config.file).timezone, '--at') : undefined;
+    const { run: created, revived } = await runNow(crier, queues, { scheduleId, at, variant: opts.variant, file: crier.config.file });
     let current = created;
     if (opts.wait) {
       workers = startWorkers(engineOf(crier, transport), queues, { tick: false });
@@ -90,7 +75,7 @@ export async function run(scheduleId: string, opts: RunOptions): Promise<number>
     if (opts.json) process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
     else {
       const note = created.created ? '' : revived ? ` (was ${created.status}; tried again)` : ' (already recorded; nothing new is sent)';
-      process.stdout.write(`run ${result.run.id} of ${schedule.id} at ${result.run.occurrence}: ${result.run.status}${note}\n`);
+      process.stdout.write(`run ${result.run.id} of ${result.run.schedule} at ${result.run.occurrence}: ${result.run.status}${note}\n`);
       process.stdout.write(`deliveries: ${counts.sent} sent, ${counts.skipped} skipped, ${counts.failed} failed, ${counts.pending + counts.sending} open\n`);
       if (current.error) process.stdout.write(`error: ${current.error}\n`);
       if (counts.unknown) process.stdout.write(`${counts.unknown} delivery(ies) may or may not have reached the SMTP server and are not resent; see \`crier status\`, and \`crier retry ${result.run.id} --unknown\` to send them again\n`);

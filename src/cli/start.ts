@@ -27,14 +27,14 @@ async function startInbound(crier: Crier): Promise<{ close(): Promise<void> }> {
 }
 
 /**
- * The one-click unsubscribe endpoint, when the config has `http:` (behind a reverse proxy that
- * terminates TLS and answers at http.publicUrl).
+ * The web endpoint, when the config has `http:`: health and metrics, one-click unsubscribe
+ * (behind a reverse proxy that terminates TLS and answers at http.publicUrl), the dashboard.
  */
-async function startHttp(crier: Crier): Promise<{ close(): Promise<void> }> {
+async function startHttp(crier: Crier, queues: CrierQueues): Promise<{ close(): Promise<void> }> {
   const http = crier.config.http;
   if (!http) return { close: async () => undefined };
-  const server = await (await import('../http/server.ts')).startHttpServer(crier, { host: http.host, port: http.port });
-  crier.log.info({ url: server.url, publicUrl: http.publicUrl }, 'unsubscribe endpoint listening');
+  const server = await (await import('../http/server.ts')).startHttpServer(crier, { host: http.host, port: http.port, queues });
+  crier.log.info({ url: server.url, publicUrl: http.publicUrl, unsubscribe: Boolean(http.secrets), admin: Boolean(http.admin) }, 'http endpoint listening');
   return server;
 }
 
@@ -70,7 +70,7 @@ export async function start(opts: GlobalOptions): Promise<number> {
   const inbound = await startInbound(crier);
   let http: { close(): Promise<void> };
   try {
-    http = await startHttp(crier);
+    http = await startHttp(crier, queues);
   } catch (e) {
     // The port is taken, say: stop what runs already, so the error ends the process.
     await inbound.close();

@@ -5,6 +5,7 @@ import { parseLocalDateTime } from '../schedule/occurrences.ts';
 import { isKnownZone } from '../schedule/wallclock.ts';
 import { WEEKDAYS } from '../schedule/window.ts';
 import { redact } from '../redact.ts';
+import { ADMIN_USER_NAME, PASSWORD_HASH } from '../http/admin/passwords.ts';
 
 /*
  * The config file's shape. Custom checks report `params.offset` (an offset inside the string)
@@ -277,27 +278,67 @@ export const mailSchema = z.strictObject({
     .optional(),
 });
 
-/**
- * Crier's web endpoint, served by `crier start`: one-click unsubscribe (RFC 8058) and the
- * page behind it.
- */
-export const httpSchema = z.strictObject({
-  /** Interface to listen on (default 127.0.0.1; behind a reverse proxy that terminates TLS). */
-  host: z.string().min(1).default('127.0.0.1'),
-  /** Port (default 8080). */
-  port: z.number().int().min(0).max(65535).default(8080),
-  /** The address the public reaches it at, used in links, e.g. https://crier.gent.be. */
-  publicUrl: url(['https', 'http'], 'https://crier.gent.be'),
-  /**
-   * Secrets that sign unsubscribe links, from the environment, newest first: the first signs,
-   * all verify, so a secret rotated out keeps older links working while it is listed. Empty
-   * entries (an unset ${VAR:-}) are ignored.
-   */
-  secrets: z
+/** Signing secrets from the environment, newest first: the first signs, every one listed verifies; empty entries (an unset ${VAR:-}) are ignored. */
+const secretList = (what: string, example: string) =>
+  z
     .array(z.string())
     .transform((list) => list.filter((s) => s !== ''))
-    .pipe(z.array(z.string().min(16, 'a link secret has at least 16 characters')).min(1, 'give at least one secret, from the environment: secrets: [${CRIER_LINK_SECRET}]')),
-});
+    .pipe(z.array(z.string().min(16, `a ${what} secret has at least 16 characters`)).min(1, `give at least one secret, from the environment: ${example}`));
+
+/** The dashboard at /admin: who may log in, and how their sessions are signed. */
+export const adminSchema = z
+  .strictObject({
+    /**
+     * User name → password hash (scrypt, made by `crier hash-password`), e.g.
+     * `ops: ${CRIER_ADMIN_OPS}`. There is no default user and no default password.
+     */
+    users: z
+      .record(
+        z.string().regex(ADMIN_USER_NAME, 'a user name is 1-64 letters, digits, dots, dashes, underscores or @'),
+        z.string().regex(PASSWORD_HASH, 'is not a password hash; make one with `crier hash-password` and give it from the environment, e.g. ops: ${CRIER_ADMIN_OPS}'),
+      )
+      .default({}),
+    /** A file of `name:hash` lines (made by `crier hash-password --user NAME`), relative to the config file's folder; read when `crier start` starts. */
+    usersFile: z.string().min(1).optional(),
+    /** Secrets that sign session cookies, from the environment, newest first (like http.secrets). */
+    sessionSecrets: secretList('session', 'sessionSecrets: [${CRIER_SESSION_SECRET}]'),
+    /** How long a login lasts (default PT12H). */
+    sessionTtl: isoDuration.default('PT12H'),
+  })
+  .superRefine((a, ctx) => {
+    if (!Object.keys(a.users).length && !a.usersFile) ctx.addIssue({ code: 'custom', path: ['users'], message: 'name at least one user: users: { ops: ${CRIER_ADMIN_OPS} } (a hash made by `crier hash-password`), or usersFile: admins.txt' });
+  });
+
+/**
+ * Crier's web endpoint, served by `crier start`: /healthz, /readyz and /metrics always; one-click
+ * unsubscribe (RFC 8058) with `secrets`; the dashboard at /admin with `admin`.
+ */
+export const httpSchema = z
+  .strictObject({
+    /** Interface to listen on (default 127.0.0.1; behind a reverse proxy that terminates TLS). */
+    host: z.string().min(1).default('127.0.0.1'),
+    /** Port (default 8080). */
+    port: z.number().int().min(0).max(65535).default(8080),
+    /** The address the public reaches it at, used in unsubscribe links, e.g. https://crier.gent.be; needed with `secrets`. */
+    publicUrl: url(['https', 'http'], 'https://crier.gent.be').optional(),
+    /**
+     * Secrets that sign unsubscribe links, from the environment, newest first: the first signs,
+     * all verify, so a secret rotated out keeps older links working while it is listed. Empty
+     * entries (an unset ${VAR:-}) are ignored. Without them there is no unsubscribe endpoint and
+     * e-mails carry only a mailto: unsubscribe.
+     */
+    secrets: secretList('link', 'secrets: [${CRIER_LINK_SECRET}]').optional(),
+    /**
+     * A reverse proxy in front: true, or the proxy's addresses. Then the client's address (the
+     * login rate limit) and https (Secure cookies) come from its X-Forwarded-For and -Proto headers.
+     */
+    trustProxy: z.union([z.boolean(), z.array(z.string().min(1)).min(1)]).default(false),
+    /** The dashboard at /admin (runs, deliveries, e-mails as sent, BullMQ's queues, run/retry/resume buttons). */
+    admin: adminSchema.optional(),
+  })
+  .superRefine((h, ctx) => {
+    if (h.secrets && !h.publicUrl) ctx.addIssue({ code: 'custom', path: ['publicUrl'], message: 'unsubscribe links need the address the public reaches Crier at: publicUrl: https://crier.gent.be' });
+  });
 
 /** Where replies to Crier's e-mails (project-call answers, bounces) come in. */
 export const inboundSchema = z.strictObject({
@@ -375,7 +416,7 @@ export const topLevelSchema = z.strictObject({
   audiences: z.record(id, z.array(audienceEntrySchema).min(1, 'an audience lists at least one person or platform role')).default({}),
   /** Department heads of folders the platform has no folder manager for: folder slug → person. */
   departments: z.record(z.string().min(1), personSchema).default({}),
-  /** Crier's web endpoint (one-click unsubscribe), served by `crier start`. */
+  /** Crier's web endpoint, served by `crier start`: health, metrics, one-click unsubscribe, the dashboard. */
   http: httpSchema.optional(),
   /** The superadmin: told by e-mail when a run pauses itself (default: mail.replyTo, else mail.from). */
   operator: personSchema.optional(),

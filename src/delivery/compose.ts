@@ -53,7 +53,8 @@ export async function composeMessage(deps: ComposeDeps, input: ComposeInput): Pr
   // `unsubscribe: none` is mail a role must receive: no List-Unsubscribe, and the footer says why.
   const required = input.schedule.unsubscribe === 'none';
   const http = deps.config.http;
-  const oneClick = !required && http ? unsubscribeUrl(http.publicUrl, http.secrets, { email: input.recipient.email, schedule: input.schedule.id, job: input.schedule.job, locale: input.recipient.locale }) : undefined;
+  // Without http.secrets there is no unsubscribe endpoint: only the mailto: link.
+  const oneClick = !required && http?.secrets && http.publicUrl ? unsubscribeUrl(http.publicUrl, http.secrets, { email: input.recipient.email, schedule: input.schedule.id, job: input.schedule.job, locale: input.recipient.locale }) : undefined;
   const rendered = await renderMessage({
     job: book.job(input.schedule.job),
     data: input.data,

@@ -7,6 +7,7 @@ import { SendError, type SendResult, type Transport } from './transport.ts';
 import type { CrierConfig } from '../config/load.ts';
 import { nextOpening } from '../schedule/window.ts';
 import { pauseNotice } from './notice.ts';
+import { timedSend } from './send-latency.ts';
 
 /** What sending one delivery uses: composing, the transport, and the ledger that records it. */
 export interface SendDeps extends ComposeDeps {
@@ -54,7 +55,8 @@ async function openRun(deps: SendDeps, runId: number) {
   if (!run) return undefined;
   return { run, schedule: (await deps.schedules()).get(run.schedule_id) };
 }
-type OpenRun = NonNullable<Awaited<ReturnType<typeof openRun>>>;
+/** A run with its schedule. */
+export type OpenRun = NonNullable<Awaited<ReturnType<typeof openRun>>>;
 
 /**
  * A send window holds scheduled sends (a retry or a long run that reaches the evening waits for
@@ -200,6 +202,24 @@ export async function deliverPage(deps: SendDeps, job: { runId: number; ids: num
 }
 
 /**
+ * A delivery's e-mail as its send composes it: from its run's snapshot, for its recipient. The
+ * dashboard shows a delivery's e-mail by composing it again this way (the ledger keeps no copy).
+ */
+export function composeDelivery(deps: ComposeDeps, { run, schedule }: OpenRun, delivery: Pick<ClaimedDelivery, 'id' | 'email' | 'name' | 'locale' | 'user_id' | 'scope' | 'variant'>) {
+  const { occurrence, period, day } = timesOf(run);
+  return composeMessage(deps, {
+    schedule,
+    data: run.data,
+    period,
+    recipient: { email: delivery.email, name: delivery.name, locale: delivery.locale, userId: delivery.user_id ?? undefined, scope: Object.keys(delivery.scope).length ? delivery.scope : undefined, variant: delivery.variant === 'default' ? undefined : delivery.variant },
+    run: { occurrence, variant: run.variant, meta: run.meta },
+    runId: run.id,
+    deliveryId: delivery.id,
+    fileStem: `${day}-${run.schedule_id}-${run.id}-${delivery.id}-${delivery.email}`,
+  });
+}
+
+/**
  * Sends a claimed delivery. Just before SMTP's final dot the ledger records the hand-over; a
  * connection lost after it, with no answer, makes the delivery `unknown` (never resent without
  * a person). Other failures by class (see FailureClass): temporary ones go back to pending until
@@ -212,23 +232,14 @@ async function sendClaimed(deps: SendDeps, { run, schedule }: OpenRun, delivery:
   const { ledger, log } = deps;
   let result: SendResult;
   try {
-    const { occurrence, period, day } = timesOf(run);
-    const { message } = await composeMessage(deps, {
-      schedule,
-      data: run.data,
-      period,
-      recipient: { email: delivery.email, name: delivery.name, locale: delivery.locale, userId: delivery.user_id ?? undefined, scope: Object.keys(delivery.scope).length ? delivery.scope : undefined, variant: delivery.variant === 'default' ? undefined : delivery.variant },
-      run: { occurrence, variant: run.variant, meta: run.meta },
-      runId: run.id,
-      deliveryId: delivery.id,
-      fileStem: `${day}-${run.schedule_id}-${run.id}-${delivery.id}-${delivery.email}`,
-    });
-    result = await deps.transport.send(message, {
+    const { message } = await composeDelivery(deps, { run, schedule }, delivery);
+    // Timed for the /metrics histogram of send latency.
+    result = await timedSend(() => deps.transport.send(message, {
       beforeHandOver: async () => {
         // A claim whose lease ran out (this process stalled) may be another worker's now: stop.
         if (!(await ledger.markHanded(delivery.id, deps.worker.id))) throw new Error(`delivery ${delivery.id} is no longer held by this worker`);
       },
-    });
+    }));
   } catch (e) {
     const error = e as Error;
     const where = { delivery: delivery.id, run: run.id, to: delivery.email, err: error.message };

@@ -1,0 +1,70 @@
+import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+
+/*
+ * Dashboard passwords, kept as scrypt hashes (node:crypto; no extra package):
+ *
+ *   scrypt:N:r:p:SALT:HASH     e.g. scrypt:16384:8:1:Yk3r…:9Qz…
+ *
+ * N, r and p are scrypt's cost parameters, SALT (16 bytes) and HASH (32 bytes) base64url. The
+ * format has no `$` (the config's ${VAR} substitution would need it doubled) and no spaces, so a
+ * hash is written in YAML as it is. `crier hash-password` makes one.
+ */
+
+/** A password hash as `crier hash-password` writes it. */
+export const PASSWORD_HASH = /^scrypt:(\d{1,8}):(\d{1,3}):(\d{1,3}):([A-Za-z0-9_-]{16,}):([A-Za-z0-9_-]{32,})$/;
+/** A dashboard user name. */
+export const ADMIN_USER_NAME = /^[A-Za-z0-9._@-]{1,64}$/;
+
+/** About 50 ms and 16 MB per hash on a small server: slow for a guesser, quick for a login. */
+const COST = { N: 16384, r: 8, p: 1 };
+
+function derive(password: string, salt: Buffer, length: number, cost: { N: number; r: number; p: number }): Promise<Buffer> {
+  const opts: ScryptOptions = { ...cost, maxmem: 256 * cost.N * cost.r + 1024 * 1024 };
+  return new Promise((resolve, reject) => scrypt(password.normalize('NFC'), salt, length, opts, (err, key) => (err ? reject(err) : resolve(key))));
+}
+
+/** A new hash of `password`, with a random salt. */
+export async function hashPassword(password: string): Promise<string> {
+  const salt = randomBytes(16);
+  const key = await derive(password, salt, 32, COST);
+  return `scrypt:${COST.N}:${COST.r}:${COST.p}:${salt.toString('base64url')}:${key.toString('base64url')}`;
+}
+
+/** Whether `password` is the one `hash` was made of (in constant time). */
+export async function verifyPassword(password: string, hash: string): Promise<boolean> {
+  const m = PASSWORD_HASH.exec(hash);
+  if (!m) return false;
+  const [N, r, p] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  // A hash with absurd parameters would let a config tie up the server's memory.
+  if (N < 2 || N > 1 << 20 || (N & (N - 1)) !== 0 || r < 1 || r > 32 || p < 1 || p > 16) return false;
+  const expected = Buffer.from(m[5], 'base64url');
+  const actual = await derive(password, Buffer.from(m[4], 'base64url'), expected.length, { N, r, p });
+  return timingSafeEqual(actual, expected);
+}
+
+/** A hash nobody's password matches, checked for unknown users so that a login takes as long for a name that does not exist. */
+export const DUMMY_HASH = 'scrypt:16384:8:1:AAAAAAAAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
+
+/**
+ * A users file: one `name:hash` per line (what `crier hash-password --user NAME` prints); blank
+ * lines and lines starting with # are skipped. A bad line is an error naming its line.
+ */
+export function readUsersFile(file: string): Map<string, string> {
+  const users = new Map<string, string>();
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Error(`http.admin.usersFile: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); write one name:hash line per user (crier hash-password --user NAME)`);
+  }
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (!line || line.startsWith('#')) return;
+    const at = line.indexOf(':');
+    const [name, hash] = [line.slice(0, at), line.slice(at + 1)];
+    if (at < 1 || !ADMIN_USER_NAME.test(name) || !PASSWORD_HASH.test(hash)) throw new Error(`${file}: line ${i + 1} is not name:hash; make it with: crier hash-password --user NAME`);
+    users.set(name, hash);
+  });
+  return users;
+}

@@ -1,0 +1,70 @@
+import type { FastifyInstance } from 'fastify';
+import type { Crier } from '../deployment/deployment.ts';
+import type { CrierQueues } from '../queue/queues.ts';
+import * as Q from './queries.ts';
+
+/** The tick is late after this long: it fires every minute. */
+export const TICK_STALE_MS = 2 * 60_000;
+/** How long one readiness check may take before it counts as not answering. */
+const CHECK_TIMEOUT_MS = 3000;
+
+/**
+ * When the tick last finished, in the whole deployment (any replica's tick counts: it is one
+ * BullMQ job scheduler): the newest of the completed tick jobs BullMQ keeps. Undefined when
+ * none is kept (a Redis just emptied; the heartbeat rebuilds the tick within seconds).
+ */
+export async function lastTickAt(queues: CrierQueues): Promise<Date | undefined> {
+  const [job] = await queues.tick.getCompleted(0, 0);
+  return job?.finishedOn ? new Date(job.finishedOn) : undefined;
+}
+
+function within<T>(ms: number, what: Promise<T>): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms)));
+  return Promise.race([what, late]).finally(() => clearTimeout(timer));
+}
+
+/** One readiness check: ok, or what is wrong. */
+interface Check {
+  ok: boolean;
+  error?: string;
+}
+
+async function check(run: () => Promise<unknown>): Promise<Check> {
+  try {
+    await within(CHECK_TIMEOUT_MS, run());
+    return { ok: true };
+  } catch (e) {
+    return { ok: false, error: (e as Error).message };
+  }
+}
+
+/**
+ * GET /healthz: the process answers (a container's HEALTHCHECK; nothing else is asked, so a
+ * database outage does not get the worker restarted). GET /readyz: the ledger, Redis and the
+ * platform answer and the tick ran within two minutes; 503 with what is wrong otherwise.
+ */
+export function registerHealth(app: FastifyInstance, crier: Crier, queues: CrierQueues): void {
+  app.get('/healthz', async (_req, reply) => reply.header('cache-control', 'no-store').send({ ok: true }));
+
+  app.get('/readyz', async (_req, reply) => {
+    const [ledger, redis, platform, tick] = await Promise.all([
+      check(() => crier.ledger.pool.query(Q.LEDGER_ANSWERS)),
+      check(() => queues.connection.ping()),
+      check(async () => (await crier.platform()).query(Q.PLATFORM_ANSWERS)),
+      (async (): Promise<Check & { lastAt: string | null }> => {
+        try {
+          const at = await within(CHECK_TIMEOUT_MS, lastTickAt(queues));
+          if (!at) return { ok: false, lastAt: null, error: 'the tick has not run yet (or Redis lost its record of it)' };
+          const ago = Date.now() - at.getTime();
+          return ago <= TICK_STALE_MS ? { ok: true, lastAt: at.toISOString() } : { ok: false, lastAt: at.toISOString(), error: `the tick last ran ${Math.round(ago / 1000)} s ago` };
+        } catch (e) {
+          return { ok: false, lastAt: null, error: (e as Error).message };
+        }
+      })(),
+    ]);
+    const checks = { ledger, redis, platform, tick };
+    const ok = Object.values(checks).every((c) => c.ok);
+    return reply.code(ok ? 200 : 503).header('cache-control', 'no-store').send({ ok, checks });
+  });
+}
