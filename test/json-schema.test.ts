@@ -3,6 +3,7 @@ import { Ajv } from 'ajv';
 import { parse } from 'yaml';
 import { describe, expect, it } from 'vitest';
 import { configJsonSchema } from '../src/config/json-schema.ts';
+import { parseConfig } from '../src/config/load.ts';
 import { loadJobKinds } from '../src/job-registry.ts';
 import { crier } from './helpers/cli.ts';
 
@@ -61,5 +62,15 @@ describe('the config JSON Schema', () => {
     expect(audiences([{ name: 'Ann', email: 'ann@example.org' }, { platformRole: 'admin' }, { csv: 'people/staff.csv' }])).toBe(true);
     expect(audiences([{ name: 'Ann', emial: 'ann@example.org' }])).toBe(false);
     expect(audiences([{ platformRole: 'admin', folders: ['parks'], includeVendorStaff: 'no' }])).toBe(false);
+  });
+
+  it('agrees with the loader: a number written as ${VAR} is read as the number, quoted it stays text', async () => {
+    const jobs = await loadJobKinds();
+    const text = readFileSync('config/crier.yaml', 'utf8').replace('  port: 8025\n', '  port: ${CRIER_HTTP_PORT:-8025}\n');
+    expect(text).toContain('${CRIER_HTTP_PORT:-8025}');
+    const config = parseConfig(text, 'crier.yaml', { jobs, env: { CRIER_HTTP_PORT: '8091' } });
+    expect(config.http?.port).toBe(8091);
+    expect((await validator())(parse(text))).toBe(true);
+    expect(() => parseConfig(text.replace('${CRIER_HTTP_PORT:-8025}', '"${CRIER_HTTP_PORT:-8025}"'), 'crier.yaml', { jobs, env: {} })).toThrow(/http\.port: expected a number, not the text '8025'/);
   });
 });

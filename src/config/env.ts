@@ -25,6 +25,7 @@ export function interpolateEnv(doc: Document, env: NodeJS.ProcessEnv): MissingVa
       node.items.forEach((item, i) => walk(item, [...path, i]));
     } else if (isScalar(node) && typeof node.value === 'string' && node.value.includes('$')) {
       const quoted = node.type === 'QUOTE_DOUBLE' || node.type === 'QUOTE_SINGLE';
+      const whole = /^\$\{[A-Za-z_][A-Za-z0-9_]*(?::-[^}]*)?\}$/.test(node.value);
       const start = ((node as Node).range?.[0] ?? 0) + (quoted ? 1 : 0);
       let unset = false;
       node.value = node.value.replace(PATTERN, (whole: string, name: string | undefined, fallback: string | undefined, at: number) => {
@@ -37,8 +38,19 @@ export function interpolateEnv(doc: Document, env: NodeJS.ProcessEnv): MissingVa
         return '';
       });
       if (unset) node.value = null;
+      // An unquoted `port: ${HTTP_PORT}` is read as if the number (or true/false) were written
+      // there; quoted, or inside other text, it stays text.
+      else if (whole && !quoted) node.value = typed(node.value as string);
     }
   };
   walk(doc.contents, []);
   return missing;
+}
+
+/** A plain scalar's value as YAML's core schema reads it: a number, true or false, else the text. */
+function typed(text: string): unknown {
+  if (/^[-+]?(?:\d+|\d*\.\d+|\d+\.\d*)(?:[eE][-+]?\d+)?$/.test(text)) return Number(text);
+  if (/^(?:true|True|TRUE)$/.test(text)) return true;
+  if (/^(?:false|False|FALSE)$/.test(text)) return false;
+  return text;
 }
