@@ -13,7 +13,7 @@ export type { CollectContext, JobKind, JobKindDefinition, Options, PeriodContext
 export * from './kit/blocks.ts';
 
 export type { Platform, PlatformInfo } from './platform/platform.ts';
-export { platformTimestamp } from './platform/platform.ts';
+export { platformTimestamp } from './platform/timestamp.ts';
 export type { Multiloc, RecipientScope } from './platform/types.ts';
 export { activityByScope, activityIn, activityTotals, NO_ACTIVITY, scopeKey, trendAndTotals, withActivity, type ActivityCounts, type Totals } from './platform/activity.ts';
 export { catalog, eventsBetween, mostDiscussed, monthlyActivity, newInputs, phases, phasesStartingOrEnding, unanswered, type EventFact, type FolderFact, type InputFact, type MonthFact, type PhaseFact, type ProjectFact } from './platform/facts.ts';

@@ -2,11 +2,9 @@ import { DateTime } from 'luxon';
 import { nextOccurrences } from '../schedule/occurrences.ts';
 import { describeWindow, isOpen } from '../schedule/window.ts';
 import { openCrier, parseInstant, type GlobalOptions } from './context.ts';
-import { ensureDemoTenant } from './demo.ts';
 import path from 'node:path';
 import { ConfigError, formatPath, type ConfigIssue } from '../config/errors.ts';
-import { resolveAudience } from '../delivery/audience.ts';
-import { readDirectory, type Directory } from '../platform/directory.ts';
+import type { Directory } from '../platform/directory.ts';
 
 export interface CheckOptions extends GlobalOptions {
   /** List occurrences strictly after this instant (default now). */
@@ -28,6 +26,8 @@ function unmappedRoles(d: Directory): { unknown: { type: string; count: number; 
 /** `crier check`: validates the config and lists each schedule's send window, next occurrences and sends (moved into the window). */
 export async function check(opts: CheckOptions): Promise<number> {
   const crier = await openCrier(opts);
+  // What reads the platform, loaded once the config is accepted (a refused one exits before).
+  const [{ ensureDemoTenant }, { resolveAudience }, { readDirectory }] = await Promise.all([import('./demo.ts'), import('../delivery/audience.ts'), import('../platform/directory.ts')]);
   try {
     // Schedules without a timezone read the tenant's; a demo config creates its tenant first.
     if (crier.config.platform.demo) await ensureDemoTenant(crier);

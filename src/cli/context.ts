@@ -1,11 +1,13 @@
 import path from 'node:path';
 import { DateTime, Duration } from 'luxon';
 import { loadConfig, type CrierConfig } from '../config/load.ts';
-import { ConfigError } from '../config/errors.ts';
-import { Crier, type CrierOptions } from '../deployment/deployment.ts';
-import { randomUUID } from 'node:crypto';
+import type { ConfigError } from '../config/errors.ts';
+// Types only: the deployment (the ledger's and the platform's pg, pino) is loaded once a config
+// has been read, and the transport (nodemailer's SMTP client, and with it net, tls, dns, zlib)
+// by the first send, so a command refusing a config, or one that never sends, starts without them.
+import type { Crier, CrierOptions } from '../deployment/deployment.ts';
+import type { Transport } from '../delivery/transport.ts';
 import { hostname } from 'node:os';
-import { createTransport, type Transport } from '../delivery/transport.ts';
 import type { EngineDeps } from '../queue/queues.ts';
 import { loadJobKinds } from '../job-registry.ts';
 
@@ -37,13 +39,26 @@ export async function readConfig(opts: GlobalOptions): Promise<CrierConfig> {
 
 export async function openCrier(opts: GlobalOptions, crierOpts: CrierOptions = {}): Promise<Crier> {
   const config = await readConfig(opts);
-  return new Crier(config, await loadJobKinds(), crierOpts);
+  const [{ Crier }, jobs] = await Promise.all([import('../deployment/deployment.ts'), loadJobKinds()]);
+  return new Crier(config, jobs, crierOpts);
 }
 
-/** The transport of the config (SMTP or the outbox), made by the process that sends. */
+/**
+ * The transport of the config (SMTP or the outbox), made by the process that sends: the real one
+ * is made (its module loaded) by the first send, so `crier run` of a run with nothing to send,
+ * or that fails before sending, never loads nodemailer.
+ */
 export function transportOf(crier: Crier): Transport {
   const mail = crier.config.mail;
-  return createTransport({ kind: mail.transport, outbox: mail.outbox, smtp: mail.smtp, pool: mail.pool, dkim: mail.dkim });
+  let made: Promise<Transport> | undefined;
+  const real = () => (made ??= import('../delivery/transport.ts').then((t) => t.createTransport({ kind: mail.transport, outbox: mail.outbox, smtp: mail.smtp, pool: mail.pool, dkim: mail.dkim })));
+  return {
+    kind: mail.transport,
+    send: async (message, hooks) => (await real()).send(message, hooks),
+    close: async () => {
+      if (made) await (await made).close();
+    },
+  };
 }
 
 /** The parts of a deployment the workers use, with the process's transport. */
@@ -55,7 +70,7 @@ export function engineOf(crier: Crier, transport: Transport): EngineDeps {
     now: crier.now,
     transport,
     // One id per process: what its claims carry, and what its heartbeat keeps alive.
-    worker: { id: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`, leaseSeconds: Duration.fromISO(crier.config.crier.lease).as('seconds') },
+    worker: { id: `${hostname()}:${process.pid}:${globalThis.crypto.randomUUID().slice(0, 8)}`, leaseSeconds: Duration.fromISO(crier.config.crier.lease).as('seconds') },
     rounds: crier.rounds,
     platform: () => crier.platform(),
     schedules: () => crier.schedules(),

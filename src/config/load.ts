@@ -8,7 +8,7 @@ import { ConfigError, formatPath, type ConfigIssue } from './errors.ts';
 import { interpolateEnv } from './env.ts';
 import { redact } from '../redact.ts';
 import { scheduleBaseShape, topLevelSchema, type PersonEntry, type RoleEntry, type SendWindowConfig } from './schema.ts';
-import { readCsvAudience, type CsvAudience } from './csv-audience.ts';
+import { checkCsvAudience, type CsvAudience } from './csv-audience.ts';
 
 type TopLevel = z.output<typeof topLevelSchema>;
 
@@ -89,7 +89,9 @@ export function parseConfig(text: string, file: string, opts: LoadOptions, absol
   const missing = interpolateEnv(doc, opts.env ?? process.env);
   const raw = doc.toJS() ?? {};
   // reportInput: an issue carries the value, so a wrong type is told from a missing value.
-  const top = topLevelSchema.safeParse(raw, { reportInput: true });
+  // jitless: zod would compile a parser per object schema (new Function) to parse one config;
+  // interpreting it is cheaper for a single pass, and a command's start-up pays for it.
+  const top = topLevelSchema.safeParse(raw, { reportInput: true, jitless: true });
   // A value that is null because its variable is unset is reported once, as the variable.
   const unsetPaths = new Set(missing.map((m) => formatPath(m.path)));
   if (!top.success) for (const i of top.error.issues) if (!unsetPaths.has(formatPath(i.path as (string | number)[]))) reportZod(doc, at, [], i);
@@ -107,7 +109,7 @@ export function parseConfig(text: string, file: string, opts: LoadOptions, absol
       }
       if (!job) continue;
       const schema = z.strictObject({ ...scheduleBaseShape, ...(job.options ?? {}) });
-      const parsed = schema.safeParse(entry, { reportInput: true });
+      const parsed = schema.safeParse(entry, { reportInput: true, jitless: true });
       if (!parsed.success) {
         for (const i of parsed.error.issues) reportZod(doc, at, base, i, Object.keys(schema.shape));
         continue;
@@ -172,7 +174,7 @@ export function parseConfig(text: string, file: string, opts: LoadOptions, absol
         const { line, col } = lines.linePos(offsetOf(doc, where));
         const listed = { file, line, column: col, path: formatPath(where) };
         // Read now so a bad row refuses the config; kept as its path (see CsvAudience).
-        issues.push(...readCsvAudience(entry.csv, absolute, listed).issues);
+        issues.push(...checkCsvAudience(entry.csv, absolute, listed));
         return { csv: path.resolve(path.dirname(absolute), entry.csv), listed };
       });
     }

@@ -1,8 +1,8 @@
 import { DateTime, Interval } from 'luxon';
 import type { Logger } from 'pino';
-import { PAGE, type DeliveryInput, type Ledger, type RunRow, type Suppression } from '../ledger/ledger.ts';
+import type { DeliveryInput, Ledger, RunRow, Suppression } from '../ledger/ledger.ts';
 import type { Schedule } from '../deployment/schedules.ts';
-import { prepareRun, recipientsOf, type PrepareDeps } from './prepare.ts';
+import { prepareFanOut, recipientsOf, type PrepareDeps } from './prepare.ts';
 
 /** What a fan-out uses: preparing a run, and the ledger it writes to. */
 export interface FanOutDeps extends PrepareDeps {
@@ -27,17 +27,20 @@ export async function fanOut(deps: FanOutDeps, runId: number): Promise<boolean> 
     await ledger.setRunStatus(runId, 'failed', ['due'], `schedule '${run.schedule_id}' is no longer in the config`);
     return false;
   }
-  const prepared = await prepareRun(deps, schedule, { occurrence: DateTime.fromJSDate(run.occurrence), variant: run.variant, meta: run.meta, job: run.job }, run.data === null);
+  const prepared = await prepareFanOut(deps, schedule, { occurrence: DateTime.fromJSDate(run.occurrence), variant: run.variant, meta: run.meta, job: run.job }, run.data === null);
   if (run.data === null) run = await ledger.snapshot(runId, prepared.data, prepared.period.start.toJSDate(), prepared.period.end.toJSDate());
   const job = book.job(run.job);
   const platform = await deps.platform();
-  // A page of the audience at a time: its policies, its suppressions and its rows, so a run of
-  // 100,000 holds the audience once, not also as delivery rows in the making.
-  for (let at = 0; at < prepared.audience.length; at += PAGE) {
-    const recipients = await recipientsOf(schedule, job, prepared.audience.slice(at, at + PAGE), run.data, platform);
-    await ledger.insertDeliveries(runId, await withSuppressions(ledger, schedule, run.job, recipients));
-  }
-  await ledger.setRunStatus(runId, 'fanned-out', ['due']);
+  const data = run.data;
+  // A page of the audience at a time (a CSV file's people are read in pages, never held): its
+  // policies, its suppressions and its rows; all of them in one transaction with the run's
+  // status, so a run refused half-way (a bad row far down its CSV file) has no rows to send.
+  await ledger.fanOut(
+    runId,
+    (async function* () {
+      for await (const page of prepared.pages()) yield withSuppressions(ledger, schedule, run.job, await recipientsOf(schedule, job, page, data, platform));
+    })(),
+  );
   await ledger.completeRunIfSettled(runId);
   const counts = await ledger.deliveryCounts(runId);
   deps.log.info({ run: runId, schedule: run.schedule_id, recipients: Object.values(counts).reduce((a, b) => a + b, 0), skipped: counts.skipped }, 'run fanned out');

@@ -2,11 +2,11 @@ import type { DateTime, Interval } from 'luxon';
 import type { CrierConfig } from '../config/load.ts';
 import type { Schedule, ScheduleBook } from '../deployment/schedules.ts';
 import type { JobKind, Recipient } from '../kit/contract.ts';
-import type { DeliveryInput } from '../ledger/ledger.ts';
+import { PAGE, type DeliveryInput } from '../ledger/ledger.ts';
 import { optedOut } from '../platform/directory.ts';
 import type { Platform } from '../platform/platform.ts';
 import type { RoundReader } from '../inbound/rounds.ts';
-import { resolveAudience } from './audience.ts';
+import { audiencePages, resolveAudience, type AudiencePages } from './audience.ts';
 
 /** What preparing a run reads: the platform, the schedules and the config's audiences. */
 export interface PrepareDeps {
@@ -28,22 +28,51 @@ export interface PreparedRun {
 
 /**
  * Prepares one send of a schedule: its period, its recipients (resolved first, so a job kind
- * can count per recipient scope in SQL) and the platform snapshot. Fan-out, preview, the gallery
- * and the benchmark all go through here.
- */
-/**
+ * can count per recipient scope in SQL) and the platform snapshot. Preview, the gallery, doctor
+ * and the benchmark go through here; a run's fan-out through prepareFanOut, which does not hold
+ * the audience.
+ *
  * `run.job` is the job kind a recorded run was made for (the schedule's, unless the config
  * changed since); default the schedule's.
  */
 export async function prepareRun(deps: PrepareDeps, schedule: Schedule, run: { occurrence: DateTime; variant: string; meta: Record<string, unknown>; job?: string }, collect = true): Promise<PreparedRun> {
-  const [platform, book] = await Promise.all([deps.platform(), deps.schedules()]);
-  const job = book.job(run.job ?? schedule.job);
-  const ctx = book.runContext(schedule, run.occurrence, run.variant, run.meta);
-  const period = job.period(ctx);
+  const { platform, job, ctx, period } = await setUp(deps, schedule, run);
   const audience = await runAudience(deps, schedule, job, platform, run.meta);
   // Through JSON, as the ledger stores it, so a preview renders exactly what a run would.
   const data = collect ? JSON.parse(JSON.stringify(await job.collect({ ...ctx, period, platform, recipients: audience, rounds: deps.rounds }))) : null;
   return { period, data, audience };
+}
+
+/** A run ready to be fanned out: as PreparedRun, its audience read a page at a time. */
+export interface PreparedFanOut {
+  period: Interval<true>;
+  data: unknown;
+  /** Every recipient once, a page at a time, before the skip policies (see audiencePages). */
+  pages(): AsyncGenerator<Recipient[]>;
+}
+
+/**
+ * prepareRun for a fan-out: the audience is not held (a CSV file of 100,000 people is read in
+ * pages, see audiencePages), and collect() sees every recipient's scope, not every recipient.
+ */
+export async function prepareFanOut(deps: PrepareDeps, schedule: Schedule, run: { occurrence: DateTime; variant: string; meta: Record<string, unknown>; job?: string }, collect = true): Promise<PreparedFanOut> {
+  const { platform, job, ctx, period } = await setUp(deps, schedule, run);
+  let audience: AudiencePages;
+  if (Array.isArray(run.meta.recipients)) {
+    const list = await runAudience(deps, schedule, job, platform, run.meta);
+    audience = { forCollect: list, pages: async function* () { for (let at = 0; at < list.length; at += PAGE) yield list.slice(at, at + PAGE); } };
+  } else {
+    audience = await audiencePages(deps.config, Array.isArray(run.meta.audience) ? { ...schedule, audience: run.meta.audience as string[] } : schedule, job, platform, deps.now());
+  }
+  const data = collect ? JSON.parse(JSON.stringify(await job.collect({ ...ctx, period, platform, recipients: audience.forCollect, rounds: deps.rounds }))) : null;
+  return { period, data, pages: () => audience.pages() };
+}
+
+async function setUp(deps: PrepareDeps, schedule: Schedule, run: { occurrence: DateTime; variant: string; meta: Record<string, unknown>; job?: string }) {
+  const [platform, book] = await Promise.all([deps.platform(), deps.schedules()]);
+  const job = book.job(run.job ?? schedule.job);
+  const ctx = book.runContext(schedule, run.occurrence, run.variant, run.meta);
+  return { platform, job, ctx, period: job.period(ctx) };
 }
 
 /** A run's audience: exactly meta.recipients, else meta.audience's ids, else the schedule's. */

@@ -103,7 +103,11 @@ export interface PeriodContext<O extends Options = Options> {
 export interface CollectContext<O extends Options = Options> extends PeriodContext<O> {
   period: Interval<true>;
   platform: Platform;
-  /** Who the run goes to (before opt-outs), for figures counted per recipient's scope. */
+  /**
+   * Who the run goes to (before opt-outs), for figures counted per recipient's scope. In a run's
+   * fan-out, of the people of a CSV file only one per distinct scope and copy (the file is read
+   * in pages, never held): count scopes here, not people.
+   */
   recipients: readonly Recipient[];
   /** Project-call rounds and the answers that came back by e-mail (Crier's own tables). */
   rounds: RoundReader;

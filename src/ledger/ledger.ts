@@ -186,8 +186,31 @@ export class Ledger {
     for (let at = 0; at < all.length; at += PAGE) await this.insertPage(runId, all.slice(at, at + PAGE));
   }
 
-  private async insertPage(runId: number, list: DeliveryInput[]): Promise<void> {
-    await this.pool.query(Q.INSERT_DELIVERIES, [
+  /**
+   * A fan-out's delivery rows, page after page as `pages` yields them, and the run then
+   * `fanned-out`, in one transaction: a fan-out refused or cut short half-way (a bad row on page
+   * 40, a crash) leaves no row, so nothing of an audience that was never wholly read is sent, and
+   * the next attempt starts from nothing. False when the run was no longer due (another fan-out
+   * of it finished first; its rows are kept, these add nothing).
+   */
+  async fanOut(runId: number, pages: AsyncIterable<DeliveryInput[]>): Promise<boolean> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      for await (const page of pages) for (let at = 0; at < page.length; at += PAGE) await this.insertPage(runId, page.slice(at, at + PAGE), client);
+      const fanned = ((await client.query(Q.SET_RUN_STATUS, [runId, 'fanned-out', null, ['due']])).rowCount ?? 0) > 0;
+      await client.query('COMMIT');
+      return fanned;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      client.release();
+    }
+  }
+
+  private async insertPage(runId: number, list: DeliveryInput[], db: Pick<pg.Pool, 'query'> = this.pool): Promise<void> {
+    await db.query(Q.INSERT_DELIVERIES, [
       runId,
       list.map((d) => d.email.toLowerCase()),
       list.map((d) => d.name),

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { DateTime, Interval } from 'luxon';
-import { platformTimestamp, type Platform } from './platform.ts';
+import type { Platform } from './platform.ts';
+import { platformTimestamp } from './timestamp.ts';
 import { ACTIVITY, ACTIVITY_TOTALS, AMOUNT_TOTALS, MONTHLY_ACTIVITY, NEW_USERS } from './queries.ts';
 import { everyMonth, type MonthFact, type ProjectFact } from './facts.ts';
 

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import type { Multiloc } from './types.ts';
 import { FOLDERS, OPTED_OUT, PROJECT_INDEX, ROLE_HOLDERS, USERS_BY_EMAIL } from './queries.ts';
-import { platformTimestamp, type Platform } from './platform.ts';
+import type { Platform } from './platform.ts';
+import { platformTimestamp } from './timestamp.ts';
 
 /** A platform role as users.roles stores it, the kinds that mean something to Crier's audiences. */
 export type PlatformRole =

@@ -1,6 +1,7 @@
 import type { DateTime, Interval } from 'luxon';
 import type { Multiloc } from './types.ts';
-import { platformTimestamp, type Platform } from './platform.ts';
+import type { Platform } from './platform.ts';
+import { platformTimestamp } from './timestamp.ts';
 import { EVENTS_BETWEEN, FOLDERS, MONTHLY_ACTIVITY, MOST_DISCUSSED, NEW_INPUTS, PHASES, PROJECT_INDEX, UNANSWERED } from './queries.ts';
 
 /*

@@ -1,4 +1,3 @@
-import type { DateTime } from 'luxon';
 import pg from 'pg';
 import { z } from 'zod';
 import { explainConnectionError, pgConfig, pgOptions } from '../db.ts';
@@ -48,10 +47,7 @@ export class TenantMissingError extends Error {
   }
 }
 
-/** An instant as the platform stores it: UTC, no zone, millisecond precision. */
-export function platformTimestamp(at: DateTime | Date): string {
-  return (at instanceof Date ? at : at.toJSDate()).toISOString().slice(0, 23).replace('T', ' ');
-}
+export { platformTimestamp } from './timestamp.ts';
 
 /** The tenant schema of a host: participatie.gent.be → participatie_gent_be. */
 export function tenantSchema(host: string): string {
