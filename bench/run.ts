@@ -15,6 +15,7 @@ const SECTIONS: Record<string, () => Promise<{ default: Bench }>> = {
   memory: () => import('./memory.ts'),
   summaries: () => import('./summaries.ts'),
   startup: () => import('./startup.ts'),
+  tenants: () => import('./tenants.ts'),
 };
 
 const asked = process.argv.slice(2).filter((a) => !a.startsWith('-'));

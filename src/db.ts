@@ -35,3 +35,73 @@ export function explainConnectionError(e: unknown, what: string, url: string, se
   if (!code || !['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN', 'ECONNRESET', '28P01', '28000', '3D000'].includes(code)) return err;
   return new Error(`cannot reach ${what} at ${redact(url)} (${code}: ${err.message || err.errors?.[0]?.message}); check that it runs and that ${setting} is right`);
 }
+
+const SEARCH_PATH = Symbol('crier.searchPath');
+
+/**
+ * A pool whose sessions each run with `searchPath`, over the connections of a `shared` pool:
+ * many tenants' ledgers (or platform schemas) share a few connections, where a pool per tenant
+ * would hold hundreds (Postgres allows 100 by default). A session that last served another
+ * schema is switched with one SET; Postgres re-plans a prepared statement when search_path
+ * changes, so named statements stay right. `end()` leaves the shared pool open: its owner ends it.
+ */
+export function schemaSessions(shared: pg.Pool, searchPath: string): pg.Pool {
+  const connect = async (): Promise<pg.PoolClient> => {
+    const client = (await shared.connect()) as pg.PoolClient & { [SEARCH_PATH]?: string };
+    if (client[SEARCH_PATH] !== searchPath) {
+      try {
+        await client.query(`SET search_path TO ${searchPath}`);
+      } catch (e) {
+        client.release(e as Error);
+        throw e;
+      }
+      client[SEARCH_PATH] = searchPath;
+    }
+    return client;
+  };
+  const query = async (...args: unknown[]) => {
+    const client = await connect();
+    try {
+      const result = await (client.query as (...a: unknown[]) => Promise<unknown>)(...args);
+      client.release();
+      return result;
+    } catch (e) {
+      // As pg's own pool.query: a session that failed a statement is not reused.
+      client.release(e as Error);
+      throw e;
+    }
+  };
+  return { connect, query, end: async () => undefined, on: () => undefined } as unknown as pg.Pool;
+}
+
+/**
+ * The connection pools of a deployment of many tenants, one per database and role (the
+ * ledger's sessions may write; the platform's are read-only), shared by every tenant.
+ */
+export class SharedPools {
+  private readonly pools = new Map<string, pg.Pool>();
+
+  constructor(
+    /** Connections per pool. */
+    private readonly max = 10,
+  ) {}
+
+  /** The shared pool of `url` for `role`, made with `options` (libpq's, see pgOptions) on first use. */
+  get(role: 'ledger' | 'platform', url: string, options: string): pg.Pool {
+    const key = `${role} ${url}`;
+    let pool = this.pools.get(key);
+    if (!pool) {
+      pool = new pg.Pool(pgConfig(url, { max: this.max, application_name: role === 'ledger' ? 'crier-ledger' : 'crier', options }));
+      pool.on('error', () => {
+        /* idle clients dropped by the server are replaced on the next query */
+      });
+      this.pools.set(key, pool);
+    }
+    return pool;
+  }
+
+  async close(): Promise<void> {
+    await Promise.allSettled([...this.pools.values()].map((p) => p.end()));
+    this.pools.clear();
+  }
+}

@@ -1,7 +1,9 @@
+import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { DateTime, Duration } from 'luxon';
 import { loadConfig, type CrierConfig } from '../config/load.ts';
 import type { ConfigError } from '../config/errors.ts';
+import { loadTenantDir, loadTenantFile, type TenantConfig } from '../config/tenants.ts';
 // Types only: the deployment (the ledger's and the platform's pg, pino) is loaded once a config
 // has been read, and the transport (nodemailer's SMTP client, and with it net, tls, dns, zlib)
 // by the first send, so a command refusing a config, or one that never sends, starts without them.
@@ -15,6 +17,10 @@ import { loadJobKinds } from '../job-registry.ts';
 export interface GlobalOptions {
   /** Config file (default $CRIER_CONFIG, else config/crier.yaml). */
   config?: string;
+  /** A folder of tenant configs beside a defaults.yaml (default $CRIER_CONFIGS): a deployment of many tenants. */
+  configs?: string;
+  /** The tenant a command is about, in a deployment of many. */
+  tenant?: string;
   /** Machine-readable output (a contract). */
   json?: boolean;
 }
@@ -33,8 +39,42 @@ export function configPath(opts: GlobalOptions): string {
   return path.resolve(opts.config ?? process.env.CRIER_CONFIG ?? 'config/crier.yaml');
 }
 
+/** The folder of tenant configs, when the command is given one. */
+function configsDir(opts: GlobalOptions): string | undefined {
+  const dir = opts.configs ?? (opts.config ? undefined : process.env.CRIER_CONFIGS);
+  return dir ? path.resolve(dir) : undefined;
+}
+
+/**
+ * The tenants of a deployment of many (`--configs DIR`, or a config file with `tenants:`);
+ * undefined for a deployment of one.
+ */
+export async function readTenants(opts: GlobalOptions): Promise<TenantConfig[] | undefined> {
+  const jobs = await loadJobKinds();
+  const dir = configsDir(opts);
+  if (dir) return loadTenantDir(dir, { jobs });
+  const file = configPath(opts);
+  // Most configs are a deployment of one: parsed once, by readConfig, unless the file has tenants:.
+  if (!existsSync(file) || !/^tenants[ \t]*:/m.test(readFileSync(file, 'utf8'))) return undefined;
+  return loadTenantFile(file, { jobs });
+}
+
+/**
+ * The config a command works on: the file's, or in a deployment of many the tenant named by
+ * `--tenant` (refused with its own errors when its file is broken).
+ */
 export async function readConfig(opts: GlobalOptions): Promise<CrierConfig> {
-  return loadConfig(configPath(opts), { jobs: await loadJobKinds() });
+  const tenants = await readTenants(opts);
+  if (!tenants) {
+    if (opts.tenant) throw new CommandError(`--tenant ${opts.tenant}: ${path.relative(process.cwd(), configPath(opts))} is a deployment of one (no tenants:); leave --tenant out, or pass --configs DIR`, 2);
+    return loadConfig(configPath(opts), { jobs: await loadJobKinds() });
+  }
+  const ids = tenants.map((t) => t.id).join(', ');
+  if (!opts.tenant) throw new CommandError(`this deployment has ${tenants.length} tenant${tenants.length === 1 ? '' : 's'} (${ids}); name one with --tenant ID`, 2);
+  const tenant = tenants.find((t) => t.id === opts.tenant);
+  if (!tenant) throw new CommandError(`--tenant ${opts.tenant}: no such tenant; the tenants are ${ids}`, 2);
+  if (tenant.error) throw tenant.error;
+  return tenant.config!;
 }
 
 export async function openCrier(opts: GlobalOptions, crierOpts: CrierOptions = {}): Promise<Crier> {
@@ -61,16 +101,20 @@ export function transportOf(crier: Crier): Transport {
   };
 }
 
-/** The parts of a deployment the workers use, with the process's transport. */
-export function engineOf(crier: Crier, transport: Transport): EngineDeps {
+/** This process as a worker in a ledger: what its claims carry, and what its heartbeat keeps alive. */
+export function processWorker(crier: Crier): EngineDeps['worker'] {
+  return { id: `${hostname()}:${process.pid}:${globalThis.crypto.randomUUID().slice(0, 8)}`, leaseSeconds: Duration.fromISO(crier.config.crier.lease).as('seconds') };
+}
+
+/** The parts of a deployment the workers use, with the process's transport (and its worker id, when it serves several tenants). */
+export function engineOf(crier: Crier, transport: Transport, worker = processWorker(crier)): EngineDeps {
   return {
     config: crier.config,
     ledger: crier.ledger,
     log: crier.log,
     now: crier.now,
     transport,
-    // One id per process: what its claims carry, and what its heartbeat keeps alive.
-    worker: { id: `${hostname()}:${process.pid}:${globalThis.crypto.randomUUID().slice(0, 8)}`, leaseSeconds: Duration.fromISO(crier.config.crier.lease).as('seconds') },
+    worker,
     rounds: crier.rounds,
     platform: () => crier.platform(),
     schedules: () => crier.schedules(),

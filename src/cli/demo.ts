@@ -26,7 +26,7 @@ export async function ensureDemoTenant(crier: Crier): Promise<void> {
     await crier.platform();
   } catch (e) {
     if (!(e instanceof TenantMissingError) || !crier.config.platform.demo) throw e;
-    crier.log.info({ tenant: e.tenant }, 'creating the demo tenant (platform.demo: true)');
+    crier.log.info({ platform: e.tenant }, 'creating the demo tenant (platform.demo: true)');
     // Loaded only here: the generator is not part of a production worker's path.
     const { createDemoTenant } = await import('../demo/demo-tenant.ts');
     await createDemoTenant({ databaseUrl: crier.config.platform.database, host: crier.config.platform.tenant, launch: crier.config.platform.launch });

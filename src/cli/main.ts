@@ -46,7 +46,11 @@ export async function main(argv: string[]): Promise<number> {
     .enablePositionalOptions()
     .exitOverride();
   const withGlobal = (cmd: Command) =>
-    cmd.option('-c, --config <file>', 'config file (default $CRIER_CONFIG, else config/crier.yaml)').option('--json', 'machine-readable output');
+    cmd
+      .option('-c, --config <file>', 'config file (default $CRIER_CONFIG, else config/crier.yaml)')
+      .option('--configs <dir>', 'many tenants: a folder with defaults.yaml and one <tenant>.yaml each (default $CRIER_CONFIGS)')
+      .option('--tenant <id>', 'the tenant this command is about, in a deployment of many')
+      .option('--json', 'machine-readable output');
   const action =
     <A extends unknown[]>(fn: (...args: A) => Promise<number>) =>
     async (...args: A) => {

@@ -13,7 +13,7 @@ function runIdOf(text: string): number {
 /** Opens the deployment and its queues for a command that puts a run's deliveries back on them. */
 async function withQueues<T>(opts: GlobalOptions, id: number, fn: (crier: Crier, queues: CrierQueues) => Promise<T>): Promise<T> {
   const crier = await openCrier(opts);
-  const queues = new CrierQueues(crier.config.crier, crier.ledger, crier.log, Boolean(crier.config.mail.rateLimit));
+  const queues = CrierQueues.open(crier.config, crier.ledger, crier.log);
   try {
     await queues.ready();
     await crier.ledger.migrate();

@@ -22,7 +22,7 @@ export interface RunOptions extends GlobalOptions {
  */
 export async function run(scheduleId: string, opts: RunOptions): Promise<number> {
   const crier = await openCrier(opts);
-  const queues = new CrierQueues(crier.config.crier, crier.ledger, crier.log, Boolean(crier.config.mail.rateLimit));
+  const queues = CrierQueues.open(crier.config, crier.ledger, crier.log);
   const transport = transportOf(crier);
   let workers: Workers | undefined;
   try {

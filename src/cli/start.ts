@@ -3,14 +3,15 @@ import { CrierQueues, startWorkers } from '../queue/queues.ts';
 import { nextOccurrences } from '../schedule/occurrences.ts';
 import { tick } from '../queue/tick.ts';
 import type { Crier } from '../deployment/deployment.ts';
-import { engineOf, openCrier, transportOf, type GlobalOptions } from './context.ts';
+import { engineOf, openCrier, readTenants, transportOf, type GlobalOptions } from './context.ts';
+import type { Logger } from 'pino';
 import { ensureDemoTenant } from './demo.ts';
 
 /**
  * Reading replies, when the config says where they come in: messages stored but not processed
  * before a stop are processed first, then the SMTP receiver listens and the mailbox is polled.
  */
-async function startInbound(crier: Crier): Promise<{ close(): Promise<void> }> {
+export async function startInbound(crier: Crier): Promise<{ close(): Promise<void> }> {
   const inbound = crier.config.inbound;
   if (!inbound) return { close: async () => undefined };
   const { processPending } = await import('../inbound/process.ts');
@@ -44,8 +45,11 @@ async function startHttp(crier: Crier, queues: CrierQueues): Promise<{ close(): 
  * SIGTERM or SIGINT.
  */
 export async function start(opts: GlobalOptions): Promise<number> {
+  // A deployment of many tenants (--configs DIR, or tenants: in the file) starts them all.
+  const tenants = opts.tenant ? undefined : await readTenants(opts);
+  if (tenants) return (await import('./start-tenants.ts')).startTenants(tenants);
   const crier = await openCrier(opts);
-  const queues = new CrierQueues(crier.config.crier, crier.ledger, crier.log, Boolean(crier.config.mail.rateLimit));
+  const queues = CrierQueues.open(crier.config, crier.ledger, crier.log);
   try {
     await queues.ready();
     await crier.ledger.migrate();
@@ -82,14 +86,7 @@ export async function start(opts: GlobalOptions): Promise<number> {
   }
   crier.log.info({ config: crier.config.file, transport: crier.config.mail.transport }, 'crier started');
 
-  await new Promise<void>((resolve) => {
-    const stop = (signal: string) => {
-      crier.log.info({ signal }, 'stopping');
-      resolve();
-    };
-    process.once('SIGTERM', () => stop('SIGTERM'));
-    process.once('SIGINT', () => stop('SIGINT'));
-  });
+  await untilSignal(crier.log);
   await http.close();
   await inbound.close();
   await workers.close();
@@ -100,4 +97,16 @@ export async function start(opts: GlobalOptions): Promise<number> {
   // keep the process alive past it: the shutdown is bounded.
   setTimeout(() => process.exit(process.exitCode ?? 0), 500).unref();
   return 0;
+}
+
+/** Resolves at SIGTERM or SIGINT, logged. */
+export function untilSignal(log: Logger): Promise<void> {
+  return new Promise<void>((resolve) => {
+    const stop = (signal: string) => {
+      log.info({ signal }, 'stopping');
+      resolve();
+    };
+    process.once('SIGTERM', () => stop('SIGTERM'));
+    process.once('SIGINT', () => stop('SIGINT'));
+  });
 }

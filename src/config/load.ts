@@ -36,13 +36,15 @@ export interface ScheduleConfig {
 }
 
 export interface CrierConfig extends Omit<TopLevel, 'schedules' | 'audiences'> {
-  /** Absolute path of the file this came from. */
+  /** Absolute path of the file this came from (a tenant's own file, in a deployment of many). */
   file: string;
+  /** The tenant's id in a deployment of many (see tenants.ts); undefined in a deployment of one. */
+  tenant?: string;
   schedules: ScheduleConfig[];
   /** Each audience's people, platform roles and CSV files of people (checked now, read when a run is prepared). */
   audiences: Record<string, (PersonEntry | RoleEntry | CsvAudience)[]>;
-  /** Where a field is in the file, for problems found after loading (e.g. against the platform). */
-  locate?: (path: (string | number)[]) => { line: number; column: number };
+  /** Where a field is (its file, for a tenant's merged config), for problems found after loading (e.g. against the platform). */
+  locate?: (path: (string | number)[]) => { file?: string; line: number; column: number };
 }
 
 export interface LoadOptions {
@@ -63,28 +65,56 @@ export function loadConfig(file: string, opts: LoadOptions): CrierConfig {
   return parseConfig(text, shown, opts, path.resolve(file));
 }
 
+/** Where an offset of a config's YAML is: the file as errors name it, its line and column. */
+export type Position = (offset: number) => { file: string; line: number; column: number };
+
+/** A config file's YAML, read: its document (aliases resolved) and where its offsets are. */
+export interface ConfigYaml {
+  doc: Document;
+  position: Position;
+}
+
 /** Validates config text; `file` is how errors name it. */
 export function parseConfig(text: string, file: string, opts: LoadOptions, absolute = file): CrierConfig {
+  const { doc, position } = readConfigYaml(text, file);
+  return validateConfig(doc, position, opts, absolute);
+}
+
+/** Parses config text into a document; throws ConfigError for YAML syntax and undefined aliases. */
+export function readConfigYaml(text: string, file: string): ConfigYaml {
   const lines = new LineCounter();
   const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true });
-  const issues: ConfigIssue[] = [];
-  const at = (offset: number, p: (string | number)[], message: string) => {
+  const position: Position = (offset) => {
     const { line, col } = lines.linePos(offset);
-    issues.push({ file, line, column: col, path: formatPath(p), message });
+    return { file, line, column: col };
   };
+  const issues: ConfigIssue[] = [];
+  const at = (offset: number, message: string) => issues.push({ ...position(offset), path: '', message });
   if (doc.errors.length) {
-    for (const e of syntaxErrors(text, doc.errors)) at(e.offset, [], e.message);
+    for (const e of syntaxErrors(text, doc.errors)) at(e.offset, e.message);
     issues.sort((a, b) => a.line - b.line || a.column - b.column);
     throw new ConfigError(issues);
   }
-
   // An alias with no anchor (an unquoted `cron: */15`) would make toJS throw; refuse it here.
   visit(doc, {
     Alias(_key, node) {
-      if (!node.resolve(doc)) at(node.range?.[0] ?? 0, [], `'*${node.source}' is an alias to an anchor that is not defined: ${STAR}`);
+      if (!node.resolve(doc)) at(node.range?.[0] ?? 0, `'*${node.source}' is an alias to an anchor that is not defined: ${STAR}`);
     },
   });
   if (issues.length) throw new ConfigError(issues);
+  return { doc, position };
+}
+
+/**
+ * Interpolates and validates a config document (which may be several files merged: see
+ * tenants.ts); throws ConfigError listing every problem, each where `position` places it.
+ * `absolute` is the config file's path: CSV audiences and key files are read relative to it.
+ */
+export function validateConfig(doc: Document, position: Position, opts: LoadOptions, absolute: string): CrierConfig {
+  const issues: ConfigIssue[] = [];
+  const at = (offset: number, p: (string | number)[], message: string) => {
+    issues.push({ ...position(offset), path: formatPath(p), message });
+  };
 
   const missing = interpolateEnv(doc, opts.env ?? process.env);
   const raw = doc.toJS() ?? {};
@@ -171,8 +201,7 @@ export function parseConfig(text: string, file: string, opts: LoadOptions, absol
       audiences[name] = entries.map((entry, i) => {
         if (!('csv' in entry)) return entry;
         const where = ['audiences', name, i, 'csv'];
-        const { line, col } = lines.linePos(offsetOf(doc, where));
-        const listed = { file, line, column: col, path: formatPath(where) };
+        const listed = { ...position(offsetOf(doc, where)), path: formatPath(where) };
         // Read now so a bad row refuses the config; kept as its path (see CsvAudience).
         issues.push(...checkCsvAudience(entry.csv, absolute, listed));
         return { csv: path.resolve(path.dirname(absolute), entry.csv), listed };
@@ -198,10 +227,7 @@ export function parseConfig(text: string, file: string, opts: LoadOptions, absol
     issues.sort((a, b) => a.line - b.line || a.column - b.column);
     throw new ConfigError(issues);
   }
-  const locate = (p: (string | number)[]) => {
-    const { line, col } = lines.linePos(offsetOf(doc, p));
-    return { line, column: col };
-  };
+  const locate = (p: (string | number)[]) => position(offsetOf(doc, p));
   return { ...top.data, audiences, file: absolute, schedules, locate };
 }
 

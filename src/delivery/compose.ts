@@ -37,7 +37,7 @@ export function senderName(from: string): string {
 export interface ComposeDeps {
   platform(): Promise<Platform>;
   schedules(): Promise<ScheduleBook>;
-  config: Pick<CrierConfig, 'mail' | 'organization' | 'inbound' | 'http'>;
+  config: Pick<CrierConfig, 'mail' | 'organization' | 'inbound' | 'http' | 'tenant'>;
 }
 
 /** The mailto fallback of List-Unsubscribe: a person reads it and takes the address off the list. */
@@ -54,7 +54,7 @@ export async function composeMessage(deps: ComposeDeps, input: ComposeInput): Pr
   const required = input.schedule.unsubscribe === 'none';
   const http = deps.config.http;
   // Without http.secrets there is no unsubscribe endpoint: only the mailto: link.
-  const oneClick = !required && http?.secrets && http.publicUrl ? unsubscribeUrl(http.publicUrl, http.secrets, { email: input.recipient.email, schedule: input.schedule.id, job: input.schedule.job, locale: input.recipient.locale }) : undefined;
+  const oneClick = !required && http?.secrets && http.publicUrl ? unsubscribeUrl(http.publicUrl, http.secrets, { email: input.recipient.email, schedule: input.schedule.id, job: input.schedule.job, locale: input.recipient.locale, tenant: deps.config.tenant }) : undefined;
   const rendered = await renderMessage({
     job: book.job(input.schedule.job),
     data: input.data,

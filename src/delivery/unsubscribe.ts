@@ -19,15 +19,17 @@ export interface UnsubscribeClaim {
   job: string;
   /** The recipient's locale, for the page. */
   locale: string;
+  /** The tenant whose e-mail it was, in a deployment of many: another tenant's endpoint refuses it. */
+  tenant?: string;
 }
 
-const claimSchema = z.strictObject({ e: z.string().min(3), s: z.string().min(1), j: z.string().min(1), l: z.string().min(1) });
+const claimSchema = z.strictObject({ e: z.string().min(3), s: z.string().min(1), j: z.string().min(1), l: z.string().min(1), t: z.string().min(1).optional() });
 
 const sign = (secret: string, payload: string) => createHmac('sha256', secret).update(`crier-unsubscribe:${payload}`).digest().subarray(0, 18).toString('base64url');
 
 /** The token for one recipient of one schedule, signed with the first (newest) secret. */
 export function unsubscribeToken(secrets: readonly string[], claim: UnsubscribeClaim): string {
-  const payload = Buffer.from(JSON.stringify({ e: claim.email.toLowerCase(), s: claim.schedule, j: claim.job, l: claim.locale })).toString('base64url');
+  const payload = Buffer.from(JSON.stringify({ e: claim.email.toLowerCase(), s: claim.schedule, j: claim.job, l: claim.locale, ...(claim.tenant ? { t: claim.tenant } : {}) })).toString('base64url');
   return `${payload}.${sign(secrets[0], payload)}`;
 }
 
@@ -36,8 +38,11 @@ export function unsubscribeUrl(publicUrl: string, secrets: readonly string[], cl
   return `${publicUrl.replace(/\/+$/, '')}/u/${unsubscribeToken(secrets, claim)}`;
 }
 
-/** The claim a token makes, or null when no listed secret signed it exactly so. */
-export function readUnsubscribeToken(secrets: readonly string[], token: string): UnsubscribeClaim | null {
+/**
+ * The claim a token makes, or null when no listed secret signed it exactly so, or when it is
+ * another tenant's (tenants may share a secret: the claim says whose e-mail it was).
+ */
+export function readUnsubscribeToken(secrets: readonly string[], token: string, tenant?: string): UnsubscribeClaim | null {
   const m = /^([A-Za-z0-9_-]{1,2000})\.([A-Za-z0-9_-]{24})$/.exec(token);
   if (!m) return null;
   const given = Buffer.from(m[2]);
@@ -48,7 +53,8 @@ export function readUnsubscribeToken(secrets: readonly string[], token: string):
   if (!signed) return null;
   try {
     const c = claimSchema.parse(JSON.parse(Buffer.from(m[1], 'base64url').toString('utf8')));
-    return { email: c.e, schedule: c.s, job: c.j, locale: c.l };
+    if (c.t !== tenant) return null;
+    return { email: c.e, schedule: c.s, job: c.j, locale: c.l, ...(c.t ? { tenant: c.t } : {}) };
   } catch {
     return null;
   }

@@ -3,6 +3,7 @@ import type { CrierConfig } from '../config/load.ts';
 import { Ledger, type RunRow } from '../ledger/ledger.ts';
 import { Platform } from '../platform/platform.ts';
 import { createLogger } from '../log.ts';
+import type { SharedPools } from '../db.ts';
 import { roundReader, type RoundReader } from '../inbound/rounds.ts';
 import { resolveSchedules, ScheduleBook, type JobRegistry } from './schedules.ts';
 
@@ -10,6 +11,8 @@ export interface CrierOptions {
   /** Clock, for tests and `--from`. */
   now?: () => Date;
   logger?: Logger;
+  /** In a deployment of many tenants: the connection pools they share (else this deployment has its own). */
+  pools?: SharedPools;
 }
 
 /**
@@ -25,6 +28,7 @@ export class Crier {
   /** Project-call rounds and their answers, from the ledger's tables. */
   readonly rounds: RoundReader;
   private platformPromise?: Promise<Platform>;
+  private readonly pools?: SharedPools;
   private bookPromise?: Promise<ScheduleBook>;
   /** Fanned-out runs' snapshots never change: keep the last few instead of re-reading them per recipient. */
   private readonly settledRuns = new Map<number, RunRow>();
@@ -34,15 +38,17 @@ export class Crier {
     readonly jobs: JobRegistry,
     opts: CrierOptions = {},
   ) {
-    this.ledger = Ledger.connect(config.crier.database, config.crier.schema);
-    this.log = opts.logger ?? createLogger();
+    this.ledger = Ledger.connect(config.crier.database, config.crier.schema, opts.pools);
+    this.pools = opts.pools;
+    const log = opts.logger ?? createLogger();
+    this.log = config.tenant ? log.child({ tenant: config.tenant }) : log;
     this.now = opts.now ?? (() => new Date());
     this.rounds = roundReader(this.ledger.pool, this.now);
   }
 
   /** The platform, connected on first use (check and status need it only for defaults). */
   platform(): Promise<Platform> {
-    this.platformPromise ??= Platform.connect({ database: this.config.platform.database, tenant: this.config.platform.tenant, url: this.config.platform.url });
+    this.platformPromise ??= Platform.connect({ database: this.config.platform.database, tenant: this.config.platform.tenant, url: this.config.platform.url, shared: this.pools });
     this.platformPromise.catch(() => (this.platformPromise = undefined));
     return this.platformPromise;
   }

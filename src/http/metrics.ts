@@ -16,39 +16,48 @@ import * as Q from './queries.ts';
 /** BullMQ job states reported per queue. */
 const JOB_STATES = ['waiting', 'active', 'delayed', 'prioritized', 'failed'] as const;
 
-/** The registry of one server, with its collectors; `close` stops listening for send times. */
-export function createMetrics(crier: Crier, queues: CrierQueues): { registry: Registry; close(): void } {
+/**
+ * The registry of one server, with its collectors; `close` stops listening for send times.
+ * In a deployment of many tenants, the ledger's figures carry a `tenant` label.
+ */
+export function createMetrics(tenants: Crier[], queues: CrierQueues): { registry: Registry; close(): void } {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
-  const byRows = (gauge: Gauge<string>, rows: Record<string, unknown>[], labels: string[]) => {
+  const many = tenants.some((t) => t.config.tenant !== undefined);
+  const tenantLabel = many ? ['tenant'] : [];
+  /** The gauge set from one query's rows in every tenant's ledger. */
+  const fromLedgers = async (gauge: Gauge<string>, sql: string, labels: string[]) => {
+    const all = await Promise.all(tenants.map(async (t) => ({ tenant: t.config.tenant, rows: (await t.ledger.pool.query(sql)).rows as Record<string, unknown>[] })));
     gauge.reset();
-    for (const row of rows) gauge.set(Object.fromEntries(labels.map((l) => [l, String(row[l === 'schedule' ? 'schedule_id' : l])])), Number(row.n));
+    for (const { tenant, rows } of all) {
+      for (const row of rows) gauge.set({ ...(many ? { tenant: tenant! } : {}), ...Object.fromEntries(labels.map((l) => [l, String(row[l === 'schedule' ? 'schedule_id' : l])])) }, Number(row.n));
+    }
   };
   new Gauge({
     name: 'crier_runs',
     help: 'Runs in the ledger, by schedule, job kind and status.',
-    labelNames: ['schedule', 'job', 'status'],
+    labelNames: [...tenantLabel, 'schedule', 'job', 'status'],
     registers: [registry],
     async collect() {
-      byRows(this, (await crier.ledger.pool.query(Q.RUN_COUNTS)).rows, ['schedule', 'job', 'status']);
+      await fromLedgers(this, Q.RUN_COUNTS, ['schedule', 'job', 'status']);
     },
   });
   new Gauge({
     name: 'crier_deliveries',
     help: 'Deliveries in the ledger, by their run\'s schedule and job kind, and status (sent, skipped, failed, bounced, unknown, pending, sending).',
-    labelNames: ['schedule', 'job', 'status'],
+    labelNames: [...tenantLabel, 'schedule', 'job', 'status'],
     registers: [registry],
     async collect() {
-      byRows(this, (await crier.ledger.pool.query(Q.DELIVERY_COUNTS)).rows, ['schedule', 'job', 'status']);
+      await fromLedgers(this, Q.DELIVERY_COUNTS, ['schedule', 'job', 'status']);
     },
   });
   new Gauge({
     name: 'crier_inbound_messages',
     help: 'Inbound messages in the ledger, by kind (answer, unverified, unmatched, auto-reply, bounce, error, unprocessed).',
-    labelNames: ['kind'],
+    labelNames: [...tenantLabel, 'kind'],
     registers: [registry],
     async collect() {
-      byRows(this, (await crier.ledger.pool.query(Q.INBOUND_COUNTS)).rows, ['kind']);
+      await fromLedgers(this, Q.INBOUND_COUNTS, ['kind']);
     },
   });
   new Gauge({

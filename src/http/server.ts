@@ -30,12 +30,18 @@ export interface HttpOptions {
   port: number;
   /** The process's BullMQ queues (`crier start` passes its own); a connection of the server's own otherwise. */
   queues?: CrierQueues;
+  /**
+   * A deployment of many: every tenant's deployment (`crier` is the first). Metrics carry a
+   * tenant label, and each tenant's unsubscribe links are served under /t/<tenant>/ (its
+   * http.publicUrl ends so). The dashboard is not served for many: run it per tenant.
+   */
+  tenants?: Crier[];
 }
 
 export async function startHttpServer(crier: Crier, opts: HttpOptions): Promise<HttpServer> {
   const { config, log } = crier;
   const http = config.http;
-  const ownQueues = opts.queues ? undefined : new CrierQueues(config.crier, crier.ledger, log, Boolean(config.mail.rateLimit));
+  const ownQueues = opts.queues ? undefined : CrierQueues.open(config, crier.ledger, log);
   const queues = opts.queues ?? ownQueues!;
   const app = Fastify({
     logger: false,
@@ -48,12 +54,17 @@ export async function startHttpServer(crier: Crier, opts: HttpOptions): Promise<
     // The client's address (the login rate limit) and https (Secure cookies) from the proxy's headers.
     trustProxy: http?.trustProxy ?? false,
   });
-  const metrics = createMetrics(crier, queues);
+  const metrics = createMetrics(opts.tenants ?? [crier], queues);
   try {
     registerHealth(app, crier, queues);
     registerMetrics(app, metrics);
-    if (http?.secrets?.length) await app.register((scope) => registerUnsubscribe(scope, crier));
-    if (http?.admin) {
+    if (opts.tenants) {
+      for (const tenant of opts.tenants) {
+        if (tenant.config.http?.secrets?.length) await app.register((scope) => registerUnsubscribe(scope, tenant), { prefix: `/t/${tenant.config.tenant}` });
+      }
+      if (http?.admin) log.warn('http.admin: the dashboard shows one tenant and is not served for a deployment of many; run `crier start --configs DIR --tenant ID` beside it for one');
+    } else if (http?.secrets?.length) await app.register((scope) => registerUnsubscribe(scope, crier));
+    if (http?.admin && !opts.tenants) {
       const { registerAdmin } = await import('./admin/index.ts');
       await app.register((scope) => registerAdmin(scope, { crier, queues, admin: http.admin! }), { prefix: '/admin' });
     }

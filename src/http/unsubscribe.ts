@@ -162,7 +162,7 @@ ${body}
   /** The link's token, what it claims and what unsubscribing would stop; undefined for a token that is refused. */
   const linkOf = (req: FastifyRequest) => {
     const token = (req.params as { token: string }).token;
-    const claim = readUnsubscribeToken(secrets, token);
+    const claim = readUnsubscribeToken(secrets, token, crier.config.tenant);
     return claim ? { token, claim, effect: effectOf(claim) } : undefined;
   };
 

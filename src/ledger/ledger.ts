@@ -1,6 +1,6 @@
 import type { RecipientScope } from '../platform/types.ts';
 import pg from 'pg';
-import { explainConnectionError, pgConfig, pgOptions } from '../db.ts';
+import { explainConnectionError, pgConfig, pgOptions, schemaSessions, type SharedPools } from '../db.ts';
 import { migrate } from './migrate.ts';
 import * as Q from './queries.ts';
 
@@ -117,7 +117,9 @@ export class Ledger {
     private readonly database = '',
   ) {}
 
-  static connect(database: string, schema: string): Ledger {
+  /** The ledger in `schema` of `database`: its own pool, or sessions of the tenants' shared pools. */
+  static connect(database: string, schema: string, shared?: SharedPools): Ledger {
+    if (shared) return new Ledger(schemaSessions(shared.get('ledger', database, ''), pg.escapeIdentifier(schema)), schema, database);
     const pool = new pg.Pool(pgConfig(database, { max: 6, application_name: 'crier-ledger', options: pgOptions({ search_path: pg.escapeIdentifier(schema) }) }));
     pool.on('error', () => {
       /* idle clients dropped by the server are replaced on the next query */
@@ -393,13 +395,36 @@ export class Ledger {
     return counts;
   }
 
-  async scheduleState(scheduleId: string, now: Date): Promise<{ watched_since: Date; checked_until: Date }> {
-    await this.pool.query(Q.INIT_SCHEDULE_STATE, [scheduleId, now]);
-    return (await this.pool.query(Q.SCHEDULE_STATE, [scheduleId])).rows[0];
+  /** How far each schedule has been checked; one seen for the first time is watched from its `since`. */
+  async scheduleStates(list: { id: string; since: Date }[]): Promise<Map<string, { watched_since: Date; checked_until: Date }>> {
+    const ids = list.map((s) => s.id);
+    let { rows } = await this.pool.query(Q.SCHEDULE_STATES, [ids]);
+    if (rows.length < list.length) {
+      const known = new Set(rows.map((r) => r.schedule_id as string));
+      const added = list.filter((s) => !known.has(s.id));
+      await this.pool.query(Q.INIT_SCHEDULE_STATES, [added.map((s) => s.id), added.map((s) => s.since)]);
+      ({ rows } = await this.pool.query(Q.SCHEDULE_STATES, [ids]));
+    }
+    return new Map(rows.map((r) => [r.schedule_id as string, r]));
   }
 
-  async advanceSchedule(scheduleId: string, until: Date): Promise<void> {
-    await this.pool.query(Q.ADVANCE_SCHEDULE_STATE, [scheduleId, until]);
+  /** Each schedule checked up to its `until` (never moved back). */
+  async advanceSchedules(list: { id: string; until: Date }[]): Promise<void> {
+    if (list.length) await this.pool.query(Q.ADVANCE_SCHEDULE_STATES, [list.map((s) => s.id), list.map((s) => s.until)]);
+  }
+
+  /**
+   * `fn` with this ledger over one session: a tick's dozen statements without a checkout (and,
+   * on a pool shared by tenants, a search_path switch) each. Not for transactions of their own.
+   */
+  async session<T>(fn: (ledger: Ledger) => Promise<T>): Promise<T> {
+    const client = await this.pool.connect();
+    try {
+      const one = { query: client.query.bind(client), connect: async () => ({ query: client.query.bind(client), release: () => undefined }) } as unknown as pg.Pool;
+      return await fn(new Ledger(one, this.schema, this.database));
+    } finally {
+      client.release();
+    }
   }
 
   async recentRuns(limit = 20) {

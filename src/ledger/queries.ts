@@ -170,16 +170,31 @@ export const MARK_FAILED = `
 export const DELIVERY_COUNTS_OF_RUN = `
   SELECT status, count(*)::int AS n FROM deliveries WHERE run_id = $1 GROUP BY status`;
 
-export const SCHEDULE_STATE = `SELECT * FROM schedule_state WHERE schedule_id = $1`;
+/**
+ * How far each schedule ($1) has been checked: one read for all of a deployment's schedules
+ * (the tick of a deployment of many tenants makes one per tenant; a write would wait for the
+ * disk each time).
+ */
+export const SCHEDULE_STATES = `SELECT schedule_id, watched_since, checked_until FROM schedule_state WHERE schedule_id = ANY($1::text[])`;
 
-/** First sight of a schedule: it is watched from `$2` on. */
-export const INIT_SCHEDULE_STATE = `
-  INSERT INTO schedule_state (schedule_id, watched_since, checked_until) VALUES ($1, $2, $2)
+/** Schedules seen for the first time ($1), each watched from its $2 on; the rest are left as they are. */
+export const INIT_SCHEDULE_STATES = `
+  INSERT INTO schedule_state (schedule_id, watched_since, checked_until)
+  SELECT schedule_id, since, since FROM unnest($1::text[], $2::timestamptz[]) AS w (schedule_id, since)
   ON CONFLICT (schedule_id) DO NOTHING`;
 
-/** Moves the checked mark forward only (two ticks at once never move it back). */
-export const ADVANCE_SCHEDULE_STATE = `
-  UPDATE schedule_state SET checked_until = GREATEST(checked_until, $2) WHERE schedule_id = $1`;
+/**
+ * Moves each schedule's ($1) checked mark forward to $2, only forward (two ticks at once never
+ * move it back). Committed without waiting for the disk (synchronous_commit off, this statement
+ * only): a mark lost to a crash of Postgres makes the next tick check those minutes again, which
+ * records nothing twice (a run is unique per schedule and key); waiting for the flush every
+ * minute for every tenant was most of a deployment of many's tick.
+ */
+export const ADVANCE_SCHEDULE_STATES = `
+  UPDATE schedule_state s SET checked_until = GREATEST(s.checked_until, a.until)
+    FROM unnest($1::text[], $2::timestamptz[]) AS a (schedule_id, until),
+         (SELECT set_config('synchronous_commit', 'off', true)) AS unflushed
+   WHERE s.schedule_id = a.schedule_id`;
 
 export const RECENT_RUNS = `
   SELECT r.id, r.schedule_id, r.run_key, r.variant, r.occurrence, r.job, r.origin, r.status, r.error, r.created_at,

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { z } from 'zod';
-import { explainConnectionError, pgConfig, pgOptions } from '../db.ts';
+import { explainConnectionError, pgConfig, pgOptions, schemaSessions, type SharedPools } from '../db.ts';
 import { APP_CONFIGURATION, TENANT_SCHEMA_EXISTS } from './queries.ts';
 
 /** What Crier needs to know about the tenant, read from its app_configurations row. */
@@ -75,19 +75,29 @@ export class Platform {
     readonly info: PlatformInfo,
   ) {}
 
-  static async connect(opts: { database: string; tenant: string; url?: string; max?: number }): Promise<Platform> {
+  /**
+   * Connects to the tenant's schema: a pool of its own, or, in a deployment of many tenants
+   * (`shared`), sessions of one read-only pool per platform database, as Go Vocal keeps its
+   * tenants in one database.
+   */
+  static async connect(opts: { database: string; tenant: string; url?: string; max?: number; shared?: SharedPools }): Promise<Platform> {
     const schema = tenantSchema(opts.tenant);
     const searchPath = `${pg.escapeIdentifier(schema)},public`;
-    const pool = new pg.Pool(
-      pgConfig(opts.database, {
-        max: opts.max ?? 4,
-        application_name: 'crier',
-        options: pgOptions({ default_transaction_read_only: 'on', search_path: searchPath, ...SESSION_SETTINGS }),
-      }),
-    );
-    pool.on('error', () => {
-      /* an idle client dropped by the server is replaced on the next query */
-    });
+    let pool: pg.Pool;
+    if (opts.shared) {
+      pool = schemaSessions(opts.shared.get('platform', opts.database, pgOptions({ default_transaction_read_only: 'on', ...SESSION_SETTINGS })), searchPath);
+    } else {
+      pool = new pg.Pool(
+        pgConfig(opts.database, {
+          max: opts.max ?? 4,
+          application_name: 'crier',
+          options: pgOptions({ default_transaction_read_only: 'on', search_path: searchPath, ...SESSION_SETTINGS }),
+        }),
+      );
+      pool.on('error', () => {
+        /* an idle client dropped by the server is replaced on the next query */
+      });
+    }
     try {
       const exists = await pool.query(TENANT_SCHEMA_EXISTS, [schema]).catch((e) => {
         throw explainConnectionError(e, 'the platform database', opts.database, 'platform.database');

@@ -29,22 +29,31 @@ export interface TickResult {
 export async function tick(deps: TickDeps, now: Date = deps.now()): Promise<TickResult> {
   const created: RunRow[] = [];
   const book = await deps.schedules();
-  for (const s of book.all) {
-    if (!s.enabled) continue;
+  const enabled = book.all.filter((s) => s.enabled);
+  if (!enabled.length) return { created };
+  // Every schedule's state in one statement, and moved forward in one: a deployment of many
+  // tenants ticks each in a handful of round trips, not three per schedule.
+  const states = await deps.ledger.scheduleStates(enabled.map((s) => ({ id: s.id, since: new Date(now.getTime() - s.catchUpMs) })));
+  const advances: { id: string; until: Date }[] = [];
+  for (const s of enabled) {
     try {
-      created.push(...(await tickSchedule(deps, book, s, now)));
+      const { runs, until } = await tickSchedule(deps, book, s, states.get(s.id)!, now);
+      created.push(...runs);
+      advances.push({ id: s.id, until });
     } catch (e) {
-      // One schedule's trouble (a database hiccup) must not keep the others from being checked.
+      // One schedule's trouble (a database hiccup) must not keep the others from being checked;
+      // its mark stays, so it is checked again from there.
       deps.log.error({ schedule: s.id, err: (e as Error).message }, 'schedule could not be checked; retried next tick');
     }
   }
+  // Only once their runs are recorded: a failure above leaves that schedule to be checked again.
+  await deps.ledger.advanceSchedules(advances);
   return { created };
 }
 
-/** One schedule's part of a tick: its runs come due since it was last checked. */
-async function tickSchedule({ ledger, log }: TickDeps, book: ScheduleBook, s: Schedule, now: Date): Promise<RunRow[]> {
+/** One schedule's part of a tick: its runs come due since it was last checked, and how far it is now checked. */
+async function tickSchedule({ ledger, log }: TickDeps, book: ScheduleBook, s: Schedule, state: { checked_until: Date }, now: Date): Promise<{ runs: RunRow[]; until: Date }> {
   const created: RunRow[] = [];
-  const state = await ledger.scheduleState(s.id, new Date(now.getTime() - s.catchUpMs));
   const due = book.plannedRuns(s, DateTime.fromJSDate(state.checked_until), DateTime.fromJSDate(now));
   // A send whose required run is recorded but not sent yet (a call still being prepared, or
   // revived late) is not given up: the schedule is checked again from just before it.
@@ -75,7 +84,5 @@ async function tickSchedule({ ledger, log }: TickDeps, book: ScheduleBook, s: Sc
       log[level]({ schedule: s.id, at: planned.at.toISO(), variant: planned.variant, run: run.id, status: run.status }, run.status === 'missed' ? 'occurrence missed: later than catchUp allows' : 'occurrence due');
     }
   }
-  // Only once every run is recorded: a failure above leaves the window to be checked again.
-  await ledger.advanceSchedule(s.id, holdAt && holdAt < now ? holdAt : now);
-  return created;
+  return { runs: created, until: holdAt && holdAt < now ? holdAt : now };
 }

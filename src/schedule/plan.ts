@@ -7,7 +7,10 @@ export interface PlanContext<O extends Record<string, unknown> = Record<string, 
   scheduleId: string;
   timezone: string;
   options: O;
-  /** The clock: what is already past decides, e.g., whether a cancellation is owed. */
+  /**
+   * When the plan is asked for. The tick keeps a schedule's plan while its trigger occurrences
+   * stay the same, so a plan must follow from the occurrences and options alone, not from this.
+   */
   now: DateTime;
 }
 
@@ -121,19 +124,65 @@ function lookback(s: PlanInput, after: DateTime): DateTime {
  * not. A job kind without `plan` sends once per trigger occurrence.
  */
 export function plannedRuns(job: Planner, s: PlanInput, after: DateTime, until: DateTime): PlannedRun[] {
-  const from = lookback(s, after);
-  // The window only moves runs later: nothing planned after `until` moves into the range.
   if (!job.plan) {
-    return onePerOpening(occurrencesBetween(s.triggers, from, until).map((o) => intoWindow(plain(o), s)))
+    // The tick asks every minute; most minutes nothing is due, and the next run is known.
+    const q = quiet.get(s);
+    if (q && after.toMillis() >= q.from && until.toMillis() < q.next) return [];
+    const from = lookback(s, after);
+    // The window only moves runs later: nothing planned after `until` moves into the range.
+    const runs = onePerOpening(occurrencesBetween(s.triggers, from, until).map((o) => intoWindow(plain(o), s)))
       .filter((r) => r.at > after && r.at <= until)
       .sort(byTime);
+    if (!runs.length) quiet.set(s, { from: after.toMillis(), next: nextPlannedRuns(job, s, after, 1)[0]?.at.toMillis() ?? Infinity });
+    return runs;
   }
-  const bases = occurrencesBetween(s.triggers, from.minus(PLAN_HORIZON), until.plus(PLAN_HORIZON));
-  return job
-    .plan(bases, ctxOf(s, until))
-    .map((r) => intoWindow(r, s))
+  const from = lookback(s, after);
+  const bases = basesBetween(s, from.minus(PLAN_HORIZON), until.plus(PLAN_HORIZON));
+  return planOf(job, s, bases, until)
     .filter((r) => (r.at > after && r.at <= until) || (r.asapUntil !== undefined && r.at <= after && until < r.asapUntil))
     .sort(byTime);
+}
+
+/**
+ * Per schedule of a kind without `plan`: after `from` (ms), its first run is at `next`. A
+ * window (after, until] with after ≥ from and until < next has none, without planning it.
+ */
+const quiet = new WeakMap<PlanInput, { from: number; next: number }>();
+
+/** Per schedule: its trigger occurrences in (lo, hi] (ms), read a week wider than asked. */
+const basesKept = new WeakMap<PlanInput, { lo: number; hi: number; list: DateTime[] }>();
+
+/**
+ * The schedule's trigger occurrences in (lo, hi], as occurrencesBetween reads them: from a
+ * list read a week wider on each side and kept, as the tick's 800-day span moves by a minute.
+ */
+function basesBetween(s: PlanInput, lo: DateTime, hi: DateTime): DateTime[] {
+  let kept = basesKept.get(s);
+  if (!kept || lo.toMillis() < kept.lo || hi.toMillis() > kept.hi) {
+    const wideLo = lo.minus({ days: 7 });
+    const wideHi = hi.plus({ days: 7 });
+    kept = { lo: wideLo.toMillis(), hi: wideHi.toMillis(), list: occurrencesBetween(s.triggers, wideLo, wideHi) };
+    basesKept.set(s, kept);
+  }
+  return kept.list.filter((o) => o > lo && o <= hi);
+}
+
+/** Each schedule's last plan, by the occurrences it was made from. */
+const lastPlans = new WeakMap<PlanInput, { bases: string; runs: PlannedRun[] }>();
+
+/**
+ * A job kind's plan of these trigger occurrences, moved into the send window. The tick asks
+ * every minute for a window of 800 days of occurrences, which stays the same set for weeks: the
+ * last plan is kept per schedule and made again only when an occurrence enters or leaves it
+ * (a plan follows from its occurrences and options, see PlanContext).
+ */
+function planOf(job: Planner, s: PlanInput, bases: DateTime[], now: DateTime): PlannedRun[] {
+  const key = bases.length ? `${bases.length}:${bases[0].toMillis()}:${bases[bases.length - 1].toMillis()}` : '0';
+  const last = lastPlans.get(s);
+  if (last?.bases === key) return last.runs;
+  const runs = job.plan!(bases, ctxOf(s, now)).map((r) => intoWindow(r, s));
+  lastPlans.set(s, { bases: key, runs });
+  return runs;
 }
 
 /** The next `count` planned runs whose (moved) time is strictly after `from`. */
