@@ -14,6 +14,7 @@ import * as queries from '../platform/queries.ts';
 import { fixedOccurrences, previousOccurrence } from '../schedule/occurrences.ts';
 import { runsOfOccurrence } from '../schedule/plan.ts';
 import { configPath, readConfig, type GlobalOptions } from './context.ts';
+import type { CheckResult, DoctorCheck, DoctorContext, SummaryTiming } from '../doctor/check.ts';
 
 /*
  * `crier doctor`: a list of checks, each reporting ok, warn or fail in plain words, about a
@@ -24,48 +25,6 @@ import { configPath, readConfig, type GlobalOptions } from './context.ts';
  * only reads the platform (the summaries and EXPLAIN ANALYZE of their queries, on the
  * read-only connection), sends nothing and says what to fix.
  */
-
-export type Status = 'ok' | 'warn' | 'fail';
-
-export interface CheckResult {
-  /** The check's id: config, ledger, redis, platform, smtp, dkim, mail, summary, indexes. */
-  check: string;
-  status: Status;
-  /** What the line is about (a schedule, the tenant). */
-  subject: string;
-  /** One sentence. */
-  message: string;
-  /** Further lines: what to do. */
-  details?: string[];
-  /** Figures for --json. */
-  data?: Record<string, unknown>;
-}
-
-export interface DoctorContext {
-  crier: Crier;
-  /** A summary slower than this is reported (default 1000 ms). */
-  slowMs: number;
-  /** What the checks found so far (a later check can depend on an earlier one). */
-  results: CheckResult[];
-  /** Shared between checks: the summaries' timings. */
-  state: { summaries?: SummaryTiming[] };
-}
-
-export interface DoctorCheck {
-  id: string;
-  run(ctx: DoctorContext): Promise<CheckResult[]>;
-}
-
-/** One schedule's summary, timed. */
-export interface SummaryTiming {
-  schedule: string;
-  job: string;
-  variant: string;
-  occurrence: string;
-  ms: number;
-  queries: TimedQuery[];
-  error?: string;
-}
 
 export interface DoctorOptions extends GlobalOptions {
   /** Milliseconds above which a summary is slow (default 1000). */

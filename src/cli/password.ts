@@ -1,6 +1,7 @@
 import { createInterface } from 'node:readline/promises';
 import { Writable } from 'node:stream';
-import { ADMIN_USER_NAME, hashPassword } from '../http/admin/passwords.ts';
+import { ADMIN_USER_NAME } from '../config/schema.ts';
+import { hashPassword } from '../http/admin/passwords.ts';
 import { CommandError } from './context.ts';
 
 export interface HashPasswordOptions {

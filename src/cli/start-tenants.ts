@@ -7,7 +7,7 @@ import { createLogger } from '../log.ts';
 import { CrierQueues, startWorkers, tickTenants, type Tenancy, type TenantWork } from '../queue/queues.ts';
 import { engineOf, processWorker, transportOf } from './context.ts';
 import { ensureDemoTenant } from './demo.ts';
-import { startInbound, untilSignal } from './start.ts';
+import { startInbound, untilSignal } from './serving.ts';
 
 /** Ledgers migrated (and demo tenants checked) at once when a deployment of many starts. */
 const MIGRATIONS_AT_ONCE = 4;

@@ -5,7 +5,6 @@ import { parseLocalDateTime } from '../schedule/occurrences.ts';
 import { isKnownZone } from '../schedule/wallclock.ts';
 import { WEEKDAYS } from '../schedule/window.ts';
 import { redact } from '../redact.ts';
-import { ADMIN_USER_NAME, PASSWORD_HASH } from '../http/admin/passwords.ts';
 
 /*
  * The config file's shape. Custom checks report `params.offset` (an offset inside the string)
@@ -284,6 +283,11 @@ const secretList = (what: string, example: string) =>
     .array(z.string())
     .transform((list) => list.filter((s) => s !== ''))
     .pipe(z.array(z.string().min(16, `a ${what} secret has at least 16 characters`)).min(1, `give at least one secret, from the environment: ${example}`));
+
+/** A password hash as `crier hash-password` writes it. */
+export const PASSWORD_HASH = /^scrypt:(\d{1,8}):(\d{1,3}):(\d{1,3}):([A-Za-z0-9_-]{16,}):([A-Za-z0-9_-]{32,})$/;
+/** A dashboard user name. */
+export const ADMIN_USER_NAME = /^[A-Za-z0-9._@-]{1,64}$/;
 
 /** The dashboard at /admin: who may log in, and how their sessions are signed. */
 export const adminSchema = z

@@ -2,7 +2,7 @@ import { createPrivateKey } from 'node:crypto';
 import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import { Duration } from 'luxon';
 import { redact } from '../redact.ts';
-import type { CheckResult, DoctorCheck } from '../cli/doctor.ts';
+import type { CheckResult, DoctorCheck } from './check.ts';
 
 /*
  * Mail: an SMTP session opened and closed the way Crier's sender opens one (EHLO, STARTTLS when

@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { redact } from '../redact.ts';
-import type { CheckResult, DoctorCheck } from '../cli/doctor.ts';
+import type { CheckResult, DoctorCheck } from './check.ts';
 
 /*
  * The services a deployment needs, each reached as Crier reaches it: the ledger's Postgres,

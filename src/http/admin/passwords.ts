@@ -1,5 +1,6 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { ADMIN_USER_NAME, PASSWORD_HASH } from '../../config/schema.ts';
 
 /*
  * Dashboard passwords, kept as scrypt hashes (node:crypto; no extra package):
@@ -8,13 +9,9 @@ import { readFileSync } from 'node:fs';
  *
  * N, r and p are scrypt's cost parameters, SALT (16 bytes) and HASH (32 bytes) base64url. The
  * format has no `$` (the config's ${VAR} substitution would need it doubled) and no spaces, so a
- * hash is written in YAML as it is. `crier hash-password` makes one.
+ * hash is written in YAML as it is. `crier hash-password` makes one. The format's pattern is
+ * the config's (src/config/schema.ts: PASSWORD_HASH), which checks a hash when it loads.
  */
-
-/** A password hash as `crier hash-password` writes it. */
-export const PASSWORD_HASH = /^scrypt:(\d{1,8}):(\d{1,3}):(\d{1,3}):([A-Za-z0-9_-]{16,}):([A-Za-z0-9_-]{32,})$/;
-/** A dashboard user name. */
-export const ADMIN_USER_NAME = /^[A-Za-z0-9._@-]{1,64}$/;
 
 /** About 50 ms and 16 MB per hash on a small server: slow for a guesser, quick for a login. */
 const COST = { N: 16384, r: 8, p: 1 };
