@@ -11,6 +11,9 @@ import { loadTenantDir, loadTenantFile, type TenantConfig } from '../src/config/
 import { pgConfig } from '../src/db.ts';
 import { loadJobKinds } from '../src/job-registry.ts';
 import { crier } from './helpers/cli.ts';
+import { Crier } from '../src/deployment/deployment.ts';
+import { unsubscribeUrl } from '../src/delivery/unsubscribe.ts';
+import { startHttpServer } from '../src/http/server.ts';
 import { startSmtpServer } from './helpers/smtp.ts';
 import { dropRedisPrefix, PG_URL, REDIS_URL, uniqueName } from './helpers/services.ts';
 
@@ -187,4 +190,23 @@ describe('`crier start --configs DIR`', () => {
     }
     expect(await exited, stderr).toBe(0);
   }, 240_000);
+});
+
+describe('one tenant of many served alone (`crier start --configs DIR --tenant leuven`)', () => {
+  it('answers its unsubscribe links where they point, under /t/leuven/', async () => {
+    const jobs = await loadJobKinds();
+    const leuven = loadTenantDir(dir, { jobs }).find((t) => t.id === 'leuven')!.config!;
+    const deployment = new Crier(leuven, jobs);
+    const server = await startHttpServer(deployment, { host: '127.0.0.1', port: 0 });
+    try {
+      const link = unsubscribeUrl(leuven.http!.publicUrl!, leuven.http!.secrets!, { email: 'mayor@leuven.example', schedule: 'council-quarterly', job: 'council-update', locale: 'nl-BE', tenant: 'leuven' });
+      const local = link.replace(`http://127.0.0.1:${port}`, server.url);
+      expect(local).toContain('/t/leuven/u/');
+      expect((await fetch(local, { headers: { accept: 'text/html' } })).status).toBe(200);
+      expect((await fetch(local.replace('/t/leuven/', '/'), { headers: { accept: 'text/html' } })).status).toBe(404);
+    } finally {
+      await server.close();
+      await deployment.close();
+    }
+  }, 60_000);
 });

@@ -63,7 +63,10 @@ export async function startHttpServer(crier: Crier, opts: HttpOptions): Promise<
         if (tenant.config.http?.secrets?.length) await app.register((scope) => registerUnsubscribe(scope, tenant), { prefix: `/t/${tenant.config.tenant}` });
       }
       if (http?.admin) log.warn('http.admin: the dashboard shows one tenant and is not served for a deployment of many; run `crier start --configs DIR --tenant ID` beside it for one');
-    } else if (http?.secrets?.length) await app.register((scope) => registerUnsubscribe(scope, crier));
+    } else if (http?.secrets?.length) {
+      // One tenant of many served alone (--tenant): its links are under /t/<tenant>/ all the same.
+      await app.register((scope) => registerUnsubscribe(scope, crier), config.tenant ? { prefix: `/t/${config.tenant}` } : {});
+    }
     if (http?.admin && !opts.tenants) {
       const { registerAdmin } = await import('./admin/index.ts');
       await app.register((scope) => registerAdmin(scope, { crier, queues, admin: http.admin! }), { prefix: '/admin' });
