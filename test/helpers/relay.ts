@@ -79,6 +79,8 @@ export async function startRelay(opts: { auth?: { user: string; pass: string }; 
     sockets.set(socket.remotePort!, socket);
     socket.on('close', () => sockets.delete(socket.remotePort!));
   });
+  // A sender stopped mid-session resets its connection: an 'error' event, uncaught without a listener.
+  server.on('error', () => undefined);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.server.address() as AddressInfo).port;
   const auth = opts.auth ? `${encodeURIComponent(opts.auth.user)}:${encodeURIComponent(opts.auth.pass)}@` : '';

@@ -38,6 +38,9 @@ export async function startSmtpServer(opts: { delayMs?: number } = {}) {
       });
     },
   });
+  // A client killed mid-session (the reliability tests kill workers with -9) resets its
+  // connection; smtp-server reports that as an 'error' event, uncaught without a listener.
+  server.on('error', () => undefined);
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const port = (server.server.address() as AddressInfo).port;
   return {
