@@ -7,7 +7,7 @@ import { parseCron, type CronSpec } from '../schedule/cron.ts';
 import { ConfigError, formatPath, type ConfigIssue } from './errors.ts';
 import { interpolateEnv } from './env.ts';
 import { redact } from '../redact.ts';
-import { scheduleBaseShape, topLevelSchema, type PersonEntry, type RoleEntry, type SendWindowConfig } from './schema.ts';
+import { scheduleBaseShape, topLevelSchema, type PersonEntry, type ReviewConfig, type RoleEntry, type SendWindowConfig } from './schema.ts';
 import { checkCsvAudience, type CsvAudience } from './csv-audience.ts';
 
 type TopLevel = z.output<typeof topLevelSchema>;
@@ -31,6 +31,8 @@ export interface ScheduleConfig {
   window?: SendWindowConfig;
   /** What an unsubscribe from this schedule's e-mail stops. */
   unsubscribe: 'schedule' | 'job' | 'none';
+  /** Its review step before each send, when it has one. */
+  review?: ReviewConfig;
   /** The job kind's own keys, with their defaults. */
   options: Record<string, unknown>;
 }
@@ -164,6 +166,16 @@ export function validateConfig(doc: Document, position: Position, opts: LoadOpti
         }
       });
       }
+      if (s.review) {
+        s.review.audience.forEach((a, i) => {
+          if (!(a in audiences)) {
+            const p = Array.isArray((entry as { review?: { audience?: unknown } }).review?.audience) ? [...base, 'review', 'audience', i] : [...base, 'review', 'audience'];
+            at(offsetOf(doc, p), p, `audience '${a}' is not defined; defined: ${Object.keys(audiences).join(', ') || 'none'} (add it under audiences:)`);
+          }
+        });
+        // Reviewers decide by replying: without a reading channel their decisions would never arrive.
+        if (!(raw as { inbound?: unknown }).inbound) at(offsetOf(doc, [...base, 'review']), [...base, 'review'], 'a review is decided by reply and needs inbound: (address and secret) to read the replies; add inbound: { address: calls@city.example, secret: ${CRIER_INBOUND_SECRET} }');
+      }
       const options: Record<string, unknown> = {};
       for (const key of Object.keys(job.options ?? {})) options[key] = s[key];
       schedules.push({
@@ -180,6 +192,7 @@ export function validateConfig(doc: Document, position: Position, opts: LoadOpti
         enabled: s.enabled,
         window: s.window === false ? undefined : (s.window ?? (top.success ? top.data.mail.window : undefined)),
         unsubscribe: s.unsubscribe,
+        review: s.review,
         options,
       });
     }

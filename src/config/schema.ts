@@ -380,6 +380,35 @@ export const organizationSchema = z.strictObject({
   color: z.string().regex(/^#[0-9a-fA-F]{6}$/, "write a colour as #rrggbb, e.g. '#0f4c81'").default('#0f4c81'),
 });
 
+/** Whether a duration is shorter than another, as luxon reads both (a month as 30 days). */
+const shorter = (a: string, b: string) => Duration.fromISO(a).toMillis() < Duration.fromISO(b).toMillis();
+
+/**
+ * A review step before the schedule's send: `before` the occurrence the reviewers receive the
+ * draft as its audience will see it and decide by replying (approve, leave out items, hold, add
+ * a note). It needs `inbound:`, through which their replies come back.
+ */
+export const reviewSchema = z
+  .strictObject({
+    /** Audience ids (keys of `audiences`) of the reviewers, e.g. [management]. */
+    audience: z
+      .union([id, z.array(id).min(1)], { error: (i) => (i.input === undefined ? "is required: name the reviewers' audience, e.g. audience: [management]" : 'write an audience id or a list of them, e.g. audience: [management]') })
+      .transform((a) => (Array.isArray(a) ? a : [a])),
+    /** How long before the occurrence the draft goes to the reviewers (default P5D). */
+    before: isoDuration.default('P5D'),
+    /** How long the reviewers have to decide, counted from the draft (default P2D); shorter than `before`, so the deadline falls before the send. */
+    decide: isoDuration.default('P2D'),
+    /** What applies when no decision came by the deadline: send (as drafted) or hold (default send). */
+    default: z.enum(['send', 'hold'], { error: (i) => `'${String(i.input)}' is not a review default; use send or hold` }).default('send'),
+  })
+  .superRefine((r, ctx) => {
+    if (Duration.fromISO(r.before).isValid && Duration.fromISO(r.decide).isValid && !shorter(r.decide, r.before)) {
+      ctx.addIssue({ code: 'custom', path: ['decide'], message: `'${r.decide}' is not shorter than before '${r.before}': the decision would be due after the send; write e.g. before: P5D, decide: P2D` });
+    }
+  });
+
+export type ReviewConfig = z.output<typeof reviewSchema>;
+
 /** Keys every schedule has, whatever its job kind. */
 export const scheduleBaseShape = {
   /** The job kind (a module in jobs/). */
@@ -410,6 +439,8 @@ export const scheduleBaseShape = {
    * footer says why and whom to ask).
    */
   unsubscribe: z.enum(['schedule', 'job', 'none'], { error: (i) => `'${String(i.input)}' is not an unsubscribe choice; use schedule, job or none` }).default('schedule'),
+  /** A review step by e-mail before each send: who reviews, how long before, by when they decide, what applies without a decision. */
+  review: reviewSchema.optional(),
 };
 
 export const topLevelSchema = z.strictObject({
