@@ -1,6 +1,9 @@
 import { Interval } from 'luxon';
 import { type ActivityCounts, activityIn, barChart, catalog, list, type MonthFact, offlineNote, type ProjectFact, projectTable, projectUrl, statRows, tileFigures, title, type Totals, trendAndTotals, votingKeys, withActivity, defineJobKind } from '../src/kit.ts';
 
+/** Projects the table lists; the rest are "and n more". */
+const PROJECT_TABLE_ROWS = 12;
+
 /** The run's snapshot: the period's activity and the period before it. */
 export interface CouncilData {
   period: { start: string; end: string; timezone: string };
@@ -72,9 +75,16 @@ const councilUpdate = defineJobKind<CouncilData>({
       statNote: offlineNote(ctx, totals),
       chart: data.months.length > 1 ? barChart(ctx, t('council-update.chartHeading'), data.months.map((m) => ({ label: ctx.format.monthShort(`${m.month}-01`), value: m.participants }))) : null,
       newProjects: list(ctx, t('council-update.newProjects', { count: data.newProjects.length }), data.newProjects.map((p) => ({ title: title(ctx, p.title), url: projectUrl(ctx, p), meta: [p.folderTitle ? title(ctx, p.folderTitle, 40) : '', p.firstPublishedAt ? ctx.format.date(p.firstPublishedAt) : ''].filter(Boolean).join(' · ') })), { limit: 8 }),
-      projectTable: projectTable(ctx, t('council-update.projectsHeading'), data.projects),
+      projectTable: projectTable(ctx, t('council-update.projectsHeading'), data.projects, PROJECT_TABLE_ROWS),
       cta: { label: t('common.openPlatform'), url: ctx.platformUrl },
     };
+  },
+
+  // What the e-mail names: the projects of its table, then the new projects not among them.
+  reviewItems(data) {
+    const table = data.projects.slice(0, PROJECT_TABLE_ROWS);
+    const named = new Set(table.map((p) => p.id));
+    return [...table, ...data.newProjects.filter((p) => !named.has(p.id))].map((p) => ({ id: p.id, title: p.title }));
   },
 
   summary(data, ctx) {

@@ -196,6 +196,18 @@ const steeringMeeting = defineJobKind<SteeringData, typeof options>({
     return { method: cancel ? 'CANCEL' : 'REQUEST', content: cal.toString() };
   },
 
+  // A review (by its chair) covers the agenda; the invitation is only a date.
+  reviewed: ['agenda'],
+
+  // The agenda's points as it lists them: the departments' answers, then the drafts waiting for a placement.
+  reviewItems(data) {
+    if (!data.agenda) return [];
+    return [
+      ...data.agenda.projectCallAnswers.slice(0, 20).map((x, i) => ({ id: `answer:${i}`, title: clip(`${x.head}: ${x.items.join('; ')}`, 160) })),
+      ...data.agenda.drafts.slice(0, 10).map((p) => ({ id: `draft:${p.id}`, title: p.title })),
+    ];
+  },
+
   summary(data) {
     return { meeting: data.meeting, agenda: data.agenda ? { totals: data.agenda.totals, since: data.agenda.since, drafts: data.agenda.drafts.length, backlog: data.agenda.backlogCount } : null };
   },

@@ -9,7 +9,7 @@ import { fileURLToPath } from 'node:url';
 import { namedQueries } from './platform/sql-file.ts';
 
 export { defineJobKind } from './kit/contract.ts';
-export type { CollectContext, JobKind, JobKindDefinition, Options, PeriodContext, PlanContext, PlannedRun, Recipient, ViewContext } from './kit/contract.ts';
+export type { CollectContext, JobKind, JobKindDefinition, Options, PeriodContext, PlanContext, PlannedRun, Recipient, ReviewItem, ViewContext } from './kit/contract.ts';
 export * from './kit/blocks.ts';
 
 export type { Platform, PlatformInfo } from './platform/platform.ts';

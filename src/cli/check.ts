@@ -152,7 +152,7 @@ function printCheck(crier: Crier, { schedules, roles, recipients, book }: CheckR
       }
       return isOpen(window, DateTime.fromISO(x.at), schedule.timezone) ? '' : `  (outside the send window ${describeWindow(window)}: kept, the next opening is too late for it)`;
     };
-    if (book.job(s.job).plan) {
+    if (book.job(s.job).plan || schedule.review) {
       for (const o of s.occurrences) process.stdout.write(`  ${fmt(o)}\n`);
       if (s.sends.length) process.stdout.write(`  sends:\n${s.sends.map((x) => `    ${fmt(x.at)}  ${x.variant} for ${fmt(x.occurrence)}${note(x)}\n`).join('')}`);
     } else {

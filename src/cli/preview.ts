@@ -27,7 +27,7 @@ export async function preview(scheduleId: string, opts: PreviewOptions): Promise
     const schedule = book.get(scheduleId, crier.config.file);
     const planned = book.pickRun(schedule, opts.at ? parseInstant(opts.at, schedule.timezone, '--at') : undefined, opts.variant, DateTime.fromJSDate(crier.now()));
     const platform = await crier.platform();
-    const job = book.job(schedule.job);
+    const job = book.kindOf(schedule.job, planned.variant);
     const { period, data, audience } = await prepareRun(crier, schedule, planned);
     const recipients = await recipientsOf(schedule, job, audience, data, platform);
     const outDir = path.resolve(opts.out ?? 'preview');

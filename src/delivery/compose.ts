@@ -8,6 +8,9 @@ import { renderMessage, type RenderedMessage } from './message.ts';
 import type { OutgoingMessage } from './transport.ts';
 import { bounceAddress, replyAddress } from '../inbound/token.ts';
 import { unsubscribeUrl } from './unsubscribe.ts';
+import { isReviewVariant } from '../review/plan.ts';
+import { draftAttachments } from '../review/attach.ts';
+import type { ReviewData } from '../review/draft.ts';
 
 export interface ComposeInput {
   schedule: Schedule;
@@ -56,7 +59,7 @@ export async function composeMessage(deps: ComposeDeps, input: ComposeInput): Pr
   // Without http.secrets there is no unsubscribe endpoint: only the mailto: link.
   const oneClick = !required && http?.secrets && http.publicUrl ? unsubscribeUrl(http.publicUrl, http.secrets, { email: input.recipient.email, schedule: input.schedule.id, job: input.schedule.job, locale: input.recipient.locale, tenant: deps.config.tenant }) : undefined;
   const rendered = await renderMessage({
-    job: book.job(input.schedule.job),
+    job: book.kindOf(input.schedule.job, input.run.variant),
     data: input.data,
     recipient: input.recipient,
     platform: platform.info,
@@ -69,6 +72,8 @@ export async function composeMessage(deps: ComposeDeps, input: ComposeInput): Pr
     replyTo,
     unsubscribe: { url: oneClick, required },
   });
+  // A review round carries the drafts, one per language the send's audience reads, as they will arrive.
+  const attachments = isReviewVariant(input.run.variant) ? await draftAttachments({ job: book.job(input.schedule.job), data: input.data as ReviewData, platform: platform.info, schedule: input.schedule, occurrence: input.run.occurrence, sender: { name: senderName(mail.from), address: addressOf(mail.from) }, organizationName: organization.name, color: organization.color, replyTo }) : undefined;
   const domain = addressOf(mail.from).split('@')[1] ?? 'crier.invalid';
   // A conversation Crier reads the replies of: a personal, signed Reply-To, and the thread.
   const inbound = deps.config.inbound;
@@ -109,6 +114,7 @@ export async function composeMessage(deps: ComposeDeps, input: ComposeInput): Pr
       // Known before the send, so a crash after the server accepted still leaves a traceable id.
       messageId: input.deliveryId !== undefined ? messageIdOf(input.runId!, input.deliveryId, domain, inbound?.secret) : undefined,
       // A calendar invitation travels as text/calendar, which mail clients offer to add or update.
+      ...(attachments ? { attachments } : {}),
       icalEvent: rendered.calendar ? { method: rendered.calendar.method, content: rendered.calendar.content, filename: 'invite.ics' } : undefined,
       fileStem: input.fileStem,
     },

@@ -3,6 +3,9 @@ import type { Logger } from 'pino';
 import type { DeliveryInput, Ledger, RunRow, Suppression } from '../ledger/ledger.ts';
 import type { Schedule } from '../deployment/schedules.ts';
 import { prepareFanOut, recipientsOf, type PrepareDeps } from './prepare.ts';
+import { isReviewVariant } from '../review/plan.ts';
+import { recordReview } from '../review/ledger.ts';
+import type { ReviewData } from '../review/draft.ts';
 
 /** What a fan-out uses: preparing a run, and the ledger it writes to. */
 export interface FanOutDeps extends PrepareDeps {
@@ -29,7 +32,7 @@ export async function fanOut(deps: FanOutDeps, runId: number): Promise<boolean> 
   }
   const prepared = await prepareFanOut(deps, schedule, { occurrence: DateTime.fromJSDate(run.occurrence), variant: run.variant, meta: run.meta, job: run.job }, run.data === null);
   if (run.data === null) run = await ledger.snapshot(runId, prepared.data, prepared.period.start.toJSDate(), prepared.period.end.toJSDate());
-  const job = book.job(run.job);
+  const job = book.kindOf(run.job, run.variant);
   const platform = await deps.platform();
   const data = run.data;
   // A page of the audience at a time (a CSV file's people are read in pages, never held): its
@@ -41,6 +44,7 @@ export async function fanOut(deps: FanOutDeps, runId: number): Promise<boolean> 
       for await (const page of prepared.pages()) yield withSuppressions(ledger, schedule, run.job, await recipientsOf(schedule, job, page, data, platform));
     })(),
   );
+  if (isReviewVariant(run.variant)) await recordReview(ledger, runId, data as ReviewData);
   await ledger.completeRunIfSettled(runId);
   const counts = await ledger.deliveryCounts(runId);
   deps.log.info({ run: runId, schedule: run.schedule_id, recipients: Object.values(counts).reduce((a, b) => a + b, 0), skipped: counts.skipped }, 'run fanned out');

@@ -1,12 +1,14 @@
 import type { DateTime, Interval } from 'luxon';
 import type { CrierConfig } from '../config/load.ts';
 import type { Schedule, ScheduleBook } from '../deployment/schedules.ts';
-import type { JobKind, Recipient } from '../kit/contract.ts';
+import type { CollectContext, JobKind, Recipient } from '../kit/contract.ts';
 import { PAGE, type DeliveryInput } from '../ledger/ledger.ts';
 import { optedOut } from '../platform/directory.ts';
 import type { Platform } from '../platform/platform.ts';
 import type { RoundReader } from '../inbound/rounds.ts';
 import { audiencePages, resolveAudience, type AudiencePages } from './audience.ts';
+import { collectDraft } from '../review/draft.ts';
+import { isReviewVariant, type ReviewMeta } from '../review/plan.ts';
 
 /** What preparing a run reads: the platform, the schedules and the config's audiences. */
 export interface PrepareDeps {
@@ -39,7 +41,7 @@ export async function prepareRun(deps: PrepareDeps, schedule: Schedule, run: { o
   const { platform, job, ctx, period } = await setUp(deps, schedule, run);
   const audience = await runAudience(deps, schedule, job, platform, run.meta);
   // Through JSON, as the ledger stores it, so a preview renders exactly what a run would.
-  const data = collect ? JSON.parse(JSON.stringify(await job.collect({ ...ctx, period, platform, recipients: audience, rounds: deps.rounds }))) : null;
+  const data = collect ? await collectOf(deps, schedule, job, { ...ctx, period, platform, recipients: audience }) : null;
   return { period, data, audience };
 }
 
@@ -64,13 +66,28 @@ export async function prepareFanOut(deps: PrepareDeps, schedule: Schedule, run: 
   } else {
     audience = await audiencePages(deps.config, Array.isArray(run.meta.audience) ? { ...schedule, audience: run.meta.audience as string[] } : schedule, job, platform, deps.now());
   }
-  const data = collect ? JSON.parse(JSON.stringify(await job.collect({ ...ctx, period, platform, recipients: audience.forCollect, rounds: deps.rounds }))) : null;
+  const data = collect ? await collectOf(deps, schedule, job, { ...ctx, period, platform, recipients: audience.forCollect }) : null;
   return { period, data, pages: () => audience.pages() };
+}
+
+/**
+ * A run's snapshot, through JSON as the ledger stores it (a preview renders exactly what a run
+ * would). A review round's is the reviewed send's snapshot, collected for the send's audience
+ * (the round's own recipients are the reviewers).
+ */
+async function collectOf(deps: PrepareDeps, schedule: Schedule, job: JobKind, ctx: Omit<CollectContext, 'rounds'>): Promise<unknown> {
+  if (!isReviewVariant(ctx.variant ?? 'default')) return JSON.parse(JSON.stringify(await job.collect({ ...ctx, rounds: deps.rounds })));
+  const review = ctx.meta?.review as ReviewMeta;
+  const book = await deps.schedules();
+  const inner = book.job(schedule.job);
+  const sendCtx = book.runContext(schedule, ctx.occurrence, review.send.variant, review.send.meta);
+  const audience = await runAudience(deps, schedule, inner, ctx.platform, review.send.meta);
+  return collectDraft(inner, sendCtx, review, { platform: ctx.platform, rounds: deps.rounds, audience });
 }
 
 async function setUp(deps: PrepareDeps, schedule: Schedule, run: { occurrence: DateTime; variant: string; meta: Record<string, unknown>; job?: string }) {
   const [platform, book] = await Promise.all([deps.platform(), deps.schedules()]);
-  const job = book.job(run.job ?? schedule.job);
+  const job = book.kindOf(run.job ?? schedule.job, run.variant);
   const ctx = book.runContext(schedule, run.occurrence, run.variant, run.meta);
   return { platform, job, ctx, period: job.period(ctx) };
 }

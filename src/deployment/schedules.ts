@@ -2,7 +2,9 @@ import { DateTime, Duration } from 'luxon';
 import type { CrierConfig, ScheduleConfig } from '../config/load.ts';
 import type { JobKind, PeriodContext, PlannedRun } from '../kit/contract.ts';
 import { previousOccurrence, type Triggers } from '../schedule/occurrences.ts';
-import { nextPlannedRuns, plannedRuns, runsOfOccurrence } from '../schedule/plan.ts';
+import { nextPlannedRuns, plannedRuns, runsOfOccurrence, type Planner } from '../schedule/plan.ts';
+import { isReviewVariant, withReview } from '../review/plan.ts';
+import { reviewKind } from '../review/kind.ts';
 
 /** A schedule with its zone settled (config, else the tenant's core.timezone). */
 export interface Schedule extends ScheduleConfig {
@@ -38,6 +40,26 @@ export class ScheduleBook {
     return job;
   }
 
+  /**
+   * The job kind that renders a run: the schedule's, or for a review round the review e-mail
+   * wrapped around it (the draft is the kind's own e-mail).
+   */
+  kindOf(name: string, variant: string): JobKind {
+    const job = this.job(name);
+    return isReviewVariant(variant) ? reviewKind(job) : job;
+  }
+
+  /** What plans a schedule's sends: its job kind, with a review round before each reviewed send when it has `review:`. */
+  private planner(schedule: Schedule): Planner {
+    const job = this.job(schedule.job);
+    if (!schedule.review) return job;
+    let kept = this.planners.get(schedule);
+    if (!kept) this.planners.set(schedule, (kept = withReview(job, schedule.review)));
+    return kept;
+  }
+
+  private readonly planners = new WeakMap<Schedule, Planner>();
+
   /** What a job kind is told about one run of a schedule. */
   runContext(schedule: Schedule, occurrence: DateTime, variant = 'default', meta: Record<string, unknown> = {}): PeriodContext & { variant: string; meta: Record<string, unknown> } {
     const launch = this.launch ? DateTime.fromISO(this.launch, { zone: schedule.timezone }) : undefined;
@@ -50,12 +72,12 @@ export class ScheduleBook {
    * time moved into the schedule's send window (src/schedule/plan.ts).
    */
   plannedRuns(schedule: Schedule, after: DateTime, until: DateTime): PlannedRun[] {
-    return plannedRuns(this.job(schedule.job), schedule, after, until);
+    return plannedRuns(this.planner(schedule), schedule, after, until);
   }
 
   /** The schedule's next `count` sends strictly after `from`, at their time moved into its send window. */
   nextRuns(schedule: Schedule, from: DateTime, count: number): PlannedRun[] {
-    return nextPlannedRuns(this.job(schedule.job), schedule, from, count);
+    return nextPlannedRuns(this.planner(schedule), schedule, from, count);
   }
 
   /**
@@ -64,7 +86,7 @@ export class ScheduleBook {
    * `at` is moved into the send window, its key and occurrence are the planned ones.
    */
   pickRun(schedule: Schedule, at: DateTime | undefined, variant: string | undefined, now: DateTime): PlannedRun {
-    const job = this.job(schedule.job);
+    const job = this.planner(schedule);
     const candidates = at ? runsOfOccurrence(job, schedule, at, now) : this.nextRuns(schedule, now, 50);
     const found = candidates.find((r) => !variant || r.variant === variant);
     if (!found) {

@@ -2,7 +2,7 @@ import type { DateTime, Interval } from 'luxon';
 import type { z } from 'zod';
 import type { Platform } from '../platform/platform.ts';
 import type { Formatter } from '../render/format.ts';
-import type { RecipientScope } from '../platform/types.ts';
+import type { Multiloc, RecipientScope } from '../platform/types.ts';
 import type { PlanContext, PlannedRun } from '../schedule/plan.ts';
 import type { RoundReader } from '../inbound/rounds.ts';
 
@@ -62,6 +62,13 @@ export interface JobKind<Data = unknown, O extends Options = Options> {
    * In-Reply-To and References to that delivery's Message-ID).
    */
   conversation?(data: Data, ctx: ViewContext): 'new' | { deliveryId: number; messageId: string | null } | undefined;
+  /**
+   * What a send reports, as reviewers number it (config `review:`): "leave out 3, 5" names
+   * these. Without it a review can approve, hold or add a note, not leave anything out.
+   */
+  reviewItems?(data: Data): ReviewItem[];
+  /** Which of its planned sends a review covers (default: 'default', the one plain send). */
+  reviewed?: string[];
   /** A calendar invitation (or cancellation) to attach, per recipient. */
   calendar?(data: Data, ctx: ViewContext): { method: 'REQUEST' | 'CANCEL'; content: string } | undefined;
   /**
@@ -70,6 +77,14 @@ export interface JobKind<Data = unknown, O extends Options = Options> {
    * render, local to the schedule (default: its next one).
    */
   example?: { schedule: Record<string, unknown>; at?: string };
+}
+
+/** One thing a send reports, numbered for its reviewers: a project, an agenda point. */
+export interface ReviewItem {
+  /** Stable within the snapshot: what leaveOut is given. */
+  id: string;
+  /** Platform text (a multiloc, shown in the reviewer's language) or plain text. */
+  title: Multiloc | string;
 }
 
 /** What a job kind module writes: a JobKind whose `options` is a zod shape. */

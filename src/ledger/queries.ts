@@ -329,3 +329,19 @@ export const RETRY_FAILED = `
 export const SUPPRESSED_FAILED = `
   SELECT d.email FROM deliveries d JOIN runs r ON r.id = d.run_id
    WHERE d.run_id = $1 AND d.status = 'failed' AND ${DELIVERY_SUPPRESSED}`;
+
+/**
+ * Records a review round once it is fanned out: its reviewers are the run's deliveries that
+ * were not skipped. A round fanned out again (a retry) keeps its first record.
+ */
+export const INSERT_REVIEW = `
+  INSERT INTO reviews (schedule_id, send_key, occurrence, run_id, deadline, default_decision, reviewers, items)
+  SELECT r.schedule_id, $2, r.occurrence, r.id, $3, $4,
+         coalesce((SELECT jsonb_agg(jsonb_build_object('email', d.email, 'name', d.name, 'locale', d.locale) ORDER BY d.id)
+                     FROM deliveries d WHERE d.run_id = r.id AND d.status <> 'skipped'), '[]'::jsonb),
+         $5
+    FROM runs r WHERE r.id = $1
+  ON CONFLICT (schedule_id, send_key) DO NOTHING`;
+
+/** The review of one send of a schedule, by the send's run key. */
+export const REVIEW_OF_SEND = `SELECT * FROM reviews WHERE schedule_id = $1 AND send_key = $2`;

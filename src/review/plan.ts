@@ -1,0 +1,47 @@
+import { Duration } from 'luxon';
+import type { ReviewConfig } from '../config/schema.ts';
+import { occurrenceKey, type Planner, type PlannedRun } from '../schedule/plan.ts';
+
+/** The variant of a review round's run: the draft to the reviewers. */
+export const REVIEW = 'review';
+
+/** Is this run a review round rather than a send of the job kind itself? */
+export const isReviewVariant = (variant: string) => variant === REVIEW;
+
+/** What a review round's run carries (its meta.review): the send it reviews and the rules. */
+export interface ReviewMeta {
+  /** The reviewed send: its run key, variant, details and planned time. */
+  send: { key: string; variant: string; meta: Record<string, unknown>; at: string };
+  /** When decisions are due (ISO instant): the draft's time plus `decide`. */
+  deadline: string;
+  default: 'send' | 'hold';
+}
+
+/** The run key of a review round: the reviewed send's key, prefixed. */
+export const reviewKey = (sendKey: string) => `${REVIEW}:${sendKey}`;
+
+/**
+ * A planner that adds a review round `before` each reviewed send of the job kind: the reviewers
+ * (the round's own audience) get the draft then. The reviewed sends themselves are planned as
+ * before, same key, same time: a review changes what a send carries, never when or whether it
+ * is planned, so exactly-once stays the ledger's, keyed as without a review.
+ */
+export function withReview(job: Planner & { reviewed?: string[] }, review: ReviewConfig): Planner {
+  const reviewed = new Set(job.reviewed ?? ['default']);
+  const before = Duration.fromISO(review.before);
+  const decide = Duration.fromISO(review.decide);
+  return {
+    plan(occurrences, ctx) {
+      // A kind without a plan sends once per occurrence, keyed by its instant (as plan.ts does).
+      const sends: PlannedRun[] = job.plan ? job.plan(occurrences, ctx) : occurrences.map((o) => ({ key: occurrenceKey(o.toJSDate()), at: o, variant: 'default', meta: {}, occurrence: o }));
+      const out: PlannedRun[] = [...sends];
+      for (const send of sends) {
+        if (!reviewed.has(send.variant)) continue;
+        const at = send.at.minus(before);
+        const meta: ReviewMeta = { send: { key: send.key, variant: send.variant, meta: send.meta, at: send.at.toISO()! }, deadline: at.plus(decide).toISO()!, default: review.default };
+        out.push({ key: reviewKey(send.key), at, variant: REVIEW, meta: { audience: review.audience, review: meta }, occurrence: send.occurrence });
+      }
+      return out;
+    },
+  };
+}
