@@ -87,6 +87,12 @@ const councilUpdate = defineJobKind<CouncilData>({
     return [...table, ...data.newProjects.filter((p) => !named.has(p.id))].map((p) => ({ id: p.id, title: p.title }));
   },
 
+  // Gone from the table and the new projects; the totals and the chart (of all participants) keep them.
+  leaveOut(data, ids) {
+    const out = new Set(ids);
+    return { ...data, projects: data.projects.filter((p) => !out.has(p.id)), newProjects: data.newProjects.filter((p) => !out.has(p.id)) };
+  },
+
   summary(data, ctx) {
     return {
       period: data.period,

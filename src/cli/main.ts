@@ -80,6 +80,7 @@ export async function main(argv: string[]): Promise<number> {
     .option('--variant <name>', 'which send of the occurrence, where a job kind plans several (e.g. invitation, agenda)')
     .option('--wait', 'work the run to the end in this process and report its deliveries')
     .option('--timeout <seconds>', 'how long --wait waits at most', '300')
+    .option('--force', 'send it even though its review holds it (a held send, or one whose review would)')
     .action(action(run));
   withGlobal(program.command('retry <run>').description("send a run's failed deliveries again (not to suppressed addresses)"))
     .option('--unknown', 'instead: the deliveries handed to the SMTP server without an answer')

@@ -13,6 +13,8 @@ export interface RunOptions extends GlobalOptions {
   wait?: boolean;
   /** Seconds --wait waits at most (default 300). */
   timeout?: string;
+  /** Send it even though its review holds it. */
+  force?: boolean;
 }
 
 /**
@@ -31,7 +33,7 @@ export async function run(scheduleId: string, opts: RunOptions): Promise<number>
     await ensureDemoTenant(crier);
     const book = await crier.schedules();
     const at = opts.at ? parseInstant(opts.at, book.get(scheduleId, crier.config.file).timezone, '--at') : undefined;
-    const { run: created, revived } = await runNow(crier, queues, { scheduleId, at, variant: opts.variant, file: crier.config.file });
+    const { run: created, revived } = await runNow(crier, queues, { scheduleId, at, variant: opts.variant, file: crier.config.file, force: opts.force });
     let current = created;
     if (opts.wait) {
       workers = startWorkers(engineOf(crier, transport), queues, { tick: false });
@@ -41,7 +43,7 @@ export async function run(scheduleId: string, opts: RunOptions): Promise<number>
       for (;;) {
         current = { ...(await crier.ledger.run(created.id))!, created: created.created };
         // A paused run waits for a person (`crier resume`): nothing more happens by waiting.
-        if (current.status === 'done' || current.status === 'failed' || current.status === 'missed' || current.status === 'paused') break;
+        if (current.status === 'done' || current.status === 'failed' || current.status === 'missed' || current.status === 'paused' || current.status === 'held') break;
         // Fanned out and nothing left to work: settle it here (the worker that sent the last one
         // may not have yet). A row a dead worker held is released by the heartbeat when its lease
         // runs out (sent again, or unknown), so this never waits for rows no one holds.

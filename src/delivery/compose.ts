@@ -8,7 +8,7 @@ import { renderMessage, type RenderedMessage } from './message.ts';
 import type { OutgoingMessage } from './transport.ts';
 import { bounceAddress, replyAddress } from '../inbound/token.ts';
 import { unsubscribeUrl } from './unsubscribe.ts';
-import { isReviewVariant } from '../review/plan.ts';
+import { REVIEW } from '../review/plan.ts';
 import { draftAttachments } from '../review/attach.ts';
 import type { ReviewData } from '../review/draft.ts';
 
@@ -73,7 +73,7 @@ export async function composeMessage(deps: ComposeDeps, input: ComposeInput): Pr
     unsubscribe: { url: oneClick, required },
   });
   // A review round carries the drafts, one per language the send's audience reads, as they will arrive.
-  const attachments = isReviewVariant(input.run.variant) ? await draftAttachments({ job: book.job(input.schedule.job), data: input.data as ReviewData, platform: platform.info, schedule: input.schedule, occurrence: input.run.occurrence, sender: { name: senderName(mail.from), address: addressOf(mail.from) }, organizationName: organization.name, color: organization.color, replyTo }) : undefined;
+  const attachments = input.run.variant === REVIEW ? await draftAttachments({ job: book.job(input.schedule.job), data: input.data as ReviewData, platform: platform.info, schedule: input.schedule, occurrence: input.run.occurrence, sender: { name: senderName(mail.from), address: addressOf(mail.from) }, organizationName: organization.name, color: organization.color, replyTo }) : undefined;
   const domain = addressOf(mail.from).split('@')[1] ?? 'crier.invalid';
   // A conversation Crier reads the replies of: a personal, signed Reply-To, and the thread.
   const inbound = deps.config.inbound;

@@ -3,12 +3,16 @@ import type { Logger } from 'pino';
 import type { DeliveryInput, Ledger, RunRow, Suppression } from '../ledger/ledger.ts';
 import type { Schedule } from '../deployment/schedules.ts';
 import { prepareFanOut, recipientsOf, type PrepareDeps } from './prepare.ts';
-import { isReviewVariant } from '../review/plan.ts';
+import { REVIEW, REVIEW_DEADLINE } from '../review/plan.ts';
+import { decidedBeforeDeadline, recordHeld, reviewGate } from '../review/gate.ts';
+import type { CrierConfig } from '../config/load.ts';
 import { recordReview } from '../review/ledger.ts';
 import type { ReviewData } from '../review/draft.ts';
 
 /** What a fan-out uses: preparing a run, and the ledger it writes to. */
 export interface FanOutDeps extends PrepareDeps {
+  /** The superadmin, told when a reviewed send is held. */
+  config: PrepareDeps['config'] & Pick<CrierConfig, 'operator' | 'mail'>;
   ledger: Ledger;
   log: Logger;
 }
@@ -30,6 +34,22 @@ export async function fanOut(deps: FanOutDeps, runId: number): Promise<boolean> 
     await ledger.setRunStatus(runId, 'failed', ['due'], `schedule '${run.schedule_id}' is no longer in the config`);
     return false;
   }
+  const kind = book.job(run.job);
+  // A reviewed send carries its review's decision: held, or the round's snapshot with the decision applied.
+  if (run.data === null) {
+    const gate = await reviewGate(ledger, schedule, run, kind);
+    if (gate.kind === 'hold') {
+      await recordHeld(ledger, deps.config, schedule, run, gate);
+      deps.log.warn({ run: runId, schedule: run.schedule_id, by: gate.by, reason: gate.reason }, 'reviewed send held: not sent');
+      return false;
+    }
+    if (gate.kind === 'send') run = await ledger.snapshot(runId, gate.data, new Date(gate.period.start), new Date(gate.period.end));
+  }
+  // The deadline's notice is for a review nobody decided.
+  if (run.variant === REVIEW_DEADLINE && (await decidedBeforeDeadline(ledger, run))) {
+    await ledger.setRunStatus(runId, 'done', ['due'], 'a reviewer decided before the deadline: nothing to tell');
+    return false;
+  }
   const prepared = await prepareFanOut(deps, schedule, { occurrence: DateTime.fromJSDate(run.occurrence), variant: run.variant, meta: run.meta, job: run.job }, run.data === null);
   if (run.data === null) run = await ledger.snapshot(runId, prepared.data, prepared.period.start.toJSDate(), prepared.period.end.toJSDate());
   const job = book.kindOf(run.job, run.variant);
@@ -44,7 +64,7 @@ export async function fanOut(deps: FanOutDeps, runId: number): Promise<boolean> 
       for await (const page of prepared.pages()) yield withSuppressions(ledger, schedule, run.job, await recipientsOf(schedule, job, page, data, platform));
     })(),
   );
-  if (isReviewVariant(run.variant)) await recordReview(ledger, runId, data as ReviewData);
+  if (run.variant === REVIEW) await recordReview(ledger, runId, data as ReviewData);
   await ledger.completeRunIfSettled(runId);
   const counts = await ledger.deliveryCounts(runId);
   deps.log.info({ run: runId, schedule: run.schedule_id, recipients: Object.values(counts).reduce((a, b) => a + b, 0), skipped: counts.skipped }, 'run fanned out');

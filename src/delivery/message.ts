@@ -5,6 +5,7 @@ import { catalogueLocale, fallbackChain, translate } from '../render/catalog.ts'
 import { Formatter } from '../render/format.ts';
 import { resolveMultiloc } from '../render/multiloc.ts';
 import { compileTemplate, compileText } from '../render/template.ts';
+import { reviewFields } from '../review/apply.ts';
 
 /** A rendered e-mail for one recipient. */
 export interface RenderedMessage {
@@ -105,6 +106,7 @@ export function recipientView(input: RenderInput, opts: { memo?: boolean } = {})
   if (!view.subject) throw new Error(`job kind ${input.job.name} gave no subject`);
   const shared = {
     ...view,
+    ...reviewFields(input.data, ctx),
     _chain: ctx.chain,
     organization: ctx.platformName,
     platformUrl: input.platform.url,

@@ -8,7 +8,7 @@ import type { Platform } from '../platform/platform.ts';
 import type { RoundReader } from '../inbound/rounds.ts';
 import { audiencePages, resolveAudience, type AudiencePages } from './audience.ts';
 import { collectDraft } from '../review/draft.ts';
-import { isReviewVariant, type ReviewMeta } from '../review/plan.ts';
+import { isReviewVariant, REVIEW_DEADLINE, REVIEW_HELD, REVIEW_REPLY, type ReviewMeta } from '../review/plan.ts';
 
 /** What preparing a run reads: the platform, the schedules and the config's audiences. */
 export interface PrepareDeps {
@@ -77,6 +77,10 @@ export async function prepareFanOut(deps: PrepareDeps, schedule: Schedule, run: 
  */
 async function collectOf(deps: PrepareDeps, schedule: Schedule, job: JobKind, ctx: Omit<CollectContext, 'rounds'>): Promise<unknown> {
   if (!isReviewVariant(ctx.variant ?? 'default')) return JSON.parse(JSON.stringify(await job.collect({ ...ctx, rounds: deps.rounds })));
+  // An answer to a reviewer carries what Crier read, from the ledger: nothing to read on the platform.
+  if (ctx.variant === REVIEW_REPLY) return ctx.meta?.reply;
+  if (ctx.variant === REVIEW_HELD) return ctx.meta?.held;
+  if (ctx.variant === REVIEW_DEADLINE) return ctx.meta?.review;
   const review = ctx.meta?.review as ReviewMeta;
   const book = await deps.schedules();
   const inner = book.job(schedule.job);

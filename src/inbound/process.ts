@@ -7,6 +7,9 @@ import * as Q from './queries.ts';
 import { isAddressStatus } from '../smtp-status.ts';
 import * as LQ from '../ledger/queries.ts';
 import { tokenIn, verifyBounceToken, verifyToken } from './token.ts';
+import { REVIEW } from '../review/plan.ts';
+import { reviewReply, type Outcome } from '../review/reply.ts';
+import type { Decision } from '../review/parse.ts';
 
 /** What reading replies uses: the ledger, the inbound settings and deputies, a clock and a log. */
 export interface InboundDeps {
@@ -24,7 +27,9 @@ export interface InboundResult {
   id: number;
   /** The same message had arrived before (by this or another channel): nothing was done again. */
   duplicate: boolean;
-  kind: 'answer' | 'unverified' | 'unmatched' | 'auto-reply' | 'bounce' | 'error' | null;
+  kind: 'answer' | 'unverified' | 'unmatched' | 'auto-reply' | 'bounce' | 'error' | 'review' | null;
+  /** A reply to a review round: what became of it, and the decision read in it. */
+  review?: { outcome: Outcome; decision: Decision | null };
   from: string | null;
   subject: string;
   round?: { schedule: string; occurrence: string; head: string };
@@ -130,6 +135,13 @@ async function classify(deps: InboundDeps, client: pg.PoolClient, id: number, pa
 
   if (parsed.kind === 'auto-reply') return record({ kind: 'auto-reply', round }, matched ?? {});
   if (!matched) return record({ kind: 'unmatched' }, {}, { text: parsed.answer });
+
+  // A reviewer's reply to a review round: a decision, kept in review_decisions with this message.
+  if (matched.variant === REVIEW) {
+    const { received_at } = (await client.query(Q.MESSAGE_RAW, [id])).rows[0] as { received_at: Date };
+    const review = await reviewReply(client, id, { from: parsed.from, fromName: parsed.fromName ?? null, text: parsed.answer, messageId: parsed.messageId, receivedAt: received_at }, matched);
+    if (review) return record({ kind: 'review', round, review }, matched, { text: parsed.answer });
+  }
 
   const call = (await client.query(Q.CALL_RUN, [matched.schedule_id, matched.occurrence])).rows[0] as { meta: { deadline?: string }; job: string; timezone: string } | undefined;
   const deputies = Object.entries(deps.config.deputies).find(([head]) => head.toLowerCase() === matched.email)?.[1] ?? [];

@@ -37,9 +37,9 @@ export const DELIVERY_BY_ID = `${DELIVERY_WITH_RUN} WHERE d.id = $1`;
 /** The deliveries whose Message-ID is among $1 (In-Reply-To and References, nearest first): what a bounce reports on. */
 export const DELIVERIES_BY_MESSAGE_ID = `${DELIVERY_WITH_RUN} WHERE d.message_id = ANY($1::text[]) ORDER BY array_position($1::text[], d.message_id)`;
 
-/** The same, among the sends a reply can answer: a project call and its reminders. */
+/** The same, among the sends a reply can answer: a project call and its reminders, a review round. */
 export const CALL_DELIVERIES_BY_MESSAGE_ID = `${DELIVERY_WITH_RUN}
-   WHERE d.message_id = ANY($1::text[]) AND r.job = 'project-call' AND (r.variant = 'call' OR r.variant LIKE 'reminder-%')
+   WHERE d.message_id = ANY($1::text[]) AND ((r.job = 'project-call' AND (r.variant = 'call' OR r.variant LIKE 'reminder-%')) OR r.variant = 'review')
    ORDER BY array_position($1::text[], d.message_id)`;
 
 /** Claims a stored message for processing: nothing when another processor has it or it is done. */

@@ -67,6 +67,11 @@ export interface JobKind<Data = unknown, O extends Options = Options> {
    * these. Without it a review can approve, hold or add a note, not leave anything out.
    */
   reviewItems?(data: Data): ReviewItem[];
+  /**
+   * The snapshot with these items (reviewItems ids) gone from every list, table and chart that
+   * names them; totals keep them (a total is a total). Without it "leave out" is refused.
+   */
+  leaveOut?(data: Data, ids: string[]): Data;
   /** Which of its planned sends a review covers (default: 'default', the one plain send). */
   reviewed?: string[];
   /** A calendar invitation (or cancellation) to attach, per recipient. */

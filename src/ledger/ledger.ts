@@ -8,7 +8,7 @@ import * as Q from './queries.ts';
 pg.types.setTypeParser(20, (v) => Number(v));
 
 export type RunOrigin = 'schedule' | 'catch-up' | 'manual' | 'reply';
-export type RunStatus = 'due' | 'fanned-out' | 'done' | 'missed' | 'failed' | 'paused';
+export type RunStatus = 'due' | 'fanned-out' | 'done' | 'missed' | 'failed' | 'paused' | 'held';
 export type DeliveryStatus = 'pending' | 'sending' | 'sent' | 'failed' | 'skipped' | 'bounced' | 'unknown';
 
 const NO_DELIVERIES = (): Record<DeliveryStatus, number> => ({ pending: 0, sending: 0, sent: 0, failed: 0, skipped: 0, bounced: 0, unknown: 0 });

@@ -345,3 +345,24 @@ export const INSERT_REVIEW = `
 
 /** The review of one send of a schedule, by the send's run key. */
 export const REVIEW_OF_SEND = `SELECT * FROM reviews WHERE schedule_id = $1 AND send_key = $2`;
+
+/** The review a round's run recorded, locked: replies to one review are decided one at a time. */
+export const REVIEW_OF_RUN_FOR_UPDATE = `SELECT * FROM reviews WHERE run_id = $1 FOR UPDATE`;
+
+/** The decision that applies to a review, if one was taken, with who took it. */
+export const EFFECTIVE_DECISION = `SELECT * FROM review_decisions WHERE review_id = $1 AND effective`;
+
+/** Keeps a reply to a review with what was read in it and what became of it. */
+export const INSERT_REVIEW_DECISION = `
+  INSERT INTO review_decisions (review_id, inbound_id, from_address, verified, action, leave_out, note, reason, problem, outcome, effective, received_at)
+  VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+  RETURNING id`;
+
+/** The review round's snapshot: the send carries it, with the decision applied. */
+export const RUN_DATA = `SELECT data FROM runs WHERE id = $1`;
+
+/** A held send made due again on a person's request, marked so its fan-out sends it anyway. */
+export const FORCE_HELD_RUN = `
+  UPDATE runs SET status = 'due', error = NULL, meta = meta || '{"force": true}'::jsonb, updated_at = now()
+   WHERE id = $1 AND status = 'held'
+  RETURNING id`;

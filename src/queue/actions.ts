@@ -3,6 +3,7 @@ import type { Logger } from 'pino';
 import type { ScheduleBook } from '../deployment/schedules.ts';
 import type { Ledger, RunRow } from '../ledger/ledger.ts';
 import type { CrierQueues } from './queues.ts';
+import * as LQ from '../ledger/queries.ts';
 
 /*
  * What a person asks of the engine, from the command line (`crier run`, `retry`, `resume`) or
@@ -26,6 +27,8 @@ export interface RunNowRequest {
   variant?: string;
   /** Named in "there is no schedule …" (the config file). */
   file?: string;
+  /** Send a reviewed send even though its review holds it (a held run is made due again). */
+  force?: boolean;
 }
 
 export interface RunNowResult {
@@ -55,9 +58,11 @@ export async function runNow(deps: RunNowDeps, queues: Pick<CrierQueues, 'enqueu
     origin: 'manual',
     status: 'due',
     variant: planned.variant,
-    meta: planned.meta,
+    meta: req.force ? { ...planned.meta, force: true } : planned.meta,
   });
-  const revived = (run.status === 'missed' || run.status === 'failed') && (await deps.ledger.setRunStatus(run.id, 'due', ['missed', 'failed']));
+  // A person overrides the review's hold: the held run is due again, marked to be sent anyway.
+  const forced = req.force && run.status === 'held' && (await deps.ledger.pool.query(LQ.FORCE_HELD_RUN, [run.id])).rowCount === 1;
+  const revived = forced || ((run.status === 'missed' || run.status === 'failed') && (await deps.ledger.setRunStatus(run.id, 'due', ['missed', 'failed'])));
   if (revived) deps.log.info({ run: run.id, was: run.status }, 'run retried on request');
   await queues.enqueueRun(run.id);
   return { run, revived };

@@ -5,8 +5,17 @@ import { occurrenceKey, type Planner, type PlannedRun } from '../schedule/plan.t
 /** The variant of a review round's run: the draft to the reviewers. */
 export const REVIEW = 'review';
 
-/** Is this run a review round rather than a send of the job kind itself? */
-export const isReviewVariant = (variant: string) => variant === REVIEW;
+/** The variant of an answer to a reviewer's reply: what Crier read in it and what became of it. */
+export const REVIEW_REPLY = 'review-reply';
+
+/** The variant of the notice to the reviewers, at the deadline, that no decision came and the default applies. */
+export const REVIEW_DEADLINE = 'review-deadline';
+
+/** The variant of the notice to the reviewers and the superadmin that a reviewed send was held. */
+export const REVIEW_HELD = 'review-held';
+
+/** Is this run part of a review (the round, an answer, a notice) rather than a send of the job kind itself? */
+export const isReviewVariant = (variant: string) => [REVIEW, REVIEW_REPLY, REVIEW_DEADLINE, REVIEW_HELD].includes(variant);
 
 /** What a review round's run carries (its meta.review): the send it reviews and the rules. */
 export interface ReviewMeta {
@@ -40,6 +49,8 @@ export function withReview(job: Planner & { reviewed?: string[] }, review: Revie
         const at = send.at.minus(before);
         const meta: ReviewMeta = { send: { key: send.key, variant: send.variant, meta: send.meta, at: send.at.toISO()! }, deadline: at.plus(decide).toISO()!, default: review.default };
         out.push({ key: reviewKey(send.key), at, variant: REVIEW, meta: { audience: review.audience, review: meta }, occurrence: send.occurrence });
+        // At the deadline the reviewers hear which default applies; its fan-out sends nothing when they decided.
+        out.push({ key: `${REVIEW_DEADLINE}:${send.key}`, at: at.plus(decide), variant: REVIEW_DEADLINE, meta: { audience: review.audience, review: meta }, occurrence: send.occurrence, requires: reviewKey(send.key) });
       }
       return out;
     },

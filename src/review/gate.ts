@@ -1,0 +1,74 @@
+import type { CrierConfig } from '../config/load.ts';
+import type { Schedule } from '../deployment/schedules.ts';
+import type { JobKind } from '../kit/contract.ts';
+import type { Ledger, RunRow } from '../ledger/ledger.ts';
+import * as LQ from '../ledger/queries.ts';
+import { operatorOf } from '../delivery/notice.ts';
+import { applyDecision } from './apply.ts';
+import type { ReviewData } from './draft.ts';
+import type { Decision } from './parse.ts';
+import type { ReviewRow } from './reply.ts';
+import { REVIEW_HELD } from './plan.ts';
+
+
+/** What a review decides for one send at its fan-out. */
+export type Gate =
+  | { kind: 'none' }
+  | { kind: 'send'; data: unknown; period: { start: string; end: string } }
+  | { kind: 'hold'; reason: string | null; by: string | null; review: ReviewRow };
+
+/** The decision that applies to a review: the effective one, else the default (no decision came by the deadline). */
+export async function decisionOf(ledger: Ledger, review: ReviewRow): Promise<{ decision: Decision; by: string | null; byDefault: boolean }> {
+  const e = (await ledger.pool.query(LQ.EFFECTIVE_DECISION, [review.id])).rows[0] as { from_address: string; action: 'send' | 'hold'; leave_out: number[]; note: string | null; reason: string | null } | undefined;
+  if (e) return { decision: e.action === 'hold' ? { action: 'hold', reason: e.reason ?? '' } : { action: 'send', leaveOut: e.leave_out, note: e.note }, by: e.from_address, byDefault: false };
+  return { decision: review.default_decision === 'hold' ? { action: 'hold', reason: '' } : { action: 'send', leaveOut: [], note: null }, by: null, byDefault: true };
+}
+
+/**
+ * Whether and with what a reviewed send goes out, read when it is fanned out: the occurrence
+ * comes after the deadline (decide < before), so the decision is final by then. A send is
+ * carried by its review round's snapshot, the decision applied; a hold stops it, unless a
+ * person forced the send (`crier run … --force`: the draft as reviewed). A send whose round
+ * never went out (the schedule was added later than `before`) was reviewed by nobody: it is
+ * sent as it would be without a review.
+ */
+export async function reviewGate(ledger: Ledger, schedule: Schedule, run: RunRow, job: JobKind): Promise<Gate> {
+  if (!schedule.review || !(job.reviewed ?? ['default']).includes(run.variant)) return { kind: 'none' };
+  const review = (await ledger.pool.query<ReviewRow>(LQ.REVIEW_OF_SEND, [schedule.id, run.run_key])).rows[0];
+  if (!review) return { kind: 'none' };
+  const round = (await ledger.pool.query(LQ.RUN_DATA, [review.run_id])).rows[0]?.data as ReviewData | null;
+  if (!round) return { kind: 'none' };
+  const { decision, by } = await decisionOf(ledger, review);
+  if (decision.action === 'hold' && !run.meta.force) return { kind: 'hold', reason: decision.reason || null, by, review };
+  const send = decision.action === 'send' ? decision : { action: 'send' as const, leaveOut: [], note: null };
+  return { kind: 'send', data: applyDecision(job, round, send), period: round.period };
+}
+
+/**
+ * Tells the reviewers and the superadmin that a send was held, and how to send it anyway:
+ * through the ledger like every e-mail, a run keyed by the held send.
+ */
+export async function recordHeld(ledger: Ledger, config: Pick<CrierConfig, 'operator' | 'mail'>, schedule: Schedule, run: RunRow, gate: Extract<Gate, { kind: 'hold' }>): Promise<void> {
+  await ledger.setRunStatus(run.id, 'held', ['due'], gate.reason ? `held by ${gate.by}: ${gate.reason}` : `held: no decision by the deadline, and the review's default is hold`);
+  const operator = operatorOf(config);
+  const recipients = [...gate.review.reviewers, ...(gate.review.reviewers.some((r) => r.email === operator.email.toLowerCase()) ? [] : [{ ...operator, email: operator.email.toLowerCase() }])];
+  await ledger.pool.query(LQ.INSERT_RUN, [
+    schedule.id,
+    `${REVIEW_HELD}:${run.run_key}`,
+    run.occurrence,
+    run.job,
+    run.timezone,
+    run.origin,
+    'due',
+    REVIEW_HELD,
+    JSON.stringify({ held: { reason: gate.reason, by: gate.by, schedule: schedule.id, occurrence: run.occurrence.toISOString(), timezone: schedule.timezone }, recipients }),
+  ]);
+}
+
+/** Whether the review a deadline notice is about has an effective decision (then there is nothing to tell). */
+export async function decidedBeforeDeadline(ledger: Ledger, run: RunRow): Promise<boolean> {
+  const key = (run.meta.review as { send?: { key?: string } } | undefined)?.send?.key;
+  const review = key ? (await ledger.pool.query<ReviewRow>(LQ.REVIEW_OF_SEND, [run.schedule_id, key])).rows[0] : undefined;
+  if (!review) return false;
+  return !(await decisionOf(ledger, review)).byDefault;
+}
