@@ -15,6 +15,7 @@ const run = async (...a: Parameters<typeof import('./run.ts').run>) => (await im
 const start = async (...a: Parameters<typeof import('./start.ts').start>) => (await import('./start.ts')).start(...a);
 const inbound = async (...a: Parameters<typeof import('./inbound.ts').inbound>) => (await import('./inbound.ts')).inbound(...a);
 const calls = async (...a: Parameters<typeof import('./calls.ts').calls>) => (await import('./calls.ts')).calls(...a);
+const review = async (...a: Parameters<typeof import('./review.ts').review>) => (await import('./review.ts')).review(...a);
 const retry = async (...a: Parameters<typeof import('./retry.ts').retry>) => (await import('./retry.ts')).retry(...a);
 const resume = async (...a: Parameters<typeof import('./retry.ts').resume>) => (await import('./retry.ts')).resume(...a);
 const suppressions = async (...a: Parameters<typeof import('./suppressions.ts').suppressions>) => (await import('./suppressions.ts')).suppressions(...a);
@@ -112,6 +113,7 @@ export async function main(argv: string[]): Promise<number> {
   withGlobal(program.command('calls [schedule]').description('a project-call round: who answered what, who did not, replies to check'))
     .option('--round <iso>', 'the call’s occurrence (default: the latest round)')
     .action(action(calls));
+  withGlobal(program.command('review [schedule]').description('the current review of a reviewed schedule: who was asked, every reply, what applies')).action(action(review));
   withGlobal(program.command('doctor').description("checks of this deployment: the config, each service reached (the platform proved read-only), the SMTP login, DKIM and addresses, each schedule's summary timed and which index would help a slow one"))
     .option('--slow <ms>', 'a summary slower than this many milliseconds is reported, with the index that would help', '1000')
     .action(action(doctor));

@@ -366,3 +366,13 @@ export const FORCE_HELD_RUN = `
   UPDATE runs SET status = 'due', error = NULL, meta = meta || '{"force": true}'::jsonb, updated_at = now()
    WHERE id = $1 AND status = 'held'
   RETURNING id`;
+
+/** The latest review round that went out, of the schedules $1. */
+export const LATEST_REVIEW = `SELECT * FROM reviews WHERE schedule_id = ANY($1::text[]) ORDER BY occurrence DESC, id DESC LIMIT 1`;
+
+/** Every reply to a review, with the message it came from, in the order they arrived. */
+export const REVIEW_DECISIONS = `
+  SELECT d.*, m.subject, m.text
+    FROM review_decisions d JOIN inbound_messages m ON m.id = d.inbound_id
+   WHERE d.review_id = $1
+   ORDER BY d.received_at, d.id`;
