@@ -183,7 +183,7 @@ async function renderAll(which: Mail['tenant'], platform: Platform, recipients: 
     const schedule = { id: `hostile-${kind.name}`, job: kind.name, timezone: zone, options, audience: [] } as unknown as Schedule;
     const deps: ComposeDeps = {
       platform: async () => platform,
-      schedules: async () => ({ job: () => kind }) as unknown as ScheduleBook,
+      schedules: async () => ({ job: () => kind, kindOf: () => kind }) as unknown as ScheduleBook,
       config: { mail: { from: 'Participatie <participatie@example.org>' }, organization: { color: '#0f4c81' }, inbound: { address: 'calls@example.org', secret: 'a-secret-of-16-chars-or-more' } } as unknown as ComposeDeps['config'],
     };
     for (const run of runsOf(kind, options)) {
