@@ -1,3 +1,4 @@
+import pLimit from 'p-limit';
 import { ConfigError } from '../config/errors.ts';
 import type { TenantConfig } from '../config/tenants.ts';
 import { SharedPools } from '../db.ts';
@@ -38,12 +39,8 @@ export async function startTenants(tenants: TenantConfig[]): Promise<number> {
   try {
     await queues.ready();
     // The tenants' ledgers in parallel; demo tenants one by one, as two may name the same one.
-    let next = 0;
-    await Promise.all(
-      Array.from({ length: MIGRATIONS_AT_ONCE }, async () => {
-        while (next < cruise.length) await cruise[next++].ledger.migrate();
-      }),
-    );
+    const migrations = pLimit(MIGRATIONS_AT_ONCE);
+    await Promise.all(cruise.map((crier) => migrations(() => crier.ledger.migrate())));
     for (const crier of cruise) await ensureDemoTenant(crier);
   } catch (e) {
     await closeAll();

@@ -312,7 +312,8 @@ function offsetOf(doc: Document, p: (string | number)[], inner: number | null = 
   return 0;
 }
 
-function keyOffset(doc: Document, p: (string | number)[], key: string): number {
+/** Offset of `key` in the map at `p` (else of the map, or its nearest existing ancestor). */
+export function keyOffset(doc: Document, p: (string | number)[], key: string): number {
   const parent = p.length ? doc.getIn(p, true) : doc.contents;
   if (isMap(parent)) {
     for (const pair of parent.items) {

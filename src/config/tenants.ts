@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { isMap, isPair, isScalar, visit, YAMLMap, type Document, type Node, type Pair } from 'yaml';
 import { ConfigError, type ConfigIssue } from './errors.ts';
-import { readConfigYaml, validateConfig, type ConfigYaml, type CrierConfig, type LoadOptions, type Position } from './load.ts';
+import { keyOffset, readConfigYaml, validateConfig, type ConfigYaml, type CrierConfig, type LoadOptions, type Position } from './load.ts';
 
 /*
  * Many tenants, one deployment. A host like Go Vocal's runs hundreds of tenants in one platform
@@ -109,9 +109,7 @@ const OWN_KEYS: { path: string[]; why: string }[] = [{ path: ['inbound'], why: "
 function misplacedKeys(own: ConfigYaml, defaults: ConfigYaml | undefined): ConfigIssue[] {
   const issues: ConfigIssue[] = [];
   const at = (yaml: ConfigYaml, p: string[], message: string) => {
-    const node = yaml.doc.getIn(p.slice(0, -1), true) as YAMLMap | undefined;
-    const pair = isMap(node) || p.length === 1 ? ((p.length === 1 ? yaml.doc.contents : node) as YAMLMap).items.find((i) => isScalar(i.key) && i.key.value === p[p.length - 1]) : undefined;
-    issues.push({ ...yaml.position((pair?.key as Node | undefined)?.range?.[0] ?? 0), path: p.join('.'), message });
+    issues.push({ ...yaml.position(keyOffset(yaml.doc, p.slice(0, -1), p[p.length - 1])), path: p.join('.'), message });
   };
   for (const { path: p, except = [], why } of SHARED_KEYS) {
     const node = own.doc.getIn(p, true);

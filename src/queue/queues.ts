@@ -269,8 +269,8 @@ export interface Tenancy {
   log: Logger;
 }
 
-/** Tenants the tick and the heartbeat take care of at once. */
-const TENANTS_AT_ONCE = 32;
+/** Tenants the tick and the heartbeat take care of at once (beyond the shared pool's connections, a tenant's tick waits for one). */
+export const TENANTS_AT_ONCE = 32;
 
 /** How long a job of a tenant this process does not serve waits before it is offered again. */
 const OTHER_TENANT_WAIT_MS = 5_000;
