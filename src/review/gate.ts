@@ -52,17 +52,17 @@ export async function recordHeld(ledger: Ledger, config: Pick<CrierConfig, 'oper
   await ledger.setRunStatus(run.id, 'held', ['due'], gate.reason ? `held by ${gate.by}: ${gate.reason}` : `held: no decision by the deadline, and the review's default is hold`);
   const operator = operatorOf(config);
   const recipients = [...gate.review.reviewers, ...(gate.review.reviewers.some((r) => r.email === operator.email.toLowerCase()) ? [] : [{ ...operator, email: operator.email.toLowerCase() }])];
-  await ledger.pool.query(LQ.INSERT_RUN, [
-    schedule.id,
-    `${REVIEW_HELD}:${run.run_key}`,
-    run.occurrence,
-    run.job,
-    run.timezone,
-    run.origin,
-    'due',
-    REVIEW_HELD,
-    JSON.stringify({ held: { reason: gate.reason, by: gate.by, schedule: schedule.id, occurrence: run.occurrence.toISOString(), timezone: schedule.timezone }, recipients }),
-  ]);
+  await ledger.insertRun({
+    scheduleId: schedule.id,
+    key: `${REVIEW_HELD}:${run.run_key}`,
+    occurrence: run.occurrence,
+    job: run.job,
+    timezone: run.timezone,
+    origin: run.origin,
+    status: 'due',
+    variant: REVIEW_HELD,
+    meta: { held: { reason: gate.reason, by: gate.by, schedule: schedule.id, occurrence: run.occurrence.toISOString(), timezone: schedule.timezone }, recipients },
+  });
 }
 
 /** Whether the review a deadline notice is about has an effective decision (then there is nothing to tell). */
