@@ -8,7 +8,7 @@
  */
 import { DateTime, type Interval } from 'luxon';
 import { loadConfig, type CrierConfig } from '../src/config/load.ts';
-import { addressOf, senderName } from '../src/delivery/compose.ts';
+import { addressOf, senderName } from '../src/config/addresses.ts';
 import type { RenderInput } from '../src/delivery/message.ts';
 import { unsubscribeUrl } from '../src/delivery/unsubscribe.ts';
 import { Crier } from '../src/deployment/deployment.ts';

@@ -20,7 +20,7 @@ export { catalog, eventsBetween, mostDiscussed, monthlyActivity, newInputs, phas
 export { managedFolders, moderatedProjects, readDirectory, type Directory, type RoleHolder } from './platform/directory.ts';
 
 export type { Formatter } from './render/format.ts';
-export type { Round, RoundAnswer, RoundHead, RoundReader } from './inbound/rounds.ts';
+export type { Round, RoundAnswer, RoundHead, RoundReader } from './kit/rounds.ts';
 export { isoDuration, localDateTime } from './config/schema.ts';
 export { parseLocalDateTime } from './schedule/occurrences.ts';
 export { wallTimeToInstant } from './schedule/wallclock.ts';

@@ -110,7 +110,7 @@ describe('a CSV audience in pages', () => {
       expect((await crier.ledger.run(run.id))!.status).toBe('due');
 
       writeFileSync(csvFile, csv());
-      expect(await fanOut(engine, run.id)).toBe(true);
+      expect(await fanOut(engine, run.id)).toEqual({ fanned: true });
       const counts = await crier.ledger.deliveryCounts(run.id);
       expect(counts.pending).toBe(PEOPLE + 3);
       expect((await crier.ledger.run(run.id))!.status).toBe('fanned-out');

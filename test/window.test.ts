@@ -85,8 +85,9 @@ describe('the next opening of a send window', () => {
 });
 
 /** A deployment's schedules as the engine sees them, from a config text: mail.window with its defaults (MON–FRI 08:00–18:00). */
-async function bookOf(schedules: Record<string, unknown>): Promise<ScheduleBook> {
+async function bookOf(schedules: Record<string, unknown>, extra: Record<string, unknown> = {}): Promise<ScheduleBook> {
   const text = stringify({
+    ...extra,
     platform: { kind: 'govocal', database: PG_URL, tenant: 'participatie.gent.be', launch: '2026-03-02' },
     crier: { database: PG_URL, redis: REDIS_URL },
     mail: { from: 'Participatie Gent <participatie@gent.be>', window: { holidays: ['2027-01-01'] } },
@@ -141,6 +142,22 @@ describe('planning with a send window', () => {
     // Friday's 07:00 waits for 08:00; Saturday's, Sunday's and Monday's share Monday 08:00: Monday's goes.
     expect(seen).toEqual(['Fri 07:00 → Fri 08:00', 'Mon 07:00 → Mon 08:00']);
     expect(book.nextRuns(s, local('2027-01-08T09:00'), 2).map((r) => r.occurrence.setZone(zone).toFormat('ccc d'))).toEqual(['Mon 11', 'Tue 12']);
+  });
+
+  it('reviews occurrences moved to one opening once: one send, one round `before` its moved time, decisions due before it', async () => {
+    // Saturday's and Sunday's 20:00 both wait for Monday 08:00: one send, as Sunday's.
+    const book = await bookOf(
+      { weekend: { job: 'council-update', audience: 'council', cron: '0 20 * * 6,0', timezone: zone, review: { audience: ['council'], before: 'P4D', decide: 'P1D' } } },
+      { inbound: { address: 'calls@gent.be', secret: 'a-secret-of-sixteen-chars' } },
+    );
+    const s = book.get('weekend');
+    const seen: string[] = [];
+    for (let t = local('2027-01-06T00:00'); t < local('2027-01-12T00:00'); t = t.plus({ minutes: 1 })) {
+      for (const r of book.plannedRuns(s, t, t.plus({ minutes: 1 }))) seen.push(`${r.variant} ${r.at.setZone(zone).toFormat('ccc HH:mm')} for ${r.occurrence.setZone(zone).toFormat('ccc HH:mm')}`);
+    }
+    expect(seen).toEqual(['review Thu 08:00 for Sun 20:00', 'review-deadline Fri 08:00 for Sun 20:00', 'default Mon 08:00 for Sun 20:00']);
+    const [round] = book.plannedRuns(s, local('2027-01-07T07:59'), local('2027-01-07T08:00'));
+    expect(round.meta.review).toMatchObject({ send: { key: '2027-01-10T19:00:00.000Z', at: '2027-01-11T08:00:00.000+01:00' }, deadline: '2027-01-08T08:00:00.000+01:00' });
   });
 
   it('keeps a schedule with `window: false` at its own time', async () => {

@@ -3,6 +3,8 @@ import { CrierQueues, startWorkers, type Workers } from '../queue/queues.ts';
 import { runNow } from '../queue/actions.ts';
 import { CommandError, engineOf, openCrier, parseInstant, transportOf, type GlobalOptions } from './context.ts';
 import { ensureDemoTenant } from './demo.ts';
+import type { Ledger, RunRow } from '../ledger/ledger.ts';
+import { REVIEW_HELD } from '../review/plan.ts';
 
 export interface RunOptions extends GlobalOptions {
   /** The occurrence to make due (default: the next one). */
@@ -15,6 +17,26 @@ export interface RunOptions extends GlobalOptions {
   timeout?: string;
   /** Send it even though its review holds it. */
   force?: boolean;
+}
+
+/**
+ * The run once nothing more happens to it by waiting: done, failed, missed, held, paused (a
+ * person resumes it), or fanned out with nothing left in flight.
+ */
+async function settled(ledger: Ledger, id: number, deadline: number, timeout = '300'): Promise<RunRow> {
+  for (;;) {
+    const run = (await ledger.run(id))!;
+    if (run.status === 'done' || run.status === 'failed' || run.status === 'missed' || run.status === 'paused' || run.status === 'held') return run;
+    // Fanned out and nothing left to work: settle it here (the worker that sent the last one
+    // may not have yet). A row a dead worker held is released by the heartbeat when its lease
+    // runs out (sent again, or unknown), so this never waits for rows no one holds.
+    if (run.status === 'fanned-out' && (await ledger.inFlight(id)) === 0) {
+      await ledger.completeRunIfSettled(id);
+      return (await ledger.run(id))!;
+    }
+    if (Date.now() > deadline) throw new CommandError(`run ${id} is still ${run.status} after ${timeout} s; see \`crier status\``);
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /**
@@ -40,21 +62,10 @@ export async function run(scheduleId: string, opts: RunOptions): Promise<number>
       // Pending deliveries of an earlier, interrupted attempt are picked up too.
       await queues.enqueueOpenWork();
       const deadline = Date.now() + Number(opts.timeout ?? 300) * 1000;
-      for (;;) {
-        current = { ...(await crier.ledger.run(created.id))!, created: created.created };
-        // A paused run waits for a person (`crier resume`): nothing more happens by waiting.
-        if (current.status === 'done' || current.status === 'failed' || current.status === 'missed' || current.status === 'paused' || current.status === 'held') break;
-        // Fanned out and nothing left to work: settle it here (the worker that sent the last one
-        // may not have yet). A row a dead worker held is released by the heartbeat when its lease
-        // runs out (sent again, or unknown), so this never waits for rows no one holds.
-        if (current.status === 'fanned-out' && (await crier.ledger.inFlight(created.id)) === 0) {
-          await crier.ledger.completeRunIfSettled(created.id);
-          current = { ...(await crier.ledger.run(created.id))!, created: created.created };
-          break;
-        }
-        if (Date.now() > deadline) throw new CommandError(`run ${created.id} is still ${current.status} after ${opts.timeout ?? 300} s; see \`crier status\``);
-        await new Promise((r) => setTimeout(r, 100));
-      }
+      current = { ...(await settled(crier.ledger, created.id, deadline, opts.timeout)), created: created.created };
+      // A send its review held is told to the reviewers and the superadmin: that is part of this run's outcome.
+      const notice = current.status === 'held' ? await crier.ledger.runByKey(current.schedule_id, `${REVIEW_HELD}:${current.run_key}`) : undefined;
+      if (notice) await settled(crier.ledger, notice.id, deadline, opts.timeout);
       // What this process still works on finishes first (a page of a paused run gives back what it
       // had claimed), so the counts below are what the ledger keeps.
       await workers?.close(120_000);

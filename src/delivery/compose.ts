@@ -1,6 +1,7 @@
 import { createHmac } from 'node:crypto';
 import type { DateTime, Interval } from 'luxon';
 import type { CrierConfig } from '../config/load.ts';
+import { addressOf, senderName } from '../config/addresses.ts';
 import type { Schedule, ScheduleBook } from '../deployment/schedules.ts';
 import type { Platform } from '../platform/platform.ts';
 import type { Recipient } from '../kit/contract.ts';
@@ -9,7 +10,7 @@ import type { OutgoingMessage } from './transport.ts';
 import { bounceAddress, replyAddress } from '../inbound/token.ts';
 import { unsubscribeUrl } from './unsubscribe.ts';
 import { REVIEW } from '../review/plan.ts';
-import { draftAttachments } from '../review/attach.ts';
+import { draftAttachments } from './review-drafts.ts';
 import type { ReviewData } from '../review/draft.ts';
 
 export interface ComposeInput {
@@ -23,17 +24,6 @@ export interface ComposeInput {
   runId?: number;
   deliveryId?: number;
   fileStem: string;
-}
-
-/** The address part of "Name <address>". */
-export function addressOf(from: string): string {
-  return (/<([^>]+)>\s*$/.exec(from)?.[1] ?? from).trim();
-}
-
-/** The name part of "Name <address>" (the address when there is none). */
-export function senderName(from: string): string {
-  const m = /^\s*"?([^"<]*?)"?\s*<[^>]+>\s*$/.exec(from);
-  return m?.[1]?.trim() || addressOf(from);
 }
 
 /** What composing an e-mail reads: the platform's facts, the job kinds, the sender and the look. */

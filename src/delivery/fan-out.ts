@@ -9,6 +9,9 @@ import type { CrierConfig } from '../config/load.ts';
 import { recordReview } from '../review/ledger.ts';
 import type { ReviewData } from '../review/draft.ts';
 
+/** What a fan-out leaves to queue: the run's deliveries, another run (a held send's notice), or nothing. */
+export type FanOutResult = { fanned: true } | { fanned: false; notice?: number };
+
 /** What a fan-out uses: preparing a run, and the ledger it writes to. */
 export interface FanOutDeps extends PrepareDeps {
   /** The superadmin, told when a reviewed send is held. */
@@ -21,34 +24,35 @@ export interface FanOutDeps extends PrepareDeps {
  * Prepares a due run: reads the platform once (the snapshot every recipient's e-mail is
  * rendered from), writes one delivery row per recipient (skipped ones with their reason) and
  * marks the run fanned out. Safe to repeat or to run twice at once: the first snapshot wins and
- * delivery rows are unique per (run, e-mail). True when it fanned the run out: its pending
- * deliveries are then to be queued (`ledger.pendingOfRun`, a page at a time).
+ * delivery rows are unique per (run, e-mail). What is to be queued next: the run's pending
+ * deliveries when it fanned the run out (`ledger.pendingOfRun`, a page at a time), or the run of
+ * the notice that its review held it.
  */
-export async function fanOut(deps: FanOutDeps, runId: number): Promise<boolean> {
+export async function fanOut(deps: FanOutDeps, runId: number): Promise<FanOutResult> {
   const { ledger } = deps;
   let run = await ledger.run(runId);
-  if (!run || run.status !== 'due') return false;
+  if (!run || run.status !== 'due') return { fanned: false };
   const book = await deps.schedules();
   const schedule = book.all.find((s) => s.id === run!.schedule_id);
   if (!schedule) {
     await ledger.setRunStatus(runId, 'failed', ['due'], `schedule '${run.schedule_id}' is no longer in the config`);
-    return false;
+    return { fanned: false };
   }
   const kind = book.job(run.job);
   // A reviewed send carries its review's decision: held, or the round's snapshot with the decision applied.
   if (run.data === null) {
     const gate = await reviewGate(ledger, schedule, run, kind);
     if (gate.kind === 'hold') {
-      await recordHeld(ledger, deps.config, schedule, run, gate);
+      const notice = await recordHeld(ledger, deps.config, schedule, run, gate);
       deps.log.warn({ run: runId, schedule: run.schedule_id, by: gate.by, reason: gate.reason }, 'reviewed send held: not sent');
-      return false;
+      return { fanned: false, notice };
     }
     if (gate.kind === 'send') run = await ledger.snapshot(runId, gate.data, new Date(gate.period.start), new Date(gate.period.end));
   }
   // The deadline's notice is for a review nobody decided.
   if (run.variant === REVIEW_DEADLINE && (await decidedBeforeDeadline(ledger, run))) {
     await ledger.setRunStatus(runId, 'done', ['due'], 'a reviewer decided before the deadline: nothing to tell');
-    return false;
+    return { fanned: false };
   }
   const prepared = await prepareFanOut(deps, schedule, { occurrence: DateTime.fromJSDate(run.occurrence), variant: run.variant, meta: run.meta, job: run.job }, run.data === null);
   if (run.data === null) run = await ledger.snapshot(runId, prepared.data, prepared.period.start.toJSDate(), prepared.period.end.toJSDate());
@@ -68,7 +72,7 @@ export async function fanOut(deps: FanOutDeps, runId: number): Promise<boolean> 
   await ledger.completeRunIfSettled(runId);
   const counts = await ledger.deliveryCounts(runId);
   deps.log.info({ run: runId, schedule: run.schedule_id, recipients: Object.values(counts).reduce((a, b) => a + b, 0), skipped: counts.skipped }, 'run fanned out');
-  return true;
+  return { fanned: true };
 }
 
 /** The stored period of a run (set with its snapshot). */

@@ -1,14 +1,8 @@
 import type { CrierConfig } from '../config/load.ts';
 import type { DeliveryRow, RunRow } from '../ledger/ledger.ts';
 import { fallbackChain, translate } from '../render/catalog.ts';
-import { addressOf } from './compose.ts';
+import { operatorOf } from '../config/addresses.ts';
 import type { OutgoingMessage } from './transport.ts';
-
-/** The superadmin: `operator`, else whoever reads mail.replyTo (else mail.from). */
-export function operatorOf(config: Pick<CrierConfig, 'operator' | 'mail'>): { name: string; email: string; locale: string } {
-  if (config.operator) return { name: config.operator.name, email: config.operator.email, locale: config.operator.locale ?? 'en' };
-  return { name: 'Crier', email: config.mail.replyTo ?? addressOf(config.mail.from), locale: 'en' };
-}
 
 /**
  * The e-mail that tells the superadmin a run paused itself: how many sends failed for good,

@@ -5,7 +5,7 @@ import type { CollectContext, JobKind, Recipient } from '../kit/contract.ts';
 import { PAGE, type DeliveryInput } from '../ledger/ledger.ts';
 import { optedOut } from '../platform/directory.ts';
 import type { Platform } from '../platform/platform.ts';
-import type { RoundReader } from '../inbound/rounds.ts';
+import type { RoundReader } from '../kit/rounds.ts';
 import { audiencePages, resolveAudience, type AudiencePages } from './audience.ts';
 import { collectDraft } from '../review/draft.ts';
 import { isReviewVariant, REVIEW_DEADLINE, REVIEW_HELD, REVIEW_REPLY, type ReviewMeta } from '../review/plan.ts';

@@ -4,7 +4,8 @@ import { Ledger, type RunRow } from '../ledger/ledger.ts';
 import { Platform } from '../platform/platform.ts';
 import { createLogger } from '../log.ts';
 import type { SharedPools } from '../db.ts';
-import { roundReader, type RoundReader } from '../inbound/rounds.ts';
+import { roundReader } from '../inbound/rounds.ts';
+import type { RoundReader } from '../kit/rounds.ts';
 import { resolveSchedules, ScheduleBook, type JobRegistry } from './schedules.ts';
 
 export interface CrierOptions {

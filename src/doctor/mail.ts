@@ -1,6 +1,7 @@
 import { createPrivateKey } from 'node:crypto';
 import SMTPConnection from 'nodemailer/lib/smtp-connection/index.js';
 import { Duration } from 'luxon';
+import { addressOf } from '../config/addresses.ts';
 import { redact } from '../redact.ts';
 import type { CheckResult, DoctorCheck } from './check.ts';
 
@@ -9,11 +10,6 @@ import type { CheckResult, DoctorCheck } from './check.ts';
  * offered, AUTH, QUIT; no MAIL FROM, nothing sent), and the facts about the addresses and the
  * DKIM key that need no DNS.
  */
-
-/** The address of "Name <address>" (or the address alone), lower case. */
-export function addressOf(from: string): string {
-  return (/<([^>]+)>\s*$/.exec(from)?.[1] ?? from).trim().toLowerCase();
-}
 
 const domainOf = (address: string) => address.slice(address.lastIndexOf('@') + 1).toLowerCase();
 
@@ -107,7 +103,7 @@ export const dkimCheck: DoctorCheck = {
   id: 'dkim',
   async run({ crier }) {
     const { mail } = crier.config;
-    const from = addressOf(mail.from);
+    const from = addressOf(mail.from).toLowerCase();
     const fromDomain = domainOf(from);
     if (!mail.dkim) {
       return [{ check: 'dkim', status: 'ok', subject: fromDomain, message: `not configured: Crier does not sign, so ${mail.transport === 'smtp' ? `the relay must sign for ${fromDomain} (Exchange Online and Google Workspace do, once set up for the domain)` : 'the outbox files are unsigned'}` }];
@@ -160,7 +156,7 @@ export const mailCheck: DoctorCheck = {
   async run({ crier }) {
     const config = crier.config;
     const { mail } = config;
-    const from = addressOf(mail.from);
+    const from = addressOf(mail.from).toLowerCase();
     const fromDomain = domainOf(from);
     const replyTo = (mail.replyTo ?? from).toLowerCase();
     const out: CheckResult[] = [];

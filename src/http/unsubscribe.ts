@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import formbody from '@fastify/formbody';
 import type { Crier } from '../deployment/deployment.ts';
 import type { SuppressionScope } from '../ledger/ledger.ts';
-import { addressOf } from '../delivery/compose.ts';
+import { addressOf } from '../config/addresses.ts';
 import { readUnsubscribeToken, type UnsubscribeClaim } from '../delivery/unsubscribe.ts';
 import { fallbackChain, translate } from '../render/catalog.ts';
 

@@ -3,6 +3,7 @@ import EmailReplyParser from 'email-reply-parser';
 import { convert } from 'html-to-text';
 import iconv from 'iconv-lite';
 import PostalMime, { type Email } from 'postal-mime';
+import type { AnswerItem } from '../kit/rounds.ts';
 
 /** What kind of message came back. */
 export type InboundKind = 'reply' | 'auto-reply' | 'bounce';
@@ -41,12 +42,6 @@ export interface DeliveryReport {
   action: string | null;
   status: string | null;
   diagnostic: string | null;
-}
-
-/** An item of an answer: a project a department is working on. */
-export interface AnswerItem {
-  title: string;
-  description: string;
 }
 
 const stripBrackets = (id: string) => id.trim().replace(/^<|>$/g, '');

@@ -1,8 +1,8 @@
 import type pg from 'pg';
 import type { Logger } from 'pino';
 import type { CrierConfig } from '../config/load.ts';
-import type { Ledger } from '../ledger/ledger.ts';
-import { answerItems, contentKey, parseInbound, type AnswerItem, type DeliveryReport, type InboundMessage } from './parse.ts';
+import { runValues, type Ledger } from '../ledger/ledger.ts';
+import { answerItems, contentKey, parseInbound, type DeliveryReport, type InboundMessage } from './parse.ts';
 import * as Q from './queries.ts';
 import { isAddressStatus } from '../smtp-status.ts';
 import * as LQ from '../ledger/queries.ts';
@@ -10,6 +10,7 @@ import { tokenIn, verifyBounceToken, verifyToken } from './token.ts';
 import { REVIEW } from '../review/plan.ts';
 import { reviewReply, type Outcome } from '../review/reply.ts';
 import type { Decision } from '../review/parse.ts';
+import type { AnswerItem } from '../kit/rounds.ts';
 
 /** What reading replies uses: the ledger, the inbound settings and deputies, a clock and a log. */
 export interface InboundDeps {
@@ -154,17 +155,20 @@ async function classify(deps: InboundDeps, client: pg.PoolClient, id: number, pa
   const result = await record({ kind: verified ? 'answer' : 'unverified', round, late, items }, matched, { answeredAt, text: parsed.answer });
   if (verified && call) {
     // One acknowledgement per answer, through the ledger like every e-mail: keyed by the answer.
-    await client.query(LQ.INSERT_RUN, [
-      matched.schedule_id,
-      `ack:${id}`,
-      matched.occurrence,
-      call.job,
-      call.timezone,
-      'reply',
-      'due',
-      'ack',
-      JSON.stringify({ answer: id, deadline: call.meta.deadline, thread: { deliveryId: Number(matched.id), messageId: parsed.messageId ? `<${parsed.messageId}>` : null }, recipients: [{ email: parsed.from, name: parsed.from === matched.email ? matched.name : (parsed.fromName ?? parsed.from), locale: matched.locale }] }),
-    ]);
+    await client.query(
+      LQ.INSERT_RUN,
+      runValues({
+        scheduleId: matched.schedule_id,
+        key: `ack:${id}`,
+        occurrence: matched.occurrence,
+        job: call.job,
+        timezone: call.timezone,
+        origin: 'reply',
+        status: 'due',
+        variant: 'ack',
+        meta: { answer: id, deadline: call.meta.deadline, thread: { deliveryId: Number(matched.id), messageId: parsed.messageId ? `<${parsed.messageId}>` : null }, recipients: [{ email: parsed.from, name: parsed.from === matched.email ? matched.name : (parsed.fromName ?? parsed.from), locale: matched.locale }] },
+      }),
+    );
   }
   return result;
 }

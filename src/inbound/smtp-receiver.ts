@@ -16,7 +16,7 @@ export interface ReceiverOptions {
  * up to maxSize, stores each message in the ledger before it answers 250 (so an accepted message
  * is never lost), then processes it.
  */
-export async function startSmtpReceiver(deps: InboundDeps, opts: ReceiverOptions): Promise<{ port: number; close(): Promise<void> }> {
+export async function startSmtpReceiver(deps: InboundDeps, opts: ReceiverOptions): Promise<{ port: number; idle(): Promise<void>; close(): Promise<void> }> {
   const inbound = deps.config.inbound;
   if (!inbound) throw new Error('inbound.smtp needs inbound.address and inbound.secret');
   const mailboxes = inboundMailboxes(deps);
@@ -79,6 +79,10 @@ export async function startSmtpReceiver(deps: InboundDeps, opts: ReceiverOptions
   deps.log.info({ host: opts.host, port, address: mailboxes }, 'inbound SMTP receiver listening');
   return {
     port,
+    /** Once every message accepted so far is processed (they are processed after the 250). */
+    async idle() {
+      await Promise.allSettled([...pending]);
+    },
     async close() {
       await new Promise<void>((resolve) => server.close(() => resolve()));
       await Promise.allSettled([...pending]);

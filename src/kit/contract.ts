@@ -4,7 +4,7 @@ import type { Platform } from '../platform/platform.ts';
 import type { Formatter } from '../render/format.ts';
 import type { Multiloc, RecipientScope } from '../platform/types.ts';
 import type { PlanContext, PlannedRun } from '../schedule/plan.ts';
-import type { RoundReader } from '../inbound/rounds.ts';
+import type { RoundReader } from './rounds.ts';
 
 export type { PlanContext, PlannedRun };
 

@@ -105,6 +105,9 @@ export interface RunInput {
   meta?: Record<string, unknown>;
 }
 
+/** INSERT_RUN's parameters, in its order (for a run inserted inside another statement's transaction). */
+export const runValues = (r: RunInput) => [r.scheduleId, r.key, r.occurrence, r.job, r.timezone, r.origin, r.status, r.variant ?? 'default', JSON.stringify(r.meta ?? {})];
+
 /**
  * Crier's own tables: runs, deliveries and how far each schedule has been checked. The three
  * statements of every send (claim, hand-over, sent) are named, so each connection prepares them
@@ -139,7 +142,7 @@ export class Ledger {
   }
 
   async insertRun(r: RunInput): Promise<RunRow & { created: boolean }> {
-    const inserted = await this.pool.query(Q.INSERT_RUN, [r.scheduleId, r.key, r.occurrence, r.job, r.timezone, r.origin, r.status, r.variant ?? 'default', JSON.stringify(r.meta ?? {})]);
+    const inserted = await this.pool.query(Q.INSERT_RUN, runValues(r));
     if (inserted.rows[0]) return { ...inserted.rows[0], created: true };
     return { ...(await this.runByKey(r.scheduleId, r.key))!, created: false };
   }
@@ -173,6 +176,27 @@ export class Ledger {
   async snapshot(id: number, data: unknown, periodStart: Date, periodEnd: Date): Promise<RunRow> {
     await this.pool.query(Q.SET_RUN_SNAPSHOT, [id, JSON.stringify(data), periodStart, periodEnd]);
     return (await this.run(id))!;
+  }
+
+  /**
+   * A due run held (its review decided not to send it) and the run of the notice that says so,
+   * in one transaction: no held send without its notice, and a hold repeated (two fan-outs of
+   * the run at once) records one. The notice's run id when this call held it.
+   */
+  async holdRun(id: number, why: string, notice: RunInput): Promise<number | undefined> {
+    const client = await this.pool.connect();
+    try {
+      await client.query('BEGIN');
+      const held = ((await client.query(Q.SET_RUN_STATUS, [id, 'held', why, ['due']])).rowCount ?? 0) > 0;
+      const created = held ? (await client.query(Q.INSERT_RUN, runValues(notice))).rows[0] : undefined;
+      await client.query('COMMIT');
+      return created?.id;
+    } catch (e) {
+      await client.query('ROLLBACK').catch(() => undefined);
+      throw e;
+    } finally {
+      client.release();
+    }
   }
 
   async setRunStatus(id: number, status: RunStatus, from: RunStatus[], error: string | null = null): Promise<boolean> {

@@ -396,7 +396,9 @@ export function startWorkers(work: EngineDeps | Tenancy, queues: CrierQueues, op
         if (!work) return elsewhere(job, token);
         const { engine, queues: view } = work;
         try {
-          if (await busy(work, () => fanOut(engine, job.data.runId))) await view.enqueueRunDeliveries(job.data.runId);
+          const next = await busy(work, () => fanOut(engine, job.data.runId));
+          if (next.fanned) await view.enqueueRunDeliveries(job.data.runId);
+          else if (next.notice) await view.enqueueRun(next.notice);
         } catch (e) {
           // A platform that is down may come back; an audience naming a missing folder will not.
           const final = e instanceof AudienceError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);

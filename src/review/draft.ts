@@ -1,7 +1,7 @@
 import { DateTime, Interval } from 'luxon';
 import type { JobKind, PeriodContext, Recipient, ReviewItem } from '../kit/contract.ts';
 import type { Platform } from '../platform/platform.ts';
-import type { RoundReader } from '../inbound/rounds.ts';
+import type { RoundReader } from '../kit/rounds.ts';
 import type { ReviewMeta } from './plan.ts';
 
 /** A review round's snapshot: the reviewed send's own snapshot and what the reviewers are shown of it. */

@@ -1,15 +1,17 @@
 import type { CrierConfig } from '../config/load.ts';
-import type { Schedule } from '../deployment/schedules.ts';
+import type { ReviewConfig } from '../config/schema.ts';
 import type { JobKind } from '../kit/contract.ts';
 import type { Ledger, RunRow } from '../ledger/ledger.ts';
 import * as LQ from '../ledger/queries.ts';
-import { operatorOf } from '../delivery/notice.ts';
+import { operatorOf } from '../config/addresses.ts';
 import { applyDecision } from './apply.ts';
 import type { ReviewData } from './draft.ts';
 import type { Decision } from './parse.ts';
 import type { ReviewRow } from './reply.ts';
 import { REVIEW_HELD } from './plan.ts';
 
+/** What the review step reads of a schedule. */
+type Reviewed = { id: string; timezone: string; review?: ReviewConfig };
 
 /** What a review decides for one send at its fan-out. */
 export type Gate =
@@ -32,7 +34,7 @@ export async function decisionOf(ledger: Ledger, review: ReviewRow): Promise<{ d
  * never went out (the schedule was added later than `before`) was reviewed by nobody: it is
  * sent as it would be without a review.
  */
-export async function reviewGate(ledger: Ledger, schedule: Schedule, run: RunRow, job: JobKind): Promise<Gate> {
+export async function reviewGate(ledger: Ledger, schedule: Reviewed, run: RunRow, job: JobKind): Promise<Gate> {
   if (!schedule.review || !(job.reviewed ?? ['default']).includes(run.variant)) return { kind: 'none' };
   const review = (await ledger.pool.query<ReviewRow>(LQ.REVIEW_OF_SEND, [schedule.id, run.run_key])).rows[0];
   if (!review) return { kind: 'none' };
@@ -45,14 +47,15 @@ export async function reviewGate(ledger: Ledger, schedule: Schedule, run: RunRow
 }
 
 /**
- * Tells the reviewers and the superadmin that a send was held, and how to send it anyway:
- * through the ledger like every e-mail, a run keyed by the held send.
+ * Holds the send and tells the reviewers and the superadmin, with how to send it anyway:
+ * through the ledger like every e-mail, a run keyed by the held send, recorded with the hold.
+ * The notice's run id, to be queued, when this call held the send.
  */
-export async function recordHeld(ledger: Ledger, config: Pick<CrierConfig, 'operator' | 'mail'>, schedule: Schedule, run: RunRow, gate: Extract<Gate, { kind: 'hold' }>): Promise<void> {
-  await ledger.setRunStatus(run.id, 'held', ['due'], gate.reason ? `held by ${gate.by}: ${gate.reason}` : `held: no decision by the deadline, and the review's default is hold`);
+export async function recordHeld(ledger: Ledger, config: Pick<CrierConfig, 'operator' | 'mail'>, schedule: Reviewed, run: RunRow, gate: Extract<Gate, { kind: 'hold' }>): Promise<number | undefined> {
   const operator = operatorOf(config);
   const recipients = [...gate.review.reviewers, ...(gate.review.reviewers.some((r) => r.email === operator.email.toLowerCase()) ? [] : [{ ...operator, email: operator.email.toLowerCase() }])];
-  await ledger.insertRun({
+  const why = gate.reason ? `held by ${gate.by}: ${gate.reason}` : `held: no decision by the deadline, and the review's default is hold`;
+  return ledger.holdRun(run.id, why, {
     scheduleId: schedule.id,
     key: `${REVIEW_HELD}:${run.run_key}`,
     occurrence: run.occurrence,

@@ -1,6 +1,6 @@
-import { Duration } from 'luxon';
+import { DateTime, Duration } from 'luxon';
 import type { ReviewConfig } from '../config/schema.ts';
-import { occurrenceKey, type Planner, type PlannedRun } from '../schedule/plan.ts';
+import { intoWindow, plainRuns, type Planner, type PlannedRun } from '../schedule/plan.ts';
 
 /** The variant of a review round's run: the draft to the reviewers. */
 export const REVIEW = 'review';
@@ -41,16 +41,20 @@ export function withReview(job: Planner & { reviewed?: string[] }, review: Revie
   const decide = Duration.fromISO(review.decide);
   return {
     plan(occurrences, ctx) {
-      // A kind without a plan sends once per occurrence, keyed by its instant (as plan.ts does).
-      const sends: PlannedRun[] = job.plan ? job.plan(occurrences, ctx) : occurrences.map((o) => ({ key: occurrenceKey(o.toJSDate()), at: o, variant: 'default', meta: {}, occurrence: o }));
+      // The sends as they will go out (a kind without a plan: once per occurrence, one per window
+      // opening, as plan.ts plans it), so each round comes `before` the send's real time.
+      const sends = job.plan ? job.plan(occurrences, ctx).map((r) => intoWindow(r, ctx)) : plainRuns(occurrences, ctx);
       const out: PlannedRun[] = [...sends];
       for (const send of sends) {
         if (!reviewed.has(send.variant)) continue;
-        const at = send.at.minus(before);
-        const meta: ReviewMeta = { send: { key: send.key, variant: send.variant, meta: send.meta, at: send.at.toISO()! }, deadline: at.plus(decide).toISO()!, default: review.default };
+        // The round goes out in the send window too, and the reviewers get `decide` from when it
+        // does; never past the send, which reads the decision.
+        const at = intoWindow({ key: '', at: send.at.minus(before), variant: REVIEW, meta: {}, occurrence: send.occurrence }, ctx).at;
+        const deadline = DateTime.min(at.plus(decide), send.at);
+        const meta: ReviewMeta = { send: { key: send.key, variant: send.variant, meta: send.meta, at: send.at.toISO()! }, deadline: deadline.toISO()!, default: review.default };
         out.push({ key: reviewKey(send.key), at, variant: REVIEW, meta: { audience: review.audience, review: meta }, occurrence: send.occurrence });
         // At the deadline the reviewers hear which default applies; its fan-out sends nothing when they decided.
-        out.push({ key: `${REVIEW_DEADLINE}:${send.key}`, at: at.plus(decide), variant: REVIEW_DEADLINE, meta: { audience: review.audience, review: meta }, occurrence: send.occurrence, requires: reviewKey(send.key) });
+        out.push({ key: `${REVIEW_DEADLINE}:${send.key}`, at: deadline, variant: REVIEW_DEADLINE, meta: { audience: review.audience, review: meta }, occurrence: send.occurrence, requires: reviewKey(send.key) });
       }
       return out;
     },

@@ -1,4 +1,5 @@
 import type pg from 'pg';
+import { runValues } from '../ledger/ledger.ts';
 import * as LQ from '../ledger/queries.ts';
 import { readDecision, type Decision } from './parse.ts';
 import { REVIEW_REPLY } from './plan.ts';
@@ -92,17 +93,20 @@ export async function reviewReply(
       items: review.items,
     };
     // The answer goes through the ledger like every e-mail, keyed by the reply, in the reviewer's thread.
-    await client.query(LQ.INSERT_RUN, [
-      matched.schedule_id,
-      `${REVIEW_REPLY}:${inboundId}`,
-      matched.occurrence,
-      matched.job,
-      matched.timezone,
-      'reply',
-      'due',
-      REVIEW_REPLY,
-      JSON.stringify({ reply: data, thread: { deliveryId: Number(matched.id), messageId: reply.messageId ? `<${reply.messageId}>` : null }, recipients: [{ email: reviewer.email, name: reviewer.name, locale: reviewer.locale }] }),
-    ]);
+    await client.query(
+      LQ.INSERT_RUN,
+      runValues({
+        scheduleId: matched.schedule_id,
+        key: `${REVIEW_REPLY}:${inboundId}`,
+        occurrence: matched.occurrence,
+        job: matched.job,
+        timezone: matched.timezone,
+        origin: 'reply',
+        status: 'due',
+        variant: REVIEW_REPLY,
+        meta: { reply: data, thread: { deliveryId: Number(matched.id), messageId: reply.messageId ? `<${reply.messageId}>` : null }, recipients: [{ email: reviewer.email, name: reviewer.name, locale: reviewer.locale }] },
+      }),
+    );
   }
   return { outcome, decision };
 }

@@ -7,6 +7,8 @@ export interface PlanContext<O extends Record<string, unknown> = Record<string, 
   scheduleId: string;
   timezone: string;
   options: O;
+  /** When sends may go out, in `timezone` (the engine moves planned runs into it after planning). */
+  window?: SendWindow;
   /**
    * When the plan is asked for. The tick keeps a schedule's plan while its trigger occurrences
    * stay the same, so a plan must follow from the occurrences and options alone, not from this.
@@ -61,7 +63,7 @@ export interface PlanInput {
   window?: SendWindow;
 }
 
-const ctxOf = (s: PlanInput, now: DateTime) => ({ scheduleId: s.id, timezone: s.timezone, options: s.options, now });
+const ctxOf = (s: PlanInput, now: DateTime): PlanContext => ({ scheduleId: s.id, timezone: s.timezone, options: s.options, window: s.window, now });
 
 /** How far around a window trigger occurrences are read for job kinds that plan their own sends. */
 const PLAN_HORIZON = { days: 400 };
@@ -83,7 +85,7 @@ function plain(at: DateTime): PlannedRun {
  * new invitation, an agenda) the window would push to or past its deadline (`asapUntil`, the
  * meeting) keeps its planned time.
  */
-function intoWindow(r: PlannedRun, s: PlanInput): PlannedRun {
+export function intoWindow(r: PlannedRun, s: Pick<PlanInput, 'window' | 'timezone'>): PlannedRun {
   if (!s.window) return r;
   const at = nextOpening(s.window, r.at, s.timezone);
   if (at.toMillis() === r.at.toMillis()) return r;
@@ -102,6 +104,14 @@ function onePerOpening(runs: PlannedRun[]): PlannedRun[] {
     if (!seen || r.occurrence > seen.occurrence) latest.set(r.at.toMillis(), r);
   }
   return runs.filter((r) => latest.get(r.at.toMillis()) === r);
+}
+
+/**
+ * A schedule's sends when its job kind plans none: one per trigger occurrence, keyed by its
+ * instant, moved into the send window, one per opening.
+ */
+export function plainRuns(occurrences: DateTime[], s: Pick<PlanInput, 'window' | 'timezone'>): PlannedRun[] {
+  return onePerOpening(occurrences.map((o) => intoWindow(plain(o), s)));
 }
 
 /** In time order; runs moved to the same opening keep the order they were planned in. */
@@ -130,7 +140,7 @@ export function plannedRuns(job: Planner, s: PlanInput, after: DateTime, until: 
     if (q && after.toMillis() >= q.from && until.toMillis() < q.next) return [];
     const from = lookback(s, after);
     // The window only moves runs later: nothing planned after `until` moves into the range.
-    const runs = onePerOpening(occurrencesBetween(s.triggers, from, until).map((o) => intoWindow(plain(o), s)))
+    const runs = plainRuns(occurrencesBetween(s.triggers, from, until), s)
       .filter((r) => r.at > after && r.at <= until)
       .sort(byTime);
     if (!runs.length) quiet.set(s, { from: after.toMillis(), next: nextPlannedRuns(job, s, after, 1)[0]?.at.toMillis() ?? Infinity });
@@ -193,7 +203,7 @@ export function nextPlannedRuns(job: Planner, s: PlanInput, from: DateTime, coun
     // Occurrences moved to one opening become one run: read more until there are `count` runs.
     for (let n = count; ; n *= 4) {
       const occurrences = nextOccurrences(s.triggers, from, n);
-      const runs = onePerOpening([...earlier, ...occurrences].map((o) => intoWindow(plain(o), s)))
+      const runs = plainRuns([...earlier, ...occurrences], s)
         .filter((r) => r.at > from)
         .sort(byTime);
       // The last opening may still gather later occurrences: only the runs before it are settled.

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import type { DeliveryRow, RunRow, Suppression } from '../../ledger/ledger.ts';
-import type { Round } from '../../inbound/rounds.ts';
+import type { Round } from '../../kit/rounds.ts';
 import { Html, html, type Part } from './html.ts';
 
 /*

@@ -2,8 +2,8 @@ import type { DateTime } from 'luxon';
 import type { Schedule } from '../deployment/schedules.ts';
 import type { JobKind } from '../kit/contract.ts';
 import type { PlatformInfo } from '../platform/platform.ts';
-import { renderMessage } from '../delivery/message.ts';
-import { draftPeriod, type ReviewData } from './draft.ts';
+import { renderMessage } from './message.ts';
+import { draftPeriod, type ReviewData } from '../review/draft.ts';
 
 /** What rendering the drafts needs: the reviewed kind, the round's snapshot and the look of the real send. */
 export interface DraftInput {
