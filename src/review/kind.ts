@@ -104,7 +104,7 @@ const isReply = (data: ReviewData | ReplyData): data is ReplyData => 'outcome' i
 /**
  * The e-mail of a review round, for the reviewed job kind `inner`: what the send will report
  * (its items numbered), how to decide by replying, and by when. The drafts themselves are
- * attached by compose (src/review/attach.ts). Replies come back to a personal, signed address.
+ * attached by compose (src/delivery/review-drafts.ts). Replies come back to a personal, signed address.
  */
 export function reviewKind(inner: JobKind): JobKind {
   let kind = kinds.get(inner);
