@@ -5,6 +5,10 @@ import { nextOccurrences } from '../../schedule/occurrences.ts';
 import type { Html } from './html.ts';
 import * as Q from '../queries.ts';
 import { composeSentEmail } from './email.ts';
+import { reviewsPage, type ReviewedSchedule } from './reviews.ts';
+import { operatorOf } from '../../config/addresses.ts';
+import { REVIEW } from '../../review/plan.ts';
+import { reviewStatus } from '../../review/status.ts';
 import { callsPage, emailPage, errorPage, runPage, runsPage, schedulesPage, suppressionsPage, type Chrome, type DeliveryLine } from './views.ts';
 
 /** Occurrences listed per schedule. */
@@ -13,6 +17,8 @@ const OCCURRENCES = 5;
 const RECENT_RUNS = 50;
 /** Deliveries per page under a run (a run may have 100,000). */
 const DELIVERIES_PER_PAGE = 200;
+/** Sends looked at for a reviewed schedule's next round (each occurrence plans a round, its deadline and the send). */
+const NEXT_SENDS = 6;
 /** Suppressions listed (the command lists them all). */
 const SUPPRESSIONS_SHOWN = 1000;
 const STATUSES = ['pending', 'sending', 'sent', 'failed', 'skipped', 'bounced', 'unknown'];
@@ -61,7 +67,7 @@ function noticeOf(query: Record<string, string | undefined>): string | undefined
 /** A run's or delivery's id from the address; undefined for anything else. */
 export const idOf = (text: string) => (/^[1-9]\d{0,15}$/.test(text) ? Number(text) : undefined);
 
-/** The dashboard's pages (GET): schedules, runs, a run, an e-mail, the project call, suppressions. */
+/** The dashboard's pages (GET): schedules, runs, a run, an e-mail, the project call, reviews, suppressions. */
 export function registerPages(app: FastifyInstance, crier: Crier): void {
   const chrome = async (req: FastifyRequest, reply: FastifyReply): Promise<Chrome> => ({ user: req.adminUser ?? '', csrf: await reply.generateCsrf(), organization: crier.config.organization.name });
   const zones = async () => {
@@ -149,6 +155,19 @@ export function registerPages(app: FastifyInstance, crier: Crier): void {
     }
     const none = calls.length ? 'No project call has gone out yet.' : 'The config has no project-call schedule.';
     return sendPage(reply, callsPage(await chrome(req, reply), rounds, none));
+  });
+
+  app.get('/reviews', async (req, reply) => {
+    const book = await crier.schedules();
+    const now = crier.now();
+    const schedules: ReviewedSchedule[] = [];
+    for (const s of book.all.filter((x) => x.review)) {
+      const status = await reviewStatus(crier.ledger, [s], now);
+      const nextRound = status || !s.enabled ? undefined : book.nextRuns(s, DateTime.fromJSDate(now), NEXT_SENDS).find((r) => r.variant === REVIEW)?.at;
+      schedules.push({ id: s.id, job: s.job, timezone: s.timezone, enabled: s.enabled, status, nextRound });
+    }
+    // Item titles in the superadmin's language, the one their notices are written in.
+    return sendPage(reply, reviewsPage(await chrome(req, reply), schedules, operatorOf(crier.config).locale));
   });
 
   app.get('/suppressions', async (req, reply) => {

@@ -29,7 +29,10 @@ const STYLE = `
   th { background: #eef1f4; font-weight: 600; }
   .status { display: inline-block; padding: 0 6px; border-radius: 3px; background: #e4e7eb; font-size: 13px; }
   .status.failed, .status.unknown, .status.bounced, .status.paused { background: #fde2e1; color: #8a1c1c; }
-  .status.sent, .status.done { background: #def7e5; color: #14532d; }
+  .status.sent, .status.done, .status.taken { background: #def7e5; color: #14532d; }
+  .status.held, .status.unverified, .status.unclear, .status.late { background: #fff1c2; color: #6b4e00; }
+  .reply { background: #fff; border: 1px solid #e4e7eb; padding: 8px 12px; margin-bottom: 12px; }
+  .reply pre { margin: 8px 0 0; }
   .notice { background: #fff8db; border: 1px solid #e6cf6f; padding: 8px 12px; margin-bottom: 12px; }
   .error { background: #fde2e1; border: 1px solid #e5a3a1; padding: 8px 12px; margin-bottom: 12px; }
   .muted { color: #52606d; font-size: 13px; }
@@ -69,6 +72,7 @@ export function page(chrome: Chrome, title: string, body: Part, notice?: string)
 <a href="/admin">Schedules</a>
 <a href="/admin/runs">Runs</a>
 <a href="/admin/calls">Project call</a>
+<a href="/admin/reviews">Reviews</a>
 <a href="/admin/suppressions">Suppressions</a>
 <a href="/admin/queues/">Queues</a>
 <span class="who">${chrome.user}
@@ -109,7 +113,7 @@ export const local = (at: Date | DateTime | null | undefined, zone: string) => {
   return `${dt.setZone(zone).toFormat('ccc d LLL yyyy HH:mm')} ${zone}`;
 };
 
-const status = (s: string) => html`<span class="status ${s}">${s}</span>`;
+export const status = (s: string) => html`<span class="status ${s}">${s}</span>`;
 
 /** A button that POSTs a form (with the CSRF token) to `action`. */
 const button = (csrf: string, action: string, label: string, fields: Record<string, string> = {}, secondary = false) =>
