@@ -244,7 +244,7 @@ describe('crier review', () => {
       [REVIEWERS.directeur, 'already', false],
     ]);
     expect(out.decisions[2].message).toMatchObject({ subject: 'Re: Ter controle: Q4 2026', text: expect.stringContaining('Weglaten 3, 5') });
-    expect(out.applies).toEqual({ action: 'send', leaveOut: [3, 5], note: 'De parkcijfers tellen het zomerfeest van augustus mee.', by: REVIEWERS.secretaris, byDefault: false, final: false });
+    expect(out.applies).toEqual({ action: 'send', leaveOut: [3, 5], note: 'De parkcijfers tellen het zomerfeest van augustus mee.', by: REVIEWERS.secretaris, byDefault: false, final: true });
     expect(out.sendRun).toBeNull();
     const held = await runCli(['review', 'council-hold']);
     expect(held.applies).toMatchObject({ action: 'hold', by: REVIEWERS.chef, byDefault: false });
@@ -319,6 +319,10 @@ describe('the send, with the decision applied', () => {
     const again = await runCli(['run', 'council-hold', '--at', '2027-01-04T09:00', '--force', '--wait']);
     expect(again.deliveries).toMatchObject({ sent: 3 });
     expect(Object.keys(councilMail('council-hold'))).toHaveLength(3);
+    // The review says it went out over the hold.
+    const review = await runCli(['review', 'council-hold']);
+    expect(review.sendRun).toMatchObject({ status: 'done', forced: true });
+    expect(review.applies).toMatchObject({ action: 'hold', by: REVIEWERS.chef, final: true });
   });
 
   it('with no reply by the deadline, tells the reviewers which default applies, and at the occurrence applies it', async () => {

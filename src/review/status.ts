@@ -37,10 +37,10 @@ export interface ReviewStatus {
   /** As the job kind gave it: platform text in every language it has, or plain text. */
   items: { number: number; id: string; title: unknown }[];
   decisions: ReviewReplyView[];
-  /** The effective decision, else the default; final once the deadline passed. */
+  /** The effective decision, else the default; final once a reviewer decided (the first verified decision stands) or the deadline passed. */
   applies: Decision & { by: string | null; byDefault: boolean; final: boolean };
-  /** The reviewed send's run, once it was recorded. */
-  sendRun: { id: number; status: string; error: string | null } | null;
+  /** The reviewed send's run, once it was recorded; `forced`: sent with `crier run … --force` after a hold. */
+  sendRun: { id: number; status: string; error: string | null; forced: boolean } | null;
 }
 
 interface DeliveryOfRound {
@@ -82,7 +82,7 @@ export async function reviewStatus(ledger: Ledger, schedules: { id: string; time
   const asked = (await pool.query<DeliveryOfRound>(LQ.DELIVERIES_OF_RUN, [row.run_id])).rows;
   const replies = (await pool.query<DecisionRow>(LQ.REVIEW_DECISIONS, [row.id])).rows;
   const { decision, by, byDefault } = await decisionOf(ledger, row);
-  const send = (await pool.query<{ id: number; status: string; error: string | null }>(LQ.RUN_BY_KEY, [row.schedule_id, row.send_key])).rows[0];
+  const send = (await pool.query<{ id: number; status: string; error: string | null; meta: Record<string, unknown> | null }>(LQ.RUN_BY_KEY, [row.schedule_id, row.send_key])).rows[0];
   // Built key by key in the order the README documents the JSON in.
   return {
     review: { schedule: row.schedule_id, send: row.send_key, occurrence: local(row.occurrence), deadline: local(row.deadline), default: row.default_decision, round: Number(row.run_id) },
@@ -98,8 +98,8 @@ export async function reviewStatus(ledger: Ledger, schedules: { id: string; time
       problem: d.problem,
       message: { inbound: Number(d.inbound_id), subject: d.subject, text: d.text },
     })),
-    applies: { ...decision, by, byDefault, final: now > row.deadline },
-    sendRun: send ? { id: Number(send.id), status: send.status, error: send.error } : null,
+    applies: { ...decision, by, byDefault, final: !byDefault || now > row.deadline },
+    sendRun: send ? { id: Number(send.id), status: send.status, error: send.error, forced: Boolean(send.meta?.force) } : null,
   };
 }
 

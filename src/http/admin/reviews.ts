@@ -1,4 +1,5 @@
 import { DateTime } from 'luxon';
+import { fallbackChain, translate } from '../../render/catalog.ts';
 import { resolveMultiloc } from '../../render/multiloc.ts';
 import { decisionInWords, type ReviewReplyView, type ReviewStatus } from '../../review/status.ts';
 import { html, type Html } from './html.ts';
@@ -29,15 +30,8 @@ const OUTCOME: Record<string, string> = {
   unverified: 'not from a reviewer: counts for nothing, not answered',
 };
 
-/** The reply catalogue's reasons (email-templates/messages/en.json review.problem), for the superadmin. */
-const PROBLEM: Record<string, string> = {
-  none: 'no decision found in it',
-  numbers: '“leave out” not followed by numbers of the list only',
-  range: 'a number after “leave out” is not on the list',
-  both: 'asks both to hold and to send',
-  reason: 'a hold without a reason',
-  note: '“add:” followed by no note',
-};
+/** Why no decision could be read, in the words the reviewer was told (the dashboard is in English). */
+const problemInWords = (problem: string) => translate(fallbackChain('en'), `review.problem.${problem}`);
 
 /**
  * An item's title: the job kind's plain text, or platform text in several languages, shown in
@@ -61,7 +55,7 @@ function reply(d: ReviewReplyView, zone: string): Html {
   return html`<div class="reply">
 <p><strong>${d.from ?? 'unknown sender'}</strong>, ${when(d.receivedAt, zone)} · ${d.verified ? 'verified: one of the reviewers' : 'unverified: not one of the reviewers'}</p>
 <p>${status(d.outcome)} ${OUTCOME[d.outcome] ?? ''}${d.effective ? html` · <strong>this decision applies</strong>` : ''}</p>
-<p>Read as: ${decisionInWords(d.decision)}${d.problem ? html` · problem: ${PROBLEM[d.problem] ?? d.problem}` : ''}</p>
+<p>Read as: ${decisionInWords(d.decision)}${d.problem ? html` · problem: ${problemInWords(d.problem)}` : ''}</p>
 <p class="muted">Message #${d.message.inbound}: ${d.message.subject ?? '(no subject)'}</p>
 <pre>${d.message.text ?? ''}</pre>
 </div>`;
@@ -71,11 +65,7 @@ function reply(d: ReviewReplyView, zone: string): Html {
 function applies(s: ReviewStatus, zone: string): Html {
   const a = s.applies;
   const who = a.byDefault ? html`the default (${s.review.default}): no reviewer has decided` : html`decided by ${a.by}`;
-  const settled = a.final
-    ? 'final: the deadline has passed'
-    : a.byDefault
-      ? `until a reviewer decides (by ${when(s.review.deadline, zone)})`
-      : 'the first verified decision stands: later replies do not change it';
+  const settled = !a.byDefault ? 'the first verified decision stands: later replies do not change it' : a.final ? 'final: the deadline has passed' : `until a reviewer decides (by ${when(s.review.deadline, zone)})`;
   return html`<p class="notice"><strong>What applies:</strong> ${decisionInWords(a)}; ${who}; ${settled}.</p>`;
 }
 
@@ -83,7 +73,7 @@ function applies(s: ReviewStatus, zone: string): Html {
 function sendRun(s: ReviewStatus, id: string, zone: string): Html {
   const run = s.sendRun;
   if (!run) return html`<span class="muted">not recorded yet: it is made at the occurrence, with the decision that applies then</span>`;
-  return html`<a href="/admin/runs/${run.id}">#${run.id}</a> ${status(run.status)}${run.error ? html` ${run.error}` : ''}${
+  return html`<a href="/admin/runs/${run.id}">#${run.id}</a> ${status(run.status)}${run.forced ? html` <span class="muted">sent with --force after a hold</span>` : ''}${run.error ? html` ${run.error}` : ''}${
     run.status === 'held' ? html`<div class="muted">Not sent. <code>crier run ${id} --at ${atOf(s.review.occurrence, zone)} --force</code> sends it anyway, as the reviewers saw it, once.</div>` : ''
   }`;
 }
