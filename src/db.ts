@@ -18,6 +18,21 @@ export function pgConfig(url: string, extra: pg.PoolConfig = {}): pg.PoolConfig 
   return { connectionString: parsed.toString(), ...extra };
 }
 
+/**
+ * Pool settings whose connections give up connecting after `ms` (undefined: none). Set on the
+ * client, not as the pool's connectionTimeoutMillis, which would also cut a wait for a free
+ * connection: a busy pool is not an unreachable host.
+ */
+export function connectTimeout(ms: number | undefined): Pick<pg.PoolConfig, 'Client'> {
+  if (!ms) return {};
+  class TimedClient extends pg.Client {
+    constructor(config?: string | pg.ClientConfig) {
+      super({ ...(typeof config === 'string' ? { connectionString: config } : config), connectionTimeoutMillis: ms });
+    }
+  }
+  return { Client: TimedClient as unknown as NonNullable<pg.PoolConfig['Client']> };
+}
+
 /** libpq's `options` string: `-c name=value` pairs, spaces and backslashes in values escaped. */
 export function pgOptions(settings: Record<string, string>): string {
   return Object.entries(settings)
@@ -30,10 +45,34 @@ export function pgOptions(settings: Record<string, string>): string {
  * password), and what to check. Other errors pass through unchanged.
  */
 export function explainConnectionError(e: unknown, what: string, url: string, setting: string): Error {
+  const why = connectionProblem(e);
+  return why ? new Error(`cannot reach ${what} at ${redact(url)}: ${why}; check that it runs and that ${setting} is right`) : (e as Error);
+}
+
+/** What the codes of a failed connection mean, for a superadmin. */
+const CONNECTION_CODES: Record<string, string> = {
+  ECONNREFUSED: 'nothing listens there',
+  ENOTFOUND: 'the host name does not resolve',
+  EAI_AGAIN: 'the host name could not be resolved (DNS)',
+  ETIMEDOUT: 'no answer in time (a firewall, a wrong host)',
+  ECONNRESET: 'the connection was reset',
+  '28P01': 'the password was refused',
+  '28000': 'the server refuses this user from here (pg_hba.conf)',
+  '3D000': 'the database does not exist',
+};
+
+/**
+ * Why a connection (Postgres or Redis) failed, in words, with the error's own; undefined when
+ * the error is not about reaching the server.
+ */
+export function connectionProblem(e: unknown): string | undefined {
   const err = e as NodeJS.ErrnoException & { errors?: NodeJS.ErrnoException[] };
   const code = err.code ?? err.errors?.[0]?.code;
-  if (!code || !['ECONNREFUSED', 'ENOTFOUND', 'ETIMEDOUT', 'EAI_AGAIN', 'ECONNRESET', '28P01', '28000', '3D000'].includes(code)) return err;
-  return new Error(`cannot reach ${what} at ${redact(url)} (${code}: ${err.message || err.errors?.[0]?.message}); check that it runs and that ${setting} is right`);
+  const said = err.message || err.errors?.[0]?.message || String(e);
+  if (code && CONNECTION_CODES[code]) return `${CONNECTION_CODES[code]} (${code}: ${said})`;
+  // node-postgres's own connect timeout has no code: a host that accepts nothing and refuses nothing.
+  if (!code && /connection timeout|timeout expired/i.test(said)) return `no answer in time: a firewall dropping packets, or a wrong host or port (${said})`;
+  return undefined;
 }
 
 const SEARCH_PATH = Symbol('crier.searchPath');

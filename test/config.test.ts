@@ -190,7 +190,7 @@ describe('crier when a service is away', () => {
     writeFileSync(file, VALID);
     const deadDb = await crier(['status', '--config', file], { CRIER_DATABASE_URL: 'postgres://crier:s3cret@127.0.0.1:1/crier' });
     expect(deadDb.code).toBe(1);
-    expect(deadDb.stderr).toMatch(/cannot reach Crier's database at postgres:\/\/crier:\*\*\*@127\.0\.0\.1:1\/crier \(ECONNREFUSED.*check that it runs and that crier\.database is right/);
+    expect(deadDb.stderr).toMatch(/cannot reach Crier's database at postgres:\/\/crier:\*\*\*@127\.0\.0\.1:1\/crier: nothing listens there \(ECONNREFUSED.*check that it runs and that crier\.database is right/);
     expect(deadDb.stderr).not.toContain('s3cret');
     const deadRedis = await crier(['start', '--config', file], { REDIS_URL: 'redis://127.0.0.1:1' });
     expect(deadRedis.code).toBe(1);

@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import type { AddressInfo } from 'node:net';
+import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
@@ -178,6 +178,27 @@ describe('crier doctor', () => {
     expect(res.stdout + res.stderr).not.toContain('s3cret-redis-pass');
     // The other checks still ran.
     expect(out.checks.find((c) => c.check === 'platform')?.status).toBe('ok');
+  });
+
+  it('gives up on a platform host that accepts connections and never answers, saying so, and goes on', async () => {
+    // A black hole: the TCP handshake succeeds, then not a byte comes back (a firewall or a dead proxy).
+    const hole = createServer(() => undefined);
+    await new Promise<void>((resolve) => hole.listen(0, '127.0.0.1', resolve));
+    const port = (hole.address() as AddressInfo).port;
+    try {
+      const res = await crier(['doctor', '--json', '--connect-timeout', '1500', '--config', variant({ 'platform.database': `postgres://crier:s3cret-pg-pass@127.0.0.1:${port}/platform` })]);
+      expect(res.code, res.stderr).toBe(1);
+      const out = JSON.parse(res.stdout) as { ok: boolean; checks: Result[] };
+      const platform = out.checks.find((c) => c.check === 'platform')!;
+      expect(platform).toMatchObject({ status: 'fail' });
+      expect(platform.message).toMatch(new RegExp(`^cannot reach the platform database at postgres://crier:\\*\\*\\*@127\\.0\\.0\\.1:${port}/platform: no answer in time: a firewall dropping packets, or a wrong host or port \\(.*\\); check that it runs and that platform\\.database is right$`));
+      expect(res.stdout + res.stderr).not.toContain('s3cret-pg-pass');
+      // The other services were checked all the same (without the timeout, doctor would wait here forever).
+      expect(out.checks.find((c) => c.check === 'ledger')?.status).toBe('ok');
+      expect(out.checks.find((c) => c.check === 'redis')?.status).not.toBe('fail');
+    } finally {
+      hole.close();
+    }
   });
 
   it('says the platform role may only read when it has SELECT alone, and warns when it could write', async () => {

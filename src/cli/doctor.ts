@@ -29,6 +29,8 @@ import type { CheckResult, DoctorCheck, DoctorContext, SummaryTiming } from '../
 export interface DoctorOptions extends GlobalOptions {
   /** Milliseconds above which a summary is slow (default 1000). */
   slow?: string;
+  /** Milliseconds the ledger's or the platform's Postgres may take to accept a connection (default 10000). */
+  connectTimeout?: string;
 }
 
 /** The checks after the config's, in order. Each says what it found; one that cannot run says why. */
@@ -126,6 +128,8 @@ export const CHECKS: DoctorCheck[] = [
 export async function doctor(opts: DoctorOptions): Promise<number> {
   const slowMs = opts.slow === undefined ? 1000 : Number(opts.slow);
   if (!Number.isFinite(slowMs) || slowMs < 0) throw new Error(`--slow '${opts.slow}' is not a number of milliseconds`);
+  const connectMs = opts.connectTimeout === undefined ? 10_000 : Number(opts.connectTimeout);
+  if (!Number.isInteger(connectMs) || connectMs <= 0) throw new Error(`--connect-timeout '${opts.connectTimeout}' is not a number of milliseconds above 0`);
   const results: CheckResult[] = [];
   const report = (found: CheckResult[]) => {
     results.push(...found);
@@ -145,7 +149,7 @@ export async function doctor(opts: DoctorOptions): Promise<number> {
     return finish(2);
   }
   report([configValid(config)]);
-  const crier = new Crier(config, await loadJobKinds());
+  const crier = new Crier(config, await loadJobKinds(), { connectTimeout: connectMs });
   const ctx: DoctorContext = { crier, slowMs, results, state: {} };
   try {
     for (const check of CHECKS) {

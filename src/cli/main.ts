@@ -116,6 +116,7 @@ export async function main(argv: string[]): Promise<number> {
   withGlobal(program.command('review [schedule]').description('the current review of a reviewed schedule: who was asked, every reply, what applies')).action(action(review));
   withGlobal(program.command('doctor').description("checks of this deployment: the config, each service reached (the platform proved read-only), the SMTP login, DKIM and addresses, each schedule's summary timed and which index would help a slow one"))
     .option('--slow <ms>', 'a summary slower than this many milliseconds is reported, with the index that would help', '1000')
+    .option('--connect-timeout <ms>', "how long the ledger's and the platform's Postgres may take to accept a connection", '10000')
     .action(action(doctor));
   program
     .command('schema')

@@ -14,6 +14,12 @@ export interface CrierOptions {
   logger?: Logger;
   /** In a deployment of many tenants: the connection pools they share (else this deployment has its own). */
   pools?: SharedPools;
+  /**
+   * Milliseconds a connection to the ledger or the platform may take (its own pools only). For
+   * a command that reports, like doctor, which must not wait forever on a host that silently
+   * drops packets; not for workers, whose pools also queue for a free connection under load.
+   */
+  connectTimeout?: number;
 }
 
 /**
@@ -30,6 +36,7 @@ export class Crier {
   readonly rounds: RoundReader;
   private platformPromise?: Promise<Platform>;
   private readonly pools?: SharedPools;
+  private readonly connectTimeout?: number;
   private bookPromise?: Promise<ScheduleBook>;
   /** Fanned-out runs' snapshots never change: keep the last few instead of re-reading them per recipient. */
   private readonly settledRuns = new Map<number, RunRow>();
@@ -39,7 +46,8 @@ export class Crier {
     readonly jobs: JobRegistry,
     opts: CrierOptions = {},
   ) {
-    this.ledger = Ledger.connect(config.crier.database, config.crier.schema, opts.pools);
+    this.ledger = Ledger.connect(config.crier.database, config.crier.schema, opts.pools, opts.connectTimeout);
+    this.connectTimeout = opts.connectTimeout;
     this.pools = opts.pools;
     const log = opts.logger ?? createLogger();
     this.log = config.tenant ? log.child({ tenant: config.tenant }) : log;
@@ -49,7 +57,7 @@ export class Crier {
 
   /** The platform, connected on first use (check and status need it only for defaults). */
   platform(): Promise<Platform> {
-    this.platformPromise ??= Platform.connect({ database: this.config.platform.database, tenant: this.config.platform.tenant, url: this.config.platform.url, shared: this.pools });
+    this.platformPromise ??= Platform.connect({ database: this.config.platform.database, tenant: this.config.platform.tenant, url: this.config.platform.url, shared: this.pools, connectTimeout: this.connectTimeout });
     this.platformPromise.catch(() => (this.platformPromise = undefined));
     return this.platformPromise;
   }

@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { connectionProblem } from '../db.ts';
 import { redact } from '../redact.ts';
 import type { CheckResult, DoctorCheck } from './check.ts';
 
@@ -10,19 +11,7 @@ import type { CheckResult, DoctorCheck } from './check.ts';
 
 /** Why a connection failed, in words a superadmin can act on, with the setting to check. */
 function unreachable(what: string, url: string, setting: string, e: unknown): string {
-  const err = e as NodeJS.ErrnoException & { errors?: NodeJS.ErrnoException[] };
-  const code = err.code ?? err.errors?.[0]?.code;
-  const said = err.message || err.errors?.[0]?.message || String(e);
-  const why: Record<string, string> = {
-    ECONNREFUSED: 'nothing listens there',
-    ENOTFOUND: 'the host name does not resolve',
-    EAI_AGAIN: 'the host name could not be resolved (DNS)',
-    ETIMEDOUT: 'no answer in time (a firewall, a wrong host)',
-    '28P01': 'the password was refused',
-    '28000': 'the server refuses this user from here (pg_hba.conf)',
-    '3D000': 'the database does not exist',
-  };
-  return `cannot reach ${what} at ${redact(url)}: ${code && why[code] ? `${why[code]} (${code}: ${said})` : said}; check that it runs and that ${setting} is right`;
+  return `cannot reach ${what} at ${redact(url)}: ${connectionProblem(e) ?? (e as Error).message ?? String(e)}; check that it runs and that ${setting} is right`;
 }
 
 /** Crier's ledger: reached, and allowed to create and update its own tables. */

@@ -1,6 +1,6 @@
 import type { RecipientScope } from '../platform/types.ts';
 import pg from 'pg';
-import { explainConnectionError, pgConfig, pgOptions, schemaSessions, type SharedPools } from '../db.ts';
+import { connectTimeout, explainConnectionError, pgConfig, pgOptions, schemaSessions, type SharedPools } from '../db.ts';
 import { migrate } from './migrate.ts';
 import * as Q from './queries.ts';
 
@@ -121,9 +121,9 @@ export class Ledger {
   ) {}
 
   /** The ledger in `schema` of `database`: its own pool, or sessions of the tenants' shared pools. */
-  static connect(database: string, schema: string, shared?: SharedPools): Ledger {
+  static connect(database: string, schema: string, shared?: SharedPools, timeout?: number): Ledger {
     if (shared) return new Ledger(schemaSessions(shared.get('ledger', database, ''), pg.escapeIdentifier(schema)), schema, database);
-    const pool = new pg.Pool(pgConfig(database, { max: 6, application_name: 'crier-ledger', options: pgOptions({ search_path: pg.escapeIdentifier(schema) }) }));
+    const pool = new pg.Pool(pgConfig(database, { max: 6, application_name: 'crier-ledger', options: pgOptions({ search_path: pg.escapeIdentifier(schema) }), ...connectTimeout(timeout) }));
     pool.on('error', () => {
       /* idle clients dropped by the server are replaced on the next query */
     });

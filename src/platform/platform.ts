@@ -1,6 +1,6 @@
 import pg from 'pg';
 import { z } from 'zod';
-import { explainConnectionError, pgConfig, pgOptions, schemaSessions, type SharedPools } from '../db.ts';
+import { connectTimeout, explainConnectionError, pgConfig, pgOptions, schemaSessions, type SharedPools } from '../db.ts';
 import { APP_CONFIGURATION, TENANT_SCHEMA_EXISTS } from './queries.ts';
 
 /** What Crier needs to know about the tenant, read from its app_configurations row. */
@@ -80,7 +80,7 @@ export class Platform {
    * (`shared`), sessions of one read-only pool per platform database, as Go Vocal keeps its
    * tenants in one database.
    */
-  static async connect(opts: { database: string; tenant: string; url?: string; max?: number; shared?: SharedPools }): Promise<Platform> {
+  static async connect(opts: { database: string; tenant: string; url?: string; max?: number; shared?: SharedPools; connectTimeout?: number }): Promise<Platform> {
     const schema = tenantSchema(opts.tenant);
     const searchPath = `${pg.escapeIdentifier(schema)},public`;
     let pool: pg.Pool;
@@ -90,6 +90,7 @@ export class Platform {
       pool = new pg.Pool(
         pgConfig(opts.database, {
           max: opts.max ?? 4,
+          ...connectTimeout(opts.connectTimeout),
           application_name: 'crier',
           options: pgOptions({ default_transaction_read_only: 'on', search_path: searchPath, ...SESSION_SETTINGS }),
         }),
