@@ -155,6 +155,18 @@ function fixture(file: string, to: string, inReplyTo: string): Buffer {
   return Buffer.from(readFileSync(path.join(FIXTURES, file), 'latin1').replaceAll('{{TO}}', to).replaceAll('{{IN_REPLY_TO}}', inReplyTo), 'latin1');
 }
 
+/** Waits until the receiver has processed the message it answered `reply` (250 … queued as ID) for. */
+async function processed(crier: Crier, reply: string): Promise<void> {
+  const id = Number(/queued as (\d+)/.exec(reply)?.[1]);
+  expect(id, reply).toBeGreaterThan(0);
+  for (let i = 0; i < 100; i++) {
+    const { rows } = await crier.ledger.pool.query(`SELECT processed_at FROM inbound_messages WHERE id = $1`, [id]);
+    if (rows[0]?.processed_at) return;
+    await new Promise((r) => setTimeout(r, 50));
+  }
+  throw new Error(`inbound message ${id} was not processed`);
+}
+
 /** The review e-mail a reviewer got for a schedule: its Message-ID and personal reply address. */
 function roundOf(schedule: string, email: string) {
   const m = smtp.received.find((x) => x.envelopeTo.includes(email) && header(x, 'x-crier-schedule') === schedule && x.parsed.attachments.length > 0)!;
@@ -171,7 +183,13 @@ describe('decisions by reply', () => {
       const sofie = roundOf('council', REVIEWERS.secretaris);
       const dirk = roundOf('council', REVIEWERS.directeur);
       const chloe = roundOf('council-hold', REVIEWERS.chef);
-      const deliver = async (file: string, round: { replyTo: string; messageId: string }) => expect(await smtpDeliver(receiver.port, round.replyTo, fixture(file, round.replyTo, round.messageId))).toMatch(/^250 /);
+      // The receiver answers 250 once a message is stored and processes it right after: each reply is
+      // processed before the next is sent, so the order they count in is the order they were sent in.
+      const deliver = async (file: string, round: { replyTo: string; messageId: string }) => {
+        const reply = await smtpDeliver(receiver.port, round.replyTo, fixture(file, round.replyTo, round.messageId));
+        expect(reply).toMatch(/^250 /);
+        await processed(crier, reply);
+      };
       // A stranger writing to Sofie's personal address: kept, counts for nothing, not answered.
       await deliver('outsider-plain.eml', sofie);
       // Outlook, HTML only: she asks a question; the draft's "weglaten 3, 5" in the quoted history does not count.
