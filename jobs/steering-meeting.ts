@@ -208,6 +208,20 @@ const steeringMeeting = defineJobKind<SteeringData, typeof options>({
     ];
   },
 
+  // Gone from the agenda's lists: an answer by its place among the answers (as reviewItems numbers it), a draft by its project.
+  leaveOut(data, ids) {
+    if (!data.agenda) return data;
+    const out = new Set(ids);
+    return {
+      ...data,
+      agenda: {
+        ...data.agenda,
+        projectCallAnswers: data.agenda.projectCallAnswers.filter((_, i) => !out.has(`answer:${i}`)),
+        drafts: data.agenda.drafts.filter((p) => !out.has(`draft:${p.id}`)),
+      },
+    };
+  },
+
   summary(data) {
     return { meeting: data.meeting, agenda: data.agenda ? { totals: data.agenda.totals, since: data.agenda.since, drafts: data.agenda.drafts.length, backlog: data.agenda.backlogCount } : null };
   },

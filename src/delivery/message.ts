@@ -106,7 +106,7 @@ export function recipientView(input: RenderInput, opts: { memo?: boolean } = {})
   if (!view.subject) throw new Error(`job kind ${input.job.name} gave no subject`);
   const shared = {
     ...view,
-    ...reviewFields(input.data, ctx),
+    ...reviewFields(input.data, ctx, input.job.name),
     _chain: ctx.chain,
     organization: ctx.platformName,
     platformUrl: input.platform.url,

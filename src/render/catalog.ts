@@ -36,6 +36,11 @@ export function loadCatalogues(): Map<string, Map<string, Message>> {
   return out;
 }
 
+/** Whether the catalogues have a message (every key is in the base catalogue: the catalogue test sees to it). */
+export function hasMessage(key: string): boolean {
+  return loadCatalogues().get(BASE_LOCALE)?.has(key) ?? false;
+}
+
 const chains = new Map<string, string[]>();
 
 /**

@@ -1,4 +1,5 @@
 import type { JobKind, ViewContext } from '../kit/contract.ts';
+import { hasMessage } from '../render/catalog.ts';
 import type { ReviewData } from './draft.ts';
 import type { Decision } from './parse.ts';
 
@@ -37,12 +38,17 @@ export function noteFor(note: string, locale: string): string {
   return mine ? mine[2] : note;
 }
 
-/** The layout's fields for a reviewed send: its note in the reader's language, and "n projects not listed". */
-export function reviewFields(data: unknown, ctx: Pick<ViewContext, 't' | 'recipient'>): { reviewNote?: string; notListed?: string } {
+/**
+ * The layout's fields for a reviewed send: its note in the reader's language, and "n projects
+ * not listed", in the job kind's own words when its catalogue section has them (a steering
+ * agenda's points, left out at its chair's request).
+ */
+export function reviewFields(data: unknown, ctx: Pick<ViewContext, 't' | 'recipient'>, job: string): { reviewNote?: string; notListed?: string } {
   const r = data && typeof data === 'object' ? ((data as Record<string, unknown>)[REVIEWED] as Reviewed | undefined) : undefined;
   if (!r) return {};
+  const notListed = hasMessage(`${job}.notListed`) ? `${job}.notListed` : 'review.notListed';
   return {
     ...(r.note ? { reviewNote: noteFor(r.note, ctx.recipient.locale) } : {}),
-    ...(r.notListed ? { notListed: ctx.t('review.notListed', { count: r.notListed }) } : {}),
+    ...(r.notListed ? { notListed: ctx.t(notListed, { count: r.notListed }) } : {}),
   };
 }
