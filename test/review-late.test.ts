@@ -6,7 +6,7 @@ import { dropRedisPrefix, uniqueName } from './helpers/services.ts';
 import { startSmtpServer, type Received } from './helpers/smtp.ts';
 import { createTenant } from './helpers/tenant.ts';
 import { tickAndWork } from './helpers/worker.ts';
-import { fixture, header, receiveAt, thread } from './helpers/review.ts';
+import { fixture, header, plainReply, receiveAt, thread } from './helpers/review.ts';
 
 /*
  * A reviewer who answers after the deadline: the chair of the steering committee hears at the
@@ -116,6 +116,18 @@ describe('a reply after the deadline', () => {
       },
     ]);
     expect(review.applies).toMatchObject({ action: 'send', leaveOut: [], note: null, by: null, byDefault: true });
+  });
+
+  it('answers an unreadable reply after the deadline as late, not with a request to rephrase that could only come later still', async () => {
+    const round = thread(smtp.received.find((m) => m.envelopeTo.includes(CHAIR) && m.parsed.subject?.startsWith('For review: '))!);
+    await receiveAt(configFile, local('2027-04-10T11:00'), [{ to: round.replyTo, raw: plainReply({ from: `Pieter Peeters <${CHAIR}>`, to: round.replyTo, subject: 'Re: For review', text: 'Which of these was the pond again?', inReplyTo: round.messageId }) }]);
+    const [answer] = await minute('2027-04-10T11:01');
+    expect(answer.parsed.subject).toBe('Your reply came after the deadline');
+    const review = await runCli(['review', 'steering']);
+    expect(review.decisions.map((d: { outcome: string; effective: boolean; problem: string | null }) => [d.outcome, d.effective, d.problem])).toEqual([
+      ['late', false, null],
+      ['late', false, 'none'],
+    ]);
   });
 
   it('leaves the agenda as drafted: every point listed, no note', async () => {

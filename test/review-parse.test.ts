@@ -1,4 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { DateTime, Interval } from 'luxon';
+import type { JobKind, PeriodContext, Recipient } from '../src/kit/contract.ts';
+import type { RoundReader } from '../src/kit/rounds.ts';
+import type { Platform } from '../src/platform/platform.ts';
+import { collectDraft } from '../src/review/draft.ts';
 import { readDecision } from '../src/review/parse.ts';
 
 describe('reading a reviewer’s reply', () => {
@@ -31,5 +36,20 @@ describe('reading a reviewer’s reply', () => {
     ['add:', 'note'],
   ])('%j is ambiguous (%s)', (text, problem) => {
     expect(readDecision(text, 5)).toEqual({ ok: false, problem });
+  });
+});
+
+describe('a review of a job kind that cannot leave anything out', () => {
+  it('numbers nothing, so "leave out 1" is refused as a number not on the list', async () => {
+    const base = { name: 'plain-news', description: 'news', period: (ctx: PeriodContext) => Interval.after(ctx.occurrence, { days: 1 }) as Interval<true>, collect: async () => ({ headlines: ['Park opens', 'Library closes'] }), view: () => ({}) };
+    const reviewItems = (data: unknown) => (data as { headlines: string[] }).headlines.map((h, i) => ({ id: String(i), title: h }));
+    const ctx = { scheduleId: 'news', occurrence: DateTime.fromISO('2027-01-04T09:00', { zone: 'Europe/Brussels' }), timezone: 'Europe/Brussels', options: {}, variant: 'default', meta: {} };
+    const review = { send: { key: 'k', variant: 'default', meta: {}, at: '2027-01-04T09:00:00+01:00' }, deadline: '2027-01-01T09:00:00+01:00', default: 'send' as const };
+    const deps = { platform: {} as Platform, rounds: {} as RoundReader, audience: [{ email: 'mayor@city.example', name: 'Mayor', locale: 'en' }] as Recipient[] };
+    const without = await collectDraft({ ...base, reviewItems } as unknown as JobKind, ctx, review, deps);
+    expect(without.items).toEqual([]);
+    expect(readDecision('leave out 1', without.items.length)).toMatchObject({ ok: false, problem: 'range' });
+    const withLeaveOut = await collectDraft({ ...base, reviewItems, leaveOut: (d: unknown) => d } as unknown as JobKind, ctx, review, deps);
+    expect(withLeaveOut.items.map((i) => i.title)).toEqual(['Park opens', 'Library closes']);
   });
 });

@@ -64,12 +64,13 @@ export interface JobKind<Data = unknown, O extends Options = Options> {
   conversation?(data: Data, ctx: ViewContext): 'new' | { deliveryId: number; messageId: string | null } | undefined;
   /**
    * What a send reports, as reviewers number it (config `review:`): "leave out 3, 5" names
-   * these. Without it a review can approve, hold or add a note, not leave anything out.
+   * these. Numbered only with leaveOut; without both a review can approve, hold or add a note.
    */
   reviewItems?(data: Data): ReviewItem[];
   /**
    * The snapshot with these items (reviewItems ids) gone from every list, table and chart that
-   * names them; totals keep them (a total is a total). Without it "leave out" is refused.
+   * names them; totals keep them (a total is a total). Without it nothing is numbered, and "leave
+   * out" is refused as a number not on the list.
    */
   leaveOut?(data: Data, ids: string[]): Data;
   /** Which of its planned sends a review covers (default: 'default', the one plain send). */

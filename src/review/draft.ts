@@ -43,7 +43,8 @@ export async function collectDraft(
     default: review.default,
     draft,
     period: { start: period.start.toISO()!, end: period.end.toISO()! },
-    items: inner.reviewItems?.(draft) ?? [],
+    // Numbered only when they can be left out: a number is there to be named in "leave out 3".
+    items: (inner.leaveOut && inner.reviewItems?.(draft)) || [],
     samples: [...samples.values()],
   };
 }

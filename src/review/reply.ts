@@ -65,7 +65,8 @@ export async function reviewReply(
   const reading = readDecision(reply.text, review.items.length);
   const effective = (await client.query(LQ.EFFECTIVE_DECISION, [review.id])).rows[0] as { from_address: string; action: 'send' | 'hold'; leave_out: number[]; note: string | null; reason: string | null } | undefined;
   const late = reply.receivedAt > review.deadline;
-  const outcome: Outcome = !reviewer ? 'unverified' : !reading.ok ? 'unclear' : effective ? 'already' : late ? 'late' : 'taken';
+  // Asking to rephrase only helps while a decision can still be taken.
+  const outcome: Outcome = !reviewer ? 'unverified' : effective ? 'already' : late ? 'late' : !reading.ok ? 'unclear' : 'taken';
   const decision = reading.ok ? reading.decision : null;
   await client.query(LQ.INSERT_REVIEW_DECISION, [
     review.id,

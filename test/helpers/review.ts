@@ -23,6 +23,15 @@ export function fixture(file: string, to: string, inReplyTo: string, dir = FIXTU
   return Buffer.from(readFileSync(path.join(dir, file), 'latin1').replaceAll('{{TO}}', to).replaceAll('{{IN_REPLY_TO}}', inReplyTo), 'latin1');
 }
 
+/** A plain-text reply as a mail client sends it, in the thread of `inReplyTo` when given. */
+export function plainReply(o: { from: string; to: string; subject: string; text: string; inReplyTo?: string }): Buffer {
+  const thread = o.inReplyTo ? [`In-Reply-To: ${o.inReplyTo}`, `References: ${o.inReplyTo}`] : [];
+  return Buffer.from(
+    [`From: ${o.from}`, `To: ${o.to}`, `Subject: ${o.subject}`, `Date: ${new Date().toUTCString()}`, `Message-ID: <${Math.random().toString(36).slice(2)}@mail.example>`, ...thread, 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '', o.text.replace(/\n/g, '\r\n'), ''].join('\r\n'),
+    'utf8',
+  );
+}
+
 /** An e-mail Crier sent a person: its Message-ID and their personal reply address, what a reply needs. */
 export function thread(m: Received): { messageId: string; replyTo: string } {
   return { messageId: header(m, 'message-id'), replyTo: m.parsed.replyTo?.[0]?.address ?? '' };
