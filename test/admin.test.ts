@@ -44,6 +44,7 @@ let workers: Workers;
 let server: HttpServer;
 let runId: number;
 let context: BrowserContext | undefined;
+let profile: string | undefined;
 
 beforeAll(async () => {
   tenant = await createTenant(host);
@@ -97,6 +98,8 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await context?.close();
+  // Only once Chromium has closed: it writes to its profile until then.
+  if (profile) rmSync(profile, { recursive: true, force: true });
   await server?.close();
   await workers?.close(10_000);
   await queues?.close();
@@ -326,7 +329,7 @@ describe('the dashboard in Chromium', () => {
   it('refuses a wrong password, logs in, opens a run, shows its deliveries and a sent e-mail', async () => {
     const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
     expect(existsSync(executablePath), 'chromium is not installed: apt-get install chromium').toBe(true);
-    const profile = mkdtempSync(path.join(tmpdir(), 'crier-admin-chromium-'));
+    profile = mkdtempSync(path.join(tmpdir(), 'crier-admin-chromium-'));
     context = await chromium.launchPersistentContext(profile, {
       executablePath,
       headless: true,
@@ -372,6 +375,5 @@ describe('the dashboard in Chromium', () => {
     await expect.poll(() => frame.locator('html').getAttribute('lang')).toBe('fr-BE');
     expect(await frame.locator('body').textContent()).toContain('Claire');
     expect(dialogs).toEqual([]);
-    rmSync(profile, { recursive: true, force: true });
   }, 120_000);
 });

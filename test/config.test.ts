@@ -7,6 +7,7 @@ import { ConfigError, type ConfigIssue } from '../src/config/errors.ts';
 import { loadConfig, parseConfig } from '../src/config/load.ts';
 import { readCsvAudience, type CsvAudience } from '../src/config/csv-audience.ts';
 import { pgConfig } from '../src/db.ts';
+import { hashPassword } from '../src/http/admin/passwords.ts';
 import { loadJobKinds } from '../src/job-registry.ts';
 import { crier } from './helpers/cli.ts';
 import { PG_URL, uniqueName } from './helpers/services.ts';
@@ -128,6 +129,28 @@ describe('config validation', () => {
     expect(issues[0].message).toMatch(/'nope' is not an e-mail address/);
     writeFileSync(config, VALID.replace('    - { name: Mathias De Clercq, email: burgemeester@gent.be, locale: nl-BE }', '    - { csv: missing.csv }'));
     expect(() => loadConfig(config, { jobs })).toThrow(/crier\.yaml: line 16, column 14, audiences\.council\[0\]\.csv: cannot read '.*missing\.csv' \(ENOENT\); the path is relative to the config file's folder/);
+  });
+
+  it('reads the dashboard’s users file with the config, and refuses a bad line at its file and line, as crier check does', async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'crier-users-'));
+    const config = path.join(dir, 'crier.yaml');
+    const hash = await hashPassword('a password for the test');
+    writeFileSync(config, `${VALID}http:\n  admin:\n    users: { ops: ${hash} }\n    usersFile: admins.txt\n    sessionSecrets: [a-session-secret-for-the-test-0123456789]\n`);
+    writeFileSync(path.join(dir, 'admins.txt'), `# the dashboard's users\nanna:${hash}\n\nops:${hash}\n`);
+    const jobs = await loadJobKinds();
+    expect(Object.keys(loadConfig(config, { jobs }).http!.admin!.users).sort()).toEqual(['anna', 'ops']);
+
+    writeFileSync(path.join(dir, 'admins.txt'), `anna:${hash}\nbert ${hash}\nclaire:s3cret\n`);
+    const res = await crier(['check', '--config', config]);
+    expect(res.code).toBe(2);
+    expect(res.stderr).toMatch(/admins\.txt: line 2, column 1, http\.admin\.usersFile: is not name:hash .*crier hash-password --user NAME\) \(the users file of http\.admin\.usersFile, .*crier\.yaml line 26\)/);
+    expect(res.stderr).toMatch(/admins\.txt: line 3, column 1, http\.admin\.usersFile: is not name:hash/);
+    // Neither a hash nor a password written in the file is repeated.
+    expect(res.stderr).not.toContain('s3cret');
+    expect(res.stderr).not.toContain(hash);
+
+    writeFileSync(config, `${VALID}http:\n  admin:\n    usersFile: nobody.txt\n    sessionSecrets: [a-session-secret-for-the-test-0123456789]\n`);
+    expect(() => loadConfig(config, { jobs })).toThrow(/crier\.yaml: line 25, column 16, http\.admin\.usersFile: cannot read '.*nobody\.txt' \(ENOENT\); the path is relative to the config file's folder/);
   });
 
   it('names an unreadable file', async () => {

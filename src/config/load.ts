@@ -9,6 +9,7 @@ import { interpolateEnv } from './env.ts';
 import { redact } from '../redact.ts';
 import { scheduleBaseShape, topLevelSchema, type PersonEntry, type ReviewConfig, type RoleEntry, type SendWindowConfig } from './schema.ts';
 import { checkCsvAudience, type CsvAudience } from './csv-audience.ts';
+import { readUsersFile } from './users-file.ts';
 
 type TopLevel = z.output<typeof topLevelSchema>;
 
@@ -234,6 +235,15 @@ export function validateConfig(doc: Document, position: Position, opts: LoadOpti
         at(offsetOf(doc, where), where, err.code === 'ENOENT' ? `no file '${mail.dkim.privateKeyFile}' (read relative to the config file's folder); write the path of the PEM private key` : `is not a usable PEM private key (${err.message}); generate one with: openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048`);
       }
     }
+  }
+
+  const admin = top.success ? top.data.http?.admin : undefined;
+  if (admin?.usersFile) {
+    const where = ['http', 'admin', 'usersFile'];
+    const read = readUsersFile(admin.usersFile, absolute, { ...position(offsetOf(doc, where)), path: formatPath(where) });
+    issues.push(...read.issues);
+    // Kept as read now: the users of the file, after those written in the config.
+    for (const [name, hash] of read.users) admin.users[name] = hash;
   }
 
   if (issues.length || !top.success) {

@@ -1,10 +1,9 @@
 import { createHash } from 'node:crypto';
-import path from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { Duration } from 'luxon';
 import type { Logger } from 'pino';
 import type { CrierConfig } from '../../config/load.ts';
-import { DUMMY_HASH, readUsersFile, verifyPassword } from './passwords.ts';
+import { DUMMY_HASH, verifyPassword } from './passwords.ts';
 import { loginPage } from './views.ts';
 
 /*
@@ -34,11 +33,9 @@ declare module 'fastify' {
   }
 }
 
-/** The users that may log in: http.admin.users, then those of http.admin.usersFile (read now). */
-export function adminUsers(admin: AdminConfig, configFile: string): Map<string, string> {
-  const users = new Map(Object.entries(admin.users));
-  if (admin.usersFile) for (const [name, hash] of readUsersFile(path.resolve(path.dirname(configFile), admin.usersFile))) users.set(name, hash);
-  return users;
+/** The users that may log in: http.admin.users, with those of http.admin.usersFile (read when the config loaded). */
+export function adminUsers(admin: AdminConfig): Map<string, string> {
+  return new Map(Object.entries(admin.users));
 }
 
 const fingerprint = (hash: string) => createHash('sha256').update(hash).digest('base64url').slice(0, 16);

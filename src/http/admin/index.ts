@@ -24,7 +24,7 @@ export interface AdminDeps {
  * every form of it carries a CSRF token (the secret in a signed, SameSite=Strict cookie).
  */
 export async function registerAdmin(app: FastifyInstance, { crier, queues, admin }: AdminDeps): Promise<void> {
-  const users = adminUsers(admin, crier.config.file);
+  const users = adminUsers(admin);
   await app.register(cookie, { secret: admin.sessionSecrets });
   await app.register(formbody, { bodyLimit: 16 * 1024 });
   await app.register(csrf, { cookieKey: 'crier_csrf', cookieOpts: { path: '/admin', sameSite: 'strict', httpOnly: true, signed: true } });

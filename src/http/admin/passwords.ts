@@ -1,6 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual, type ScryptOptions } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { ADMIN_USER_NAME, PASSWORD_HASH } from '../../config/schema.ts';
+import { PASSWORD_HASH } from '../../config/schema.ts';
 
 /*
  * Dashboard passwords, kept as scrypt hashes (node:crypto; no extra package):
@@ -42,26 +41,3 @@ export async function verifyPassword(password: string, hash: string): Promise<bo
 
 /** A hash nobody's password matches, checked for unknown users so that a login takes as long for a name that does not exist. */
 export const DUMMY_HASH = 'scrypt:16384:8:1:AAAAAAAAAAAAAAAAAAAAAA:AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA';
-
-/**
- * A users file: one `name:hash` per line (what `crier hash-password --user NAME` prints); blank
- * lines and lines starting with # are skipped. A bad line is an error naming its line.
- */
-export function readUsersFile(file: string): Map<string, string> {
-  const users = new Map<string, string>();
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new Error(`http.admin.usersFile: cannot read ${file} (${(e as NodeJS.ErrnoException).code ?? (e as Error).message}); write one name:hash line per user (crier hash-password --user NAME)`);
-  }
-  text.split(/\r?\n/).forEach((raw, i) => {
-    const line = raw.trim();
-    if (!line || line.startsWith('#')) return;
-    const at = line.indexOf(':');
-    const [name, hash] = [line.slice(0, at), line.slice(at + 1)];
-    if (at < 1 || !ADMIN_USER_NAME.test(name) || !PASSWORD_HASH.test(hash)) throw new Error(`${file}: line ${i + 1} is not name:hash; make it with: crier hash-password --user NAME`);
-    users.set(name, hash);
-  });
-  return users;
-}
