@@ -41,7 +41,17 @@ export async function startTenants(tenants: TenantConfig[]): Promise<number> {
     // The tenants' ledgers in parallel; demo tenants one by one, as two may name the same one.
     const migrations = pLimit(MIGRATIONS_AT_ONCE);
     await Promise.all(cruise.map((crier) => migrations(() => crier.ledger.migrate())));
-    for (const crier of cruise) await ensureDemoTenant(crier);
+    // A tenant whose platform does not answer (its schema missing, its database down) runs all
+    // the same: its work is tried again at each tick and /readyz names it. Only when no tenant's
+    // platform answers does the start fail, as a deployment of one does.
+    const unanswered: Error[] = [];
+    for (const crier of cruise) {
+      await ensureDemoTenant(crier).catch((e: Error) => {
+        crier.log.error({ err: e.message }, "the tenant's platform does not answer; the tenant runs, tried again at each tick (/readyz names it)");
+        unanswered.push(e);
+      });
+    }
+    if (unanswered.length === cruise.length) throw unanswered[0];
   } catch (e) {
     await closeAll();
     throw e;
@@ -67,8 +77,8 @@ export async function startTenants(tenants: TenantConfig[]): Promise<number> {
   try {
     if (settings) {
       const { startHttpServer } = await import('../http/server.ts');
-      const server = await startHttpServer(first, { host: settings.host, port: settings.port, queues, tenants: cruise });
-      log.info({ url: server.url, tenants: cruise.length }, 'http endpoint listening');
+      const server = await startHttpServer(first, { host: settings.host, port: settings.port, queues, tenants: cruise, refused: tenants.filter((t) => t.error) });
+      log.info({ url: server.url, tenants: cruise.length, admin: Boolean(settings.admin) }, 'http endpoint listening');
       http = server;
     }
   } catch (e) {

@@ -1,6 +1,8 @@
 import type { FastifyInstance } from 'fastify';
 import type { Crier } from '../deployment/deployment.ts';
 import type { CrierQueues } from '../queue/queues.ts';
+import { within } from './deadline.ts';
+import { askEachPlatform } from './platforms.ts';
 import * as Q from './queries.ts';
 
 /** The tick is late after this long: it fires every minute. */
@@ -18,12 +20,6 @@ export async function lastTickAt(queues: CrierQueues): Promise<Date | undefined>
   return job?.finishedOn ? new Date(job.finishedOn) : undefined;
 }
 
-function within<T>(ms: number, what: Promise<T>): Promise<T> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => (timer = setTimeout(() => reject(new Error(`no answer within ${ms / 1000} s`)), ms)));
-  return Promise.race([what, late]).finally(() => clearTimeout(timer));
-}
-
 /** One readiness check: ok, or what is wrong. */
 interface Check {
   ok: boolean;
@@ -39,19 +35,42 @@ async function check(run: () => Promise<unknown>): Promise<Check> {
   }
 }
 
+/** Tenants named in the platform check's error (all of them are in `failed`). */
+const NAMED = 10;
+
+/** The platform check of a deployment of many: how many tenants were checked, and each that failed with why. */
+interface PlatformsCheck extends Check {
+  tenants: number;
+  failed: { tenant: string; error: string }[];
+}
+
+/**
+ * Every running tenant's platform: its schema is there (a tenant removed from the platform
+ * while Crier runs shows too), a few tenants at a time over the shared connections, all within
+ * the one check's time limit (src/http/platforms.ts).
+ */
+async function platformsCheck(tenants: readonly Crier[]): Promise<PlatformsCheck> {
+  const answers = await askEachPlatform(tenants, (platform) => platform.stillThere(), CHECK_TIMEOUT_MS);
+  const failed = answers.flatMap((a) => (a.ok ? [] : [{ tenant: a.tenant, error: a.error }]));
+  if (!failed.length) return { ok: true, tenants: tenants.length, failed };
+  const named = failed.slice(0, NAMED).map((f) => f.tenant).join(', ') + (failed.length > NAMED ? ` and ${failed.length - NAMED} more` : '');
+  return { ok: false, error: `the platform of ${failed.length} of ${tenants.length} tenants does not answer: ${named}`, tenants: tenants.length, failed };
+}
+
 /**
  * GET /healthz: the process answers (a container's HEALTHCHECK; nothing else is asked, so a
  * database outage does not get the worker restarted). GET /readyz: the ledger, Redis and the
- * platform answer and the tick ran within two minutes; 503 with what is wrong otherwise.
+ * platform answer and the tick ran within two minutes; 503 with what is wrong otherwise. In a
+ * deployment of many (`tenants`), the platform of every running tenant, and which failed.
  */
-export function registerHealth(app: FastifyInstance, crier: Crier, queues: CrierQueues): void {
+export function registerHealth(app: FastifyInstance, crier: Crier, queues: CrierQueues, tenants?: readonly Crier[]): void {
   app.get('/healthz', async (_req, reply) => reply.header('cache-control', 'no-store').send({ ok: true }));
 
   app.get('/readyz', async (_req, reply) => {
     const [ledger, redis, platform, tick] = await Promise.all([
       check(() => crier.ledger.pool.query(Q.LEDGER_ANSWERS)),
       check(() => queues.connection.ping()),
-      check(async () => (await crier.platform()).query(Q.PLATFORM_ANSWERS)),
+      tenants ? platformsCheck(tenants) : check(async () => (await crier.platform()).query(Q.PLATFORM_ANSWERS)),
       (async (): Promise<Check & { lastAt: string | null }> => {
         try {
           const at = await within(CHECK_TIMEOUT_MS, lastTickAt(queues));

@@ -1,5 +1,6 @@
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
+import type { TenantConfig } from '../config/tenants.ts';
 import type { Crier } from '../deployment/deployment.ts';
 import { CrierQueues } from '../queue/queues.ts';
 import { registerHealth } from './health.ts';
@@ -11,7 +12,8 @@ import { registerUnsubscribe } from './unsubscribe.ts';
  *
  *   /healthz, /readyz, /metrics   always (health for a container, Prometheus)
  *   /u/TOKEN …                    one-click unsubscribe, with http.secrets (./unsubscribe.ts)
- *   /admin …                      the dashboard behind a login, with http.admin (./admin/)
+ *   /admin …                      the dashboard behind a login, with http.admin (./admin/); in a
+ *                                 deployment of many the tenant list, each tenant's pages under /admin/t/<id>/
  *
  * Each part is a Fastify plugin of its own scope: the unsubscribe routes accept any body,
  * the dashboard has its cookies, CSRF tokens and HTML error pages, and neither leaks into the other.
@@ -31,17 +33,21 @@ export interface HttpOptions {
   /** The process's BullMQ queues (`crier start` passes its own); a connection of the server's own otherwise. */
   queues?: CrierQueues;
   /**
-   * A deployment of many: every tenant's deployment (`crier` is the first). Metrics carry a
-   * tenant label, and each tenant's unsubscribe links are served under /t/<tenant>/ (its
-   * http.publicUrl ends so). The dashboard is not served for many: run it per tenant.
+   * A deployment of many: every running tenant's deployment (`crier` is the first). Metrics
+   * carry a tenant label, /readyz checks each tenant's platform, each tenant's unsubscribe
+   * links are served under /t/<tenant>/ (its http.publicUrl ends so) and its dashboard pages
+   * under /admin/t/<tenant>/.
    */
   tenants?: Crier[];
+  /** A deployment of many: the tenants refused at start, listed on the dashboard with their first error. */
+  refused?: TenantConfig[];
 }
 
 export async function startHttpServer(crier: Crier, opts: HttpOptions): Promise<HttpServer> {
   const { config, log } = crier;
   const http = config.http;
-  const ownQueues = opts.queues ? undefined : CrierQueues.open(config, crier.ledger, log);
+  // The queues themselves for many (each tenant's jobs go through its view of them), not the first tenant's view.
+  const ownQueues = opts.queues ? undefined : CrierQueues.open(opts.tenants ? { ...config, tenant: undefined } : config, crier.ledger, log);
   const queues = opts.queues ?? ownQueues!;
   const app = Fastify({
     logger: false,
@@ -56,20 +62,20 @@ export async function startHttpServer(crier: Crier, opts: HttpOptions): Promise<
   });
   const metrics = createMetrics(opts.tenants ?? [crier], queues);
   try {
-    registerHealth(app, crier, queues);
+    registerHealth(app, crier, queues, opts.tenants);
     registerMetrics(app, metrics);
     if (opts.tenants) {
       for (const tenant of opts.tenants) {
         if (tenant.config.http?.secrets?.length) await app.register((scope) => registerUnsubscribe(scope, tenant), { prefix: `/t/${tenant.config.tenant}` });
       }
-      if (http?.admin) log.warn('http.admin: the dashboard shows one tenant and is not served for a deployment of many; run `crier start --configs DIR --tenant ID` beside it for one');
     } else if (http?.secrets?.length) {
       // One tenant of many served alone (--tenant): its links are under /t/<tenant>/ all the same.
       await app.register((scope) => registerUnsubscribe(scope, crier), config.tenant ? { prefix: `/t/${config.tenant}` } : {});
     }
-    if (http?.admin && !opts.tenants) {
+    if (http?.admin) {
       const { registerAdmin } = await import('./admin/index.ts');
-      await app.register((scope) => registerAdmin(scope, { crier, queues, admin: http.admin! }), { prefix: '/admin' });
+      const many = opts.tenants ? { running: opts.tenants, refused: opts.refused ?? [] } : undefined;
+      await app.register((scope) => registerAdmin(scope, { crier, queues, admin: http.admin!, many }), { prefix: '/admin' });
     }
     app.setNotFoundHandler((_req, reply) => reply.code(404).header('content-type', 'text/plain; charset=utf-8').header('cache-control', 'no-store').send('Not found\n'));
     app.setErrorHandler((error: Error & { statusCode?: number }, req, reply) => {

@@ -124,6 +124,16 @@ export class Platform {
     }
   }
 
+  /**
+   * The tenant's schema is still in the platform database (/readyz of a deployment of many,
+   * where one tenant removed from the platform must show): a session's search_path naming a
+   * schema that is gone is no error, so ask for the schema itself.
+   */
+  async stillThere(): Promise<void> {
+    const [row] = await this.query<{ exists: boolean }>(TENANT_SCHEMA_EXISTS, [this.info.schema]);
+    if (!row?.exists) throw new TenantMissingError(this.info.host, this.info.schema);
+  }
+
   /** Runs one named query from queries.ts. */
   async query<T extends Record<string, unknown>>(sql: string, params: unknown[] = []): Promise<T[]> {
     const res = await this.pool.query(sql, params);

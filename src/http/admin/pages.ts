@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { DateTime } from 'luxon';
 import type { Crier } from '../../deployment/deployment.ts';
+import type { CrierQueues } from '../../queue/queues.ts';
 import { nextOccurrences } from '../../schedule/occurrences.ts';
 import type { Html } from './html.ts';
 import * as Q from '../queries.ts';
@@ -67,16 +68,50 @@ function noticeOf(query: Record<string, string | undefined>): string | undefined
 /** A run's or delivery's id from the address; undefined for anything else. */
 export const idOf = (text: string) => (/^[1-9]\d{0,15}$/.test(text) ? Number(text) : undefined);
 
-/** The dashboard's pages (GET): schedules, runs, a run, an e-mail, the project call, reviews, suppressions. */
-export function registerPages(app: FastifyInstance, crier: Crier): void {
-  const chrome = async (req: FastifyRequest, reply: FastifyReply): Promise<Chrome> => ({ user: req.adminUser ?? '', csrf: await reply.generateCsrf(), organization: crier.config.organization.name });
-  const zones = async () => {
+/**
+ * One deployment's part of the dashboard: its Crier, where its pages are and the queues its
+ * buttons use. In a deployment of many each tenant is one, found by its address: a page reads
+ * only its tenant's ledger and config, so another tenant's run id is not found there.
+ */
+export interface Site {
+  crier: Crier;
+  /** Where the pages are: /admin, or /admin/t/<id> for a tenant of many. */
+  base: string;
+  /** A tenant of many: its id (the header names it; the commands a page shows take --tenant). */
+  tenant?: string;
+  /** The queues the buttons put jobs on: a tenant's view of the shared ones, whose jobs carry it. */
+  queues: CrierQueues;
+}
+
+/**
+ * Which site a request is about: the one deployment's, or the tenant's its address names. The
+ * routes are registered once for every tenant (not once per tenant: 500 tenants' routes would
+ * take seconds to register and tens of megabytes to hold).
+ */
+export type SiteOf = (req: FastifyRequest) => Site;
+
+/** A site's page header: the user, the form token, where its links go. */
+async function chromeOf(site: Site, req: FastifyRequest, reply: FastifyReply): Promise<Chrome> {
+  return {
+    user: req.adminUser ?? '',
+    csrf: await reply.generateCsrf(),
+    organization: site.crier.config.organization.name,
+    base: site.base,
+    ...(site.tenant === undefined ? {} : { many: { tenant: site.tenant } }),
+  };
+}
+
+/** The dashboard's pages (GET) of a site: schedules, runs, a run, an e-mail, the project call, reviews, suppressions. */
+export function registerPages(app: FastifyInstance, siteOf: SiteOf): void {
+  const chrome = (req: FastifyRequest, reply: FastifyReply) => chromeOf(siteOf(req), req, reply);
+  const zones = async (crier: Crier) => {
     const book = await crier.schedules();
     return (id: string) => book.all.find((s) => s.id === id)?.timezone ?? 'UTC';
   };
-  const notFound = (reply: FastifyReply, message: string) => sendPage(reply, errorPage('Not found', message), 404);
+  const notFound = (req: FastifyRequest, reply: FastifyReply, message: string) => sendPage(reply, errorPage('Not found', message, siteOf(req).base), 404);
 
   app.get('/', async (req, reply) => {
+    const { crier } = siteOf(req);
     const book = await crier.schedules();
     const now = DateTime.fromJSDate(crier.now());
     const schedules = book.all.map((s) => ({
@@ -87,16 +122,20 @@ export function registerPages(app: FastifyInstance, crier: Crier): void {
       occurrences: s.enabled ? nextOccurrences(s.triggers, now, OCCURRENCES) : [],
       variants: [...new Set(book.nextRuns(s, now, 6).map((r) => r.variant))],
     }));
-    const zoneOf = await zones();
+    const zoneOf = await zones(crier);
     return sendPage(reply, schedulesPage(await chrome(req, reply), schedules, await crier.ledger.pausedRuns(), zoneOf, noticeOf(req.query as Record<string, string>)));
   });
 
-  app.get('/runs', async (req, reply) => sendPage(reply, runsPage(await chrome(req, reply), await crier.ledger.recentRuns(RECENT_RUNS), await zones())));
+  app.get('/runs', async (req, reply) => {
+    const { crier } = siteOf(req);
+    return sendPage(reply, runsPage(await chrome(req, reply), await crier.ledger.recentRuns(RECENT_RUNS), await zones(crier)));
+  });
 
   app.get('/runs/:run', async (req, reply) => {
+    const { crier } = siteOf(req);
     const id = idOf((req.params as { run: string }).run);
     const run = id && (await crier.ledger.run(id));
-    if (!run) return notFound(reply, 'There is no such run.');
+    if (!run) return notFound(req, reply, 'There is no such run.');
     const query = req.query as Record<string, string | undefined>;
     const filter = query.status && STATUSES.includes(query.status) ? query.status : undefined;
     const after = idOf(query.after ?? '') ?? 0;
@@ -111,11 +150,12 @@ export function registerPages(app: FastifyInstance, crier: Crier): void {
   });
 
   app.get('/runs/:run/deliveries/:delivery', async (req, reply) => {
+    const { crier, base } = siteOf(req);
     const params = req.params as { run: string; delivery: string };
     const [runId, deliveryId] = [idOf(params.run), idOf(params.delivery)];
-    if (!runId || !deliveryId) return notFound(reply, 'There is no such delivery.');
+    if (!runId || !deliveryId) return notFound(req, reply, 'There is no such delivery.');
     const email = await composeSentEmail(crier, runId, deliveryId);
-    if ('missing' in email) return notFound(reply, email.missing);
+    if ('missing' in email) return notFound(req, reply, email.missing);
     const to = email.message.to as { name: string; address: string };
     return sendPage(
       reply,
@@ -126,16 +166,17 @@ export function registerPages(app: FastifyInstance, crier: Crier): void {
         from: String(email.message.from ?? ''),
         to: `${to.name} <${to.address}>`,
         text: String(email.message.text ?? ''),
-        htmlUrl: `/admin/runs/${runId}/deliveries/${deliveryId}/email.html`,
+        htmlUrl: `${base}/runs/${runId}/deliveries/${deliveryId}/email.html`,
       }),
     );
   });
 
   app.get('/runs/:run/deliveries/:delivery/email.html', async (req, reply) => {
+    const { crier } = siteOf(req);
     const params = req.params as { run: string; delivery: string };
     const [runId, deliveryId] = [idOf(params.run), idOf(params.delivery)];
     const email = runId && deliveryId ? await composeSentEmail(crier, runId, deliveryId) : { missing: 'There is no such delivery.' };
-    if ('missing' in email) return notFound(reply, email.missing);
+    if ('missing' in email) return notFound(req, reply, email.missing);
     return reply
       .type('text/html; charset=utf-8')
       .header('cache-control', 'no-store')
@@ -146,6 +187,7 @@ export function registerPages(app: FastifyInstance, crier: Crier): void {
   });
 
   app.get('/calls', async (req, reply) => {
+    const { crier } = siteOf(req);
     const book = await crier.schedules();
     const calls = book.all.filter((s) => s.job === 'project-call');
     const rounds = [];
@@ -158,6 +200,7 @@ export function registerPages(app: FastifyInstance, crier: Crier): void {
   });
 
   app.get('/reviews', async (req, reply) => {
+    const { crier } = siteOf(req);
     const book = await crier.schedules();
     const now = crier.now();
     const schedules: ReviewedSchedule[] = [];
@@ -171,6 +214,7 @@ export function registerPages(app: FastifyInstance, crier: Crier): void {
   });
 
   app.get('/suppressions', async (req, reply) => {
+    const { crier } = siteOf(req);
     const all = await crier.ledger.suppressions();
     return sendPage(reply, suppressionsPage(await chrome(req, reply), all.slice(0, SUPPRESSIONS_SHOWN), all.length));
   });

@@ -3,7 +3,7 @@ import { fallbackChain, translate } from '../../render/catalog.ts';
 import { resolveMultiloc } from '../../render/multiloc.ts';
 import { decisionInWords, type ReviewReplyView, type ReviewStatus } from '../../review/status.ts';
 import { html, type Html } from './html.ts';
-import { local, page, status, type Chrome } from './views.ts';
+import { baseOf, command, local, page, status, type Chrome } from './views.ts';
 
 /*
  * The Reviews page: for each schedule with `review:`, its latest round as `crier review SCHEDULE`
@@ -70,21 +70,21 @@ function applies(s: ReviewStatus, zone: string): Html {
 }
 
 /** The send's run: not made before its occurrence; a held one with how to send it anyway. */
-function sendRun(s: ReviewStatus, id: string, zone: string): Html {
+function sendRun(s: ReviewStatus, id: string, zone: string, chrome: Chrome): Html {
   const run = s.sendRun;
   if (!run) return html`<span class="muted">not recorded yet: it is made at the occurrence, with the decision that applies then</span>`;
-  return html`<a href="/admin/runs/${run.id}">#${run.id}</a> ${status(run.status)}${run.forced ? html` <span class="muted">sent with --force after a hold</span>` : ''}${run.error ? html` ${run.error}` : ''}${
-    run.status === 'held' ? html`<div class="muted">Not sent. <code>crier run ${id} --at ${atOf(s.review.occurrence, zone)} --force</code> sends it anyway, as the reviewers saw it, once.</div>` : ''
+  return html`<a href="${baseOf(chrome)}/runs/${run.id}">#${run.id}</a> ${status(run.status)}${run.forced ? html` <span class="muted">sent with --force after a hold</span>` : ''}${run.error ? html` ${run.error}` : ''}${
+    run.status === 'held' ? html`<div class="muted">Not sent. <code>${command(chrome, `crier run ${id} --at ${atOf(s.review.occurrence, zone)} --force`)}</code> sends it anyway, as the reviewers saw it, once.</div>` : ''
   }`;
 }
 
-function round(sched: ReviewedSchedule, s: ReviewStatus, locale: string): Html {
+function round(sched: ReviewedSchedule, s: ReviewStatus, locale: string, chrome: Chrome): Html {
   const zone = sched.timezone;
   const { review } = s;
   return html`<table>
 <tr><th>Send</th><td>${when(review.occurrence, zone)}</td><th>Decisions due</th><td>${when(review.deadline, zone)}</td></tr>
-<tr><th>Default</th><td>${review.default}</td><th>Round</th><td><a href="/admin/runs/${review.round}">#${review.round}</a> <span class="muted">the e-mails the reviewers got, drafts attached</span></td></tr>
-<tr><th>Send's run</th><td colspan="3">${sendRun(s, sched.id, zone)}</td></tr>
+<tr><th>Default</th><td>${review.default}</td><th>Round</th><td><a href="${baseOf(chrome)}/runs/${review.round}">#${review.round}</a> <span class="muted">the e-mails the reviewers got, drafts attached</span></td></tr>
+<tr><th>Send's run</th><td colspan="3">${sendRun(s, sched.id, zone, chrome)}</td></tr>
 </table>
 ${applies(s, zone)}
 <h3>Items</h3>
@@ -102,12 +102,12 @@ export function reviewsPage(chrome: Chrome, schedules: ReviewedSchedule[], local
     chrome,
     'Reviews',
     schedules.length
-      ? html`<p class="muted">The latest review round of each schedule with <code>review:</code>, as <code>crier review SCHEDULE</code> shows it. Every reply is kept with the message it came from.</p>
+      ? html`<p class="muted">The latest review round of each schedule with <code>review:</code>, as <code>${command(chrome, 'crier review SCHEDULE')}</code> shows it. Every reply is kept with the message it came from.</p>
 ${schedules.map(
   (sched) => html`<section>
 <h2>${sched.id}${sched.status ? html`: the send of ${when(sched.status.review.occurrence, sched.timezone)}` : ''} <span class="muted">(${sched.job})</span></h2>
 ${sched.status
-  ? round(sched, sched.status, locale)
+  ? round(sched, sched.status, locale, chrome)
   : html`<p>No review round has gone out yet.${
       sched.nextRound ? html` The next is planned for ${local(sched.nextRound, sched.timezone)}.` : sched.enabled ? html` <span class="muted">None is planned: the schedule has no further occurrence.</span>` : html` <span class="muted">The schedule is disabled.</span>`
     }</p>`}
