@@ -1,9 +1,5 @@
-import { existsSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { DateTime } from 'luxon';
 import pino from 'pino';
-import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.ts';
 import { Crier } from '../src/deployment/deployment.ts';
@@ -21,6 +17,7 @@ import { dropRedisPrefix, uniqueName } from './helpers/services.ts';
 import { smtpDeliver } from './helpers/smtp-client.ts';
 import { startSmtpServer } from './helpers/smtp.ts';
 import { createTenant } from './helpers/tenant.ts';
+import { openProfile } from './helpers/browser.ts';
 
 /*
  * The dashboard's Reviews page as a superadmin checks it, in Chromium: a real review round sent
@@ -53,8 +50,7 @@ let transport: Transport;
 let workers: Workers;
 let server: HttpServer;
 let receiver: Awaited<ReturnType<typeof startSmtpReceiver>>;
-let context: BrowserContext | undefined;
-let profile: string | undefined;
+let browser: Awaited<ReturnType<typeof openProfile>> | undefined;
 let roundId: number;
 let sendId: number;
 
@@ -132,8 +128,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await context?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
+  await browser?.close();
   await receiver?.close();
   await server?.close();
   await workers?.close(10_000);
@@ -147,14 +142,8 @@ afterAll(async () => {
 
 describe('the Reviews page', () => {
   it('in Chromium: the schedule, the numbered items, every reply with its message and outcome, what applies and the held send; hostile text as text', async () => {
-    const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-    expect(existsSync(executablePath), 'chromium is not installed: apt-get install chromium').toBe(true);
-    profile = mkdtempSync(path.join(tmpdir(), 'crier-admin-review-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await openProfile('admin-review');
+    const context = browser.context;
     const page = context.pages()[0] ?? (await context.newPage());
     const dialogs: string[] = [];
     page.on('dialog', (d) => {

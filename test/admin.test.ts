@@ -1,8 +1,7 @@
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pino from 'pino';
-import { chromium, type BrowserContext } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../src/config/load.ts';
 import { Crier } from '../src/deployment/deployment.ts';
@@ -17,6 +16,7 @@ import { writeTestConfig } from './helpers/config.ts';
 import { dropRedisPrefix, uniqueName } from './helpers/services.ts';
 import { startSmtpServer } from './helpers/smtp.ts';
 import { createTenant } from './helpers/tenant.ts';
+import { openProfile } from './helpers/browser.ts';
 
 /*
  * The web endpoint of `crier start` as an operator and their monitoring meet it: /healthz,
@@ -43,8 +43,7 @@ let transport: Transport;
 let workers: Workers;
 let server: HttpServer;
 let runId: number;
-let context: BrowserContext | undefined;
-let profile: string | undefined;
+let browser: Awaited<ReturnType<typeof openProfile>> | undefined;
 
 beforeAll(async () => {
   tenant = await createTenant(host);
@@ -97,9 +96,7 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await context?.close();
-  // Only once Chromium has closed: it writes to its profile until then.
-  if (profile) rmSync(profile, { recursive: true, force: true });
+  await browser?.close();
   await server?.close();
   await workers?.close(10_000);
   await queues?.close();
@@ -327,14 +324,8 @@ describe('the dashboard over plain HTTP', () => {
 
 describe('the dashboard in Chromium', () => {
   it('refuses a wrong password, logs in, opens a run, shows its deliveries and a sent e-mail', async () => {
-    const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-    expect(existsSync(executablePath), 'chromium is not installed: apt-get install chromium').toBe(true);
-    profile = mkdtempSync(path.join(tmpdir(), 'crier-admin-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await openProfile('admin');
+    const context = browser.context;
     const page = context.pages()[0] ?? (await context.newPage());
     const dialogs: string[] = [];
     page.on('dialog', (d) => {

@@ -1,9 +1,9 @@
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { pathToFileURL } from 'node:url';
 import pg from 'pg';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { GalleryEntry } from '../src/cli/gallery.ts';
 import { pgConfig } from '../src/db.ts';
@@ -11,6 +11,7 @@ import { loadJobKinds } from '../src/job-registry.ts';
 import { loadCatalogues } from '../src/render/catalog.ts';
 import { crier } from './helpers/cli.ts';
 import { PG_URL, uniqueName } from './helpers/services.ts';
+import { launchChromium } from './helpers/browser.ts';
 
 /*
  * Quality gates on every e-mail Crier sends: every job kind in jobs/ × language, through the
@@ -35,10 +36,7 @@ beforeAll(async () => {
   const res = await crier(['preview', '--all', '--json', '--out', path.join(dir, 'gallery'), '--config', file], {}, dir);
   expect(res.stderr).toBe('');
   ({ entries, index } = JSON.parse(res.stdout));
-  browser = await chromium.launch({
-    executablePath: process.env.CHROMIUM_PATH ?? '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
-  });
+  browser = await launchChromium();
   mkdirSync(SCREENSHOTS, { recursive: true });
 }, 120_000);
 
@@ -87,7 +85,6 @@ describe('every job kind × language', () => {
   });
 
   it('renders at 375 px and 600 px with no horizontal overflow and no missing images', async () => {
-    expect(existsSync(process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'), 'chromium is not installed: .ci/run installs it (apt-get install chromium)').toBe(true);
     const page = await browser.newPage();
     for (const e of entries) {
       for (const width of [375, 600]) {

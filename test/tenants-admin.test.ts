@@ -1,17 +1,17 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import pg from 'pg';
-import { chromium, type BrowserContext } from 'playwright-core';
 import { stringify } from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { pgConfig } from '../src/db.ts';
 import { hashPassword } from '../src/http/admin/passwords.ts';
 import { dropRedisPrefix, PG_URL, REDIS_URL, uniqueName } from './helpers/services.ts';
 import { createTenant } from './helpers/tenant.ts';
+import { openProfile } from './helpers/browser.ts';
 
 /*
  * The web endpoint of `crier start --configs DIR` as an IT department running many tenants in
@@ -35,8 +35,7 @@ let child: ChildProcess | undefined;
 let exited: Promise<number | null>;
 let stderr = '';
 let ledger: pg.Client;
-let context: BrowserContext | undefined;
-let profile: string | undefined;
+let browser: Awaited<ReturnType<typeof openProfile>> | undefined;
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -89,8 +88,7 @@ beforeAll(async () => {
 }, 60_000);
 
 afterAll(async () => {
-  await context?.close();
-  if (profile) rmSync(profile, { recursive: true, force: true });
+  await browser?.close();
   if (child && child.exitCode === null) {
     const started = /"msg":"crier started"/.test(stderr);
     child.kill('SIGTERM');
@@ -225,14 +223,8 @@ describe('the dashboard of a deployment of many, over plain HTTP', () => {
 
 describe('the dashboard of a deployment of many, in Chromium', () => {
   it('logs in once, lists every tenant (the refused one with its error), opens a tenant, its runs and a run; its run is not found at another tenant', async () => {
-    const executablePath = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
-    expect(existsSync(executablePath), 'chromium is not installed: apt-get install chromium').toBe(true);
-    profile = mkdtempSync(path.join(tmpdir(), 'crier-tenants-admin-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath,
-      headless: true,
-      args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'],
-    });
+    browser = await openProfile('tenants-admin');
+    const context = browser.context;
     const page = context.pages()[0] ?? (await context.newPage());
 
     await page.goto(`${base}/admin`);
