@@ -74,3 +74,40 @@ describe('the config JSON Schema', () => {
     expect(() => parseConfig(text.replace('${CRIER_HTTP_PORT:-8025}', '"${CRIER_HTTP_PORT:-8025}"'), 'crier.yaml', { jobs, env: {} })).toThrow(/http\.port: expected a number, not the text '8025'/);
   });
 });
+
+describe('the JSON Schemas of a folder of many tenants', () => {
+  const PARTS = { defaults: 'config/crier-defaults.schema.json', tenant: 'config/crier-tenant.schema.json' } as const;
+  const validatorOf = async (part: keyof typeof PARTS) => new Ajv({ allErrors: true, strict: false, validateFormats: false }).compile(configJsonSchema((await loadJobKinds()).values(), part));
+
+  it.each(Object.entries(PARTS))('for %s is shipped as `crier schema --for` writes it', async (part, file) => {
+    const generated = await crier(['schema', '--for', part]);
+    expect(generated.code).toBe(0);
+    expect(JSON.parse(readFileSync(file, 'utf8'))).toEqual(JSON.parse(generated.stdout));
+  });
+
+  it.each([
+    ['config/many/defaults.yaml', 'defaults'],
+    ['config/many/gent.yaml', 'tenant'],
+    ['config/many/leuven.yaml', 'tenant'],
+  ] as const)('is named on the first line of %s, which it accepts without the keys the other half gives', async (file, part) => {
+    const text = readFileSync(file, 'utf8');
+    expect(text.split('\n')[0]).toBe(`# yaml-language-server: $schema=../crier-${part}.schema.json`);
+    const validate = await validatorOf(part);
+    expect(validate(parse(text)), JSON.stringify(validate.errors, null, 2)).toBe(true);
+  });
+
+  it('flags in a tenant’s file the keys every tenant shares, and in the defaults the keys each tenant keeps, as crier check refuses them', async () => {
+    const tenant = await validatorOf('tenant');
+    const gent = parse(readFileSync('config/many/gent.yaml', 'utf8')) as Record<string, Record<string, unknown>>;
+    const flagged = (validate: typeof tenant, config: unknown) => (validate(config) ? [] : validate.errors!.map((e) => `${e.instancePath} ${JSON.stringify(e.params)}`)).join('\n');
+    expect(flagged(tenant, { ...gent, http: { port: 8080 } })).toMatch(/"additionalProperty":"http"/);
+    expect(flagged(tenant, { ...gent, crier: { redis: 'redis://elsewhere:6379' } })).toMatch(/\/crier .*"additionalProperty":"redis"/);
+    expect(flagged(tenant, { ...gent, crier: { schema: 'crier_gent_own' } })).toBe('');
+    expect(flagged(tenant, { ...gent, mail: { ...gent.mail, rateLimit: { max: 10, duration: 'PT1S' } } })).toMatch(/\/mail .*"additionalProperty":"rateLimit"/);
+    // Still a config: a misspelt key of a tenant's own is flagged too.
+    expect(flagged(tenant, { ...gent, platform: { ...gent.platform, tenannt: 'gent.crier.local' } })).toMatch(/"additionalProperty":"tenannt"/);
+    const defaults = await validatorOf('defaults');
+    const shared = parse(readFileSync('config/many/defaults.yaml', 'utf8')) as Record<string, unknown>;
+    expect(flagged(defaults, { ...shared, inbound: { address: 'calls@gent.be', secret: 'a-secret-of-sixteen-chars' } })).toMatch(/"additionalProperty":"inbound"/);
+  });
+});

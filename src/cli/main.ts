@@ -122,6 +122,7 @@ export async function main(argv: string[]): Promise<number> {
     .command('schema')
     .description("the config's JSON Schema, for editors (VS Code's YAML extension): keys, job kinds and their options")
     .option('-o, --out <file>', 'write it into FILE (config/crier.schema.json is the shipped copy)')
+    .option('--for <part>', 'which file it checks: whole (a config), defaults (defaults.yaml of a folder of many) or tenant (a tenant\'s own file there)', 'whole')
     .action(action(schema));
   program
     .command('hash-password')

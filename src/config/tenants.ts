@@ -96,14 +96,14 @@ export function loadTenantFile(file: string, opts: LoadOptions): TenantConfig[] 
  * ledger database, and the relay's rate limit is the relay's, whoever sends. A tenant's own
  * ledger schema is its own (`crier.schema`).
  */
-const SHARED_KEYS: { path: string[]; except?: string[]; why: string }[] = [
+export const SHARED_KEYS: { path: string[]; except?: string[]; why: string }[] = [
   { path: ['crier'], except: ['schema'], why: 'one process serves every tenant from one Redis and one ledger database' },
   { path: ['mail', 'rateLimit'], why: "it is the relay's limit, whichever tenant sends" },
   { path: ['http'], why: 'one web endpoint serves every tenant' },
 ];
 
 /** Keys no tenant may inherit: each tenant reads its own replies, from its own mailbox or port. */
-const OWN_KEYS: { path: string[]; why: string }[] = [{ path: ['inbound'], why: "each tenant reads its own replies (its mailbox, its receiver's port): set inbound: in the tenant's own keys" }];
+export const OWN_KEYS: { path: string[]; why: string }[] = [{ path: ['inbound'], why: "each tenant reads its own replies (its mailbox, its receiver's port): set inbound: in the tenant's own keys" }];
 
 /** A tenant's own keys that belong to the defaults, and defaults that belong to each tenant. */
 function misplacedKeys(own: ConfigYaml, defaults: ConfigYaml | undefined): ConfigIssue[] {
