@@ -70,7 +70,7 @@ export function registerHealth(app: FastifyInstance, crier: Crier, queues: Crier
     const [ledger, redis, platform, tick] = await Promise.all([
       check(() => crier.ledger.pool.query(Q.LEDGER_ANSWERS)),
       check(() => queues.connection.ping()),
-      tenants ? platformsCheck(tenants) : check(async () => (await crier.platform()).query(Q.PLATFORM_ANSWERS)),
+      tenants ? platformsCheck(tenants) : check(async () => (await crier.platform()).stillThere()),
       (async (): Promise<Check & { lastAt: string | null }> => {
         try {
           const at = await within(CHECK_TIMEOUT_MS, lastTickAt(queues));

@@ -7,9 +7,6 @@
 /** The ledger answers. */
 export const LEDGER_ANSWERS = `SELECT 1 AS ok`;
 
-/** The platform answers (run on its read-only connection). */
-export const PLATFORM_ANSWERS = `SELECT 1 AS ok`;
-
 /** Runs by schedule, job kind and status, for /metrics. */
 export const RUN_COUNTS = `
   SELECT schedule_id, job, status, count(*)::int AS n FROM runs GROUP BY schedule_id, job, status`;
