@@ -79,4 +79,15 @@ describe('formatting', () => {
     expect(Formatter.for('nl-BE', 'America/Santiago').monthShort('2026-10-01')).toBe('okt 2026');
     expect(Formatter.for('fr-BE', 'Europe/Brussels').date('2026-10-01T00:00:00.000+02:00')).toBe('1 octobre 2026');
   });
+
+  it('writes a meeting’s time as each language reads a clock: 2:00 PM and 9:05 AM in English, 09:05 in Dutch, French, German and British English', async () => {
+    const { Formatter } = await import('../src/render/format.ts');
+    const at = (locale: string, iso: string) => Formatter.for(locale, 'Europe/Brussels').dateTime(`${iso}:00.000+02:00`);
+    expect(at('en', '2027-04-14T14:00')).toBe('April 14, 2027 at 2:00 PM');
+    expect(at('en', '2027-04-14T09:05')).toBe('April 14, 2027 at 9:05 AM');
+    expect(at('en-GB', '2027-04-14T09:05')).toBe('14 April 2027 at 09:05');
+    expect(at('nl-BE', '2027-04-14T09:05')).toBe('14 april 2027 om 09:05');
+    expect(at('fr-BE', '2027-04-14T09:05')).toBe('14 avril 2027 à 09:05');
+    expect(at('de-DE', '2027-04-14T09:05')).toBe('14. April 2027 um 09:05');
+  });
 });

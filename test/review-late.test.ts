@@ -78,7 +78,7 @@ describe('a reply after the deadline', () => {
     // The invitation, unreviewed, to the committee, the chair among them.
     expect((await minute('2027-03-31T14:01')).map((m) => m.envelopeTo[0]).sort()).toEqual([MEMBERS.directrice, CHAIR, MEMBERS.schepen].sort());
     const round = await minute('2027-04-07T14:01');
-    expect(round.map((m) => [m.envelopeTo[0], m.parsed.subject])).toEqual([[CHAIR, 'For review: Agenda: participation steering committee, April 14, 2027 at 02:00 PM']]);
+    expect(round.map((m) => [m.envelopeTo[0], m.parsed.subject])).toEqual([[CHAIR, 'For review: Agenda: participation steering committee, April 14, 2027 at 2:00 PM']]);
     expect(text(round[0])).toContain('Decide by April 9, 2027. Without a decision by then it goes out as it is.');
     expect([...text(round[0]).matchAll(/^- (\d+)\. (.+?)\s*$/gm)].map((m) => m[2])).toEqual(DRAFTS);
     const notice = await minute('2027-04-09T14:01');
@@ -112,7 +112,7 @@ describe('a reply after the deadline', () => {
         // What she asked is read and kept, not applied.
         decision: { action: 'send', leaveOut: [3], note: NOTE },
         problem: null,
-        message: { inbound, subject: 'Re: For review: Agenda: participation steering committee, April 14, 2027 at 02:00 PM', text: expect.stringContaining('Leave out 3') },
+        message: { inbound, subject: 'Re: For review: Agenda: participation steering committee, April 14, 2027 at 2:00 PM', text: expect.stringContaining('Leave out 3') },
       },
     ]);
     expect(review.applies).toMatchObject({ action: 'send', leaveOut: [], note: null, by: null, byDefault: true });
@@ -134,7 +134,7 @@ describe('a reply after the deadline', () => {
     const sent = await minute('2027-04-12T14:01');
     const agenda = Object.fromEntries(sent.map((m) => [m.envelopeTo[0], m]));
     expect(Object.keys(agenda).sort()).toEqual([MEMBERS.directrice, CHAIR, MEMBERS.schepen].sort());
-    expect(agenda[CHAIR].parsed.subject).toBe('Agenda: participation steering committee, April 14, 2027 at 02:00 PM');
+    expect(agenda[CHAIR].parsed.subject).toBe('Agenda: participation steering committee, April 14, 2027 at 2:00 PM');
     expect(text(agenda[CHAIR])).toMatch(/Projects waiting for a placement decision\s+- Buurtbudget Noord\s.+\s+- Skatepark Muide\s.+\s+- Zwemvijver Blaarmeersen\s/);
     for (const m of Object.values(agenda)) {
       for (const draft of DRAFTS) expect(text(m)).toContain(draft);

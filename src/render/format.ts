@@ -1,5 +1,13 @@
 import { DateTime, type Interval } from 'luxon';
 
+/** Locales that read a 12-hour clock ("9:00 AM", not "09:00 AM"); the others keep "09:00". */
+const twelveHours = new Map<string, boolean>();
+function twelveHour(locale: string): boolean {
+  let is = twelveHours.get(locale);
+  if (is === undefined) twelveHours.set(locale, (is = ['h11', 'h12'].includes(new Intl.DateTimeFormat(locale, { hour: 'numeric' }).resolvedOptions().hourCycle ?? '')));
+  return is;
+}
+
 /**
  * Numbers, dates and periods in one recipient's locale, through Intl (via luxon), so that
  * nl-BE reads "1 okt. – 31 dec. 2026" and en-GB "1 Oct – 31 Dec 2026" without hand-made patterns.
@@ -73,9 +81,9 @@ export class Formatter {
     return this.keep('d', at, () => this.inZone(at).setLocale(this.locale).toLocaleString(DateTime.DATE_FULL));
   }
 
-  /** A date and time as "4 January 2027 at 09:00". */
+  /** A date and time as "4 January 2027 at 09:00" (in English "January 4, 2027 at 9:00 AM"). */
   dateTime(at: DateTime | string): string {
-    return this.keep('t', at, () => this.inZone(at).setLocale(this.locale).toLocaleString({ ...DateTime.DATE_FULL, hour: '2-digit', minute: '2-digit' }));
+    return this.keep('t', at, () => this.inZone(at).setLocale(this.locale).toLocaleString({ ...DateTime.DATE_FULL, hour: twelveHour(this.locale) ? 'numeric' : '2-digit', minute: '2-digit' }));
   }
 
   /** A half-open period [start, end) as its first and last day: "1 Oct – 31 Dec 2026". */
