@@ -17,6 +17,11 @@ export interface CouncilData {
   months: MonthFact[];
   /** Projects that went public in the period. */
   newProjects: ProjectFact[];
+  /**
+   * Rows of the project table, when a review left some of its projects out: the ones the
+   * reviewers numbered and kept, so no project they never saw moves up into the table.
+   */
+  tableRows?: number;
 }
 
 /**
@@ -75,7 +80,7 @@ const councilUpdate = defineJobKind<CouncilData>({
       statNote: offlineNote(ctx, totals),
       chart: data.months.length > 1 ? barChart(ctx, t('council-update.chartHeading'), data.months.map((m) => ({ label: ctx.format.monthShort(`${m.month}-01`), value: m.participants }))) : null,
       newProjects: list(ctx, t('council-update.newProjects', { count: data.newProjects.length }), data.newProjects.map((p) => ({ title: title(ctx, p.title), url: projectUrl(ctx, p), meta: [p.folderTitle ? title(ctx, p.folderTitle, 40) : '', p.firstPublishedAt ? ctx.format.date(p.firstPublishedAt) : ''].filter(Boolean).join(' · ') })), { limit: 8 }),
-      projectTable: projectTable(ctx, t('council-update.projectsHeading'), data.projects, PROJECT_TABLE_ROWS),
+      projectTable: projectTable(ctx, t('council-update.projectsHeading'), data.projects, data.tableRows ?? PROJECT_TABLE_ROWS),
       cta: { label: t('common.openPlatform'), url: ctx.platformUrl },
     };
   },
@@ -87,10 +92,12 @@ const councilUpdate = defineJobKind<CouncilData>({
     return [...table, ...data.newProjects.filter((p) => !named.has(p.id))].map((p) => ({ id: p.id, title: p.title }));
   },
 
-  // Gone from the table and the new projects; the totals and the chart (of all participants) keep them.
+  // Gone from the table and the new projects; the totals and the chart (of all participants) keep
+  // them. The table keeps to the rows the reviewers saw: the next project does not move up.
   leaveOut(data, ids) {
     const out = new Set(ids);
-    return { ...data, projects: data.projects.filter((p) => !out.has(p.id)), newProjects: data.newProjects.filter((p) => !out.has(p.id)) };
+    const rows = (data.tableRows ?? PROJECT_TABLE_ROWS) - data.projects.slice(0, data.tableRows ?? PROJECT_TABLE_ROWS).filter((p) => out.has(p.id)).length;
+    return { ...data, projects: data.projects.filter((p) => !out.has(p.id)), newProjects: data.newProjects.filter((p) => !out.has(p.id)), tableRows: rows };
   },
 
   summary(data, ctx) {

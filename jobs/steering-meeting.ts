@@ -199,12 +199,14 @@ const steeringMeeting = defineJobKind<SteeringData, typeof options>({
   // A review (by its chair) covers the agenda; the invitation is only a date.
   reviewed: ['agenda'],
 
-  // The agenda's points as it lists them: the departments' answers, then the drafts waiting for a placement.
+  // The agenda's points as it lists them: the departments' answers, then the drafts waiting for a
+  // placement. All of them, not only the first the lists show: one left out brings the next into
+  // view, and the chair has to have seen it.
   reviewItems(data) {
     if (!data.agenda) return [];
     return [
-      ...data.agenda.projectCallAnswers.slice(0, 20).map((x, i) => ({ id: `answer:${i}`, title: clip(`${x.head}: ${x.items.join('; ')}`, 160) })),
-      ...data.agenda.drafts.slice(0, 10).map((p) => ({ id: `draft:${p.id}`, title: p.title })),
+      ...data.agenda.projectCallAnswers.map((x, i) => ({ id: `answer:${i}`, title: clip(`${x.head}: ${x.items.join('; ')}`, 160) })),
+      ...data.agenda.drafts.map((p) => ({ id: `draft:${p.id}`, title: p.title })),
     ];
   },
 
