@@ -160,6 +160,27 @@ describe('planning with a send window', () => {
     expect(round.meta.review).toMatchObject({ send: { key: '2027-01-10T19:00:00.000Z', at: '2027-01-11T08:00:00.000+01:00' }, deadline: '2027-01-08T08:00:00.000+01:00' });
   });
 
+  it('keeps a round the window would push onto its send at its own time, outside the window, with decisions due before the send', async () => {
+    // Weekdays at 07:00 wait for 08:00; a round an hour before that (07:00) would wait for 08:00 too, with the send.
+    const book = await bookOf(
+      { early: { job: 'council-update', audience: 'council', cron: '0 7 * * 1-5', timezone: zone, review: { audience: ['council'], before: 'PT1H', decide: 'PT30M' } } },
+      { inbound: { address: 'calls@gent.be', secret: 'a-secret-of-sixteen-chars' } },
+    );
+    const s = book.get('early');
+    const seen: string[] = [];
+    for (let t = local('2027-01-11T05:00'); t < local('2027-01-11T09:00'); t = t.plus({ minutes: 1 })) {
+      for (const r of book.plannedRuns(s, t, t.plus({ minutes: 1 }))) seen.push(`${r.variant} ${r.at.setZone(zone).toFormat('HH:mm')}${r.outsideWindow ? ' (outside the window)' : ''}`);
+    }
+    expect(seen).toEqual(['review 07:00 (outside the window)', 'review-deadline 07:30 (outside the window)', 'default 08:00']);
+    // A meeting's agenda the window keeps before its evening meeting: its round comes before it, not the next morning.
+    const steering = await bookOf(
+      { steer: { job: 'steering-meeting', audience: 'council', dates: ['2027-01-12 19:30'], agenda: 'PT1H', timezone: zone, review: { audience: ['council'], before: 'PT30M', decide: 'PT15M' } } },
+      { inbound: { address: 'calls@gent.be', secret: 'a-secret-of-sixteen-chars' } },
+    );
+    const runs = steering.nextRuns(steering.get('steer'), local('2027-01-12T12:00'), 4).map((r) => `${r.variant} ${r.at.setZone(zone).toFormat('ccc HH:mm')}`);
+    expect(runs).toEqual(['review Tue 18:00', 'review-deadline Tue 18:15', 'agenda Tue 18:30']);
+  });
+
   it('keeps a schedule with `window: false` at its own time', async () => {
     const book = await bookOf({ anytime: { job: 'council-update', audience: 'council', cron: '0 15 * * 0', timezone: zone, window: false } });
     const [run] = book.nextRuns(book.get('anytime'), local('2027-01-03T12:00'), 1);

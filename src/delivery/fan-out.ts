@@ -67,8 +67,8 @@ export async function fanOut(deps: FanOutDeps, runId: number): Promise<FanOutRes
     (async function* () {
       for await (const page of prepared.pages()) yield withSuppressions(ledger, schedule, run.job, await recipientsOf(schedule, job, page, data, platform));
     })(),
+    run.variant === REVIEW ? (db) => recordReview(db, runId, data as ReviewData) : undefined,
   );
-  if (run.variant === REVIEW) await recordReview(ledger, runId, data as ReviewData);
   await ledger.completeRunIfSettled(runId);
   const counts = await ledger.deliveryCounts(runId);
   deps.log.info({ run: runId, schedule: run.schedule_id, recipients: Object.values(counts).reduce((a, b) => a + b, 0), skipped: counts.skipped }, 'run fanned out');

@@ -216,15 +216,17 @@ export class Ledger {
    * A fan-out's delivery rows, page after page as `pages` yields them, and the run then
    * `fanned-out`, in one transaction: a fan-out refused or cut short half-way (a bad row on page
    * 40, a crash) leaves no row, so nothing of an audience that was never wholly read is sent, and
-   * the next attempt starts from nothing. False when the run was no longer due (another fan-out
-   * of it finished first; its rows are kept, these add nothing).
+   * the next attempt starts from nothing. `withRows` writes what belongs with them (a review
+   * round's record) in the same transaction. False when the run was no longer due (another
+   * fan-out of it finished first; its rows are kept, these add nothing).
    */
-  async fanOut(runId: number, pages: AsyncIterable<DeliveryInput[]>): Promise<boolean> {
+  async fanOut(runId: number, pages: AsyncIterable<DeliveryInput[]>, withRows?: (db: pg.PoolClient) => Promise<void>): Promise<boolean> {
     const client = await this.pool.connect();
     try {
       await client.query('BEGIN');
       for await (const page of pages) for (let at = 0; at < page.length; at += PAGE) await this.insertPage(runId, page.slice(at, at + PAGE), client);
       const fanned = ((await client.query(Q.SET_RUN_STATUS, [runId, 'fanned-out', null, ['due']])).rowCount ?? 0) > 0;
+      if (fanned && withRows) await withRows(client);
       await client.query('COMMIT');
       return fanned;
     } catch (e) {

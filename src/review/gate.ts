@@ -8,7 +8,10 @@ import { applyDecision } from './apply.ts';
 import type { ReviewData } from './draft.ts';
 import type { Decision } from './parse.ts';
 import type { ReviewRow } from './reply.ts';
-import { REVIEW_HELD } from './plan.ts';
+import { REVIEW_HELD, reviewKey } from './plan.ts';
+
+/** A reviewed send whose round is still to go out: tried again (the queue's backoff), not sent. */
+export class RoundPendingError extends Error {}
 
 /** What the review step reads of a schedule. */
 type Reviewed = { id: string; timezone: string; review?: ReviewConfig };
@@ -27,8 +30,9 @@ export async function decisionOf(ledger: Ledger, review: ReviewRow): Promise<{ d
 }
 
 /**
- * Whether and with what a reviewed send goes out, read when it is fanned out: the occurrence
- * comes after the deadline (decide < before), so the decision is final by then. A send is
+ * Whether and with what a reviewed send goes out, read when it is fanned out: decisions were
+ * due DECISION_MARGIN before it at the latest (see withReview), so the decision is final by then,
+ * and a reply read after the send left `due` counts as late (reply.ts). A send is
  * carried by its review round's snapshot, the decision applied; a hold stops it, unless a
  * person forced the send (`crier run … --force`: the draft as reviewed). A send whose round
  * never went out (the schedule was added later than `before`) was reviewed by nobody: it is
@@ -37,7 +41,13 @@ export async function decisionOf(ledger: Ledger, review: ReviewRow): Promise<{ d
 export async function reviewGate(ledger: Ledger, schedule: Reviewed, run: RunRow, job: JobKind): Promise<Gate> {
   if (!schedule.review || !(job.reviewed ?? ['default']).includes(run.variant)) return { kind: 'none' };
   const review = (await ledger.pool.query<ReviewRow>(LQ.REVIEW_OF_SEND, [schedule.id, run.run_key])).rows[0];
-  if (!review) return { kind: 'none' };
+  if (!review) {
+    // A round planned but not yet fanned out (both due at one minute; a round retried) is waited
+    // for: without it, the send would go out unreviewed while the reviewers are being asked.
+    const round = await ledger.runByKey(schedule.id, reviewKey(run.run_key));
+    if (round?.status === 'due') throw new RoundPendingError(`its review round (run ${round.id}) is not sent yet: the send waits for it`);
+    return { kind: 'none' };
+  }
   const round = (await ledger.pool.query(LQ.RUN_DATA, [review.run_id])).rows[0]?.data as ReviewData | null;
   if (!round) return { kind: 'none' };
   const { decision, by } = await decisionOf(ledger, review);

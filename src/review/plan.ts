@@ -21,10 +21,17 @@ export const isReviewVariant = (variant: string) => [REVIEW, REVIEW_REPLY, REVIE
 export interface ReviewMeta {
   /** The reviewed send: its run key, variant, details and planned time. */
   send: { key: string; variant: string; meta: Record<string, unknown>; at: string };
-  /** When decisions are due (ISO instant): the draft's time plus `decide`. */
+  /** When decisions are due (ISO instant): the draft's time plus `decide`, and DECISION_MARGIN before the send at the latest. */
   deadline: string;
   default: 'send' | 'hold';
 }
+
+/**
+ * How long before the send decisions are due at the latest, when a send window squeezes the
+ * round towards its send: a reply received just before the deadline is read before the send's
+ * fan-out reads the decision.
+ */
+export const DECISION_MARGIN = Duration.fromObject({ minutes: 15 });
 
 /** The run key of a review round: the reviewed send's key, prefixed. */
 export const reviewKey = (sendKey: string) => `${REVIEW}:${sendKey}`;
@@ -47,14 +54,19 @@ export function withReview(job: Planner & { reviewed?: string[] }, review: Revie
       const out: PlannedRun[] = [...sends];
       for (const send of sends) {
         if (!reviewed.has(send.variant)) continue;
-        // The round goes out in the send window too, and the reviewers get `decide` from when it
-        // does; never past the send, which reads the decision.
-        const at = intoWindow({ key: '', at: send.at.minus(before), variant: REVIEW, meta: {}, occurrence: send.occurrence }, ctx).at;
-        const deadline = DateTime.min(at.plus(decide), send.at);
+        // The round goes out in the send window too, unless the window would push it to (or past)
+        // the send: then at its own time, outside the window, as an urgent send is. The reviewers
+        // get `decide` from when it goes out, and decide DECISION_MARGIN before the send at the latest.
+        const beforeSend = (run: PlannedRun) => {
+          const { asapUntil: _, ...moved } = intoWindow({ ...run, asapUntil: send.at }, ctx);
+          return moved;
+        };
+        const round = beforeSend({ key: reviewKey(send.key), at: send.at.minus(before), variant: REVIEW, meta: {}, occurrence: send.occurrence });
+        const deadline = DateTime.max(round.at, DateTime.min(round.at.plus(decide), send.at.minus(DECISION_MARGIN)));
         const meta: ReviewMeta = { send: { key: send.key, variant: send.variant, meta: send.meta, at: send.at.toISO()! }, deadline: deadline.toISO()!, default: review.default };
-        out.push({ key: reviewKey(send.key), at, variant: REVIEW, meta: { audience: review.audience, review: meta }, occurrence: send.occurrence });
+        out.push({ ...round, meta: { audience: review.audience, review: meta } });
         // At the deadline the reviewers hear which default applies; its fan-out sends nothing when they decided.
-        out.push({ key: `${REVIEW_DEADLINE}:${send.key}`, at: deadline, variant: REVIEW_DEADLINE, meta: { audience: review.audience, review: meta }, occurrence: send.occurrence, requires: reviewKey(send.key) });
+        out.push({ ...beforeSend({ key: `${REVIEW_DEADLINE}:${send.key}`, at: deadline, variant: REVIEW_DEADLINE, meta: {}, occurrence: send.occurrence }), meta: { audience: review.audience, review: meta }, requires: reviewKey(send.key) });
       }
       return out;
     },

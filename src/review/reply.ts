@@ -64,7 +64,10 @@ export async function reviewReply(
   const reviewer = review.reviewers.find((r) => r.email === reply.from);
   const reading = readDecision(reply.text, review.items.length);
   const effective = (await client.query(LQ.EFFECTIVE_DECISION, [review.id])).rows[0] as { from_address: string; action: 'send' | 'hold'; leave_out: number[]; note: string | null; reason: string | null } | undefined;
-  const late = reply.receivedAt > review.deadline;
+  // Late by the clock, or read after the send was already made (a reply stored in time but
+  // processed after a crash): it can no longer change what went out.
+  const send = (await client.query<{ status: string }>(LQ.RUN_BY_KEY, [review.schedule_id, review.send_key])).rows[0];
+  const late = reply.receivedAt > review.deadline || (send !== undefined && send.status !== 'due');
   // Asking to rephrase only helps while a decision can still be taken.
   const outcome: Outcome = !reviewer ? 'unverified' : effective ? 'already' : late ? 'late' : !reading.ok ? 'unclear' : 'taken';
   const decision = reading.ok ? reading.decision : null;

@@ -86,7 +86,8 @@ function plain(at: DateTime): PlannedRun {
  * meeting) keeps its planned time.
  */
 export function intoWindow(r: PlannedRun, s: Pick<PlanInput, 'window' | 'timezone'>): PlannedRun {
-  if (!s.window) return r;
+  // Kept outside once (a review round before its send) stays outside when planned again.
+  if (!s.window || r.outsideWindow) return r;
   const at = nextOpening(s.window, r.at, s.timezone);
   if (at.toMillis() === r.at.toMillis()) return r;
   if (r.asapUntil && at >= r.asapUntil) return { ...r, outsideWindow: true };
