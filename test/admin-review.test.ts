@@ -31,6 +31,9 @@ const host = `${name.replace(/_/g, '-')}.crier.test`;
 const zone = 'Europe/Brussels';
 const PASSWORD = 'correct horse battery staple';
 const OCCURRENCE = DateTime.fromISO('2027-01-04T09:00', { zone });
+// Crier's clock, whatever the date the suite runs on: the replies come before the deadline (1 Jan
+// 09:00), and the spring schedule's round (31 Mar) is still ahead.
+const NOW = DateTime.fromISO('2026-12-29T10:00', { zone }).toJSDate();
 const REVIEWERS = { secretaris: 'secretaris@city.example', directeur: 'directeur@city.example' };
 const HOSTILE_TITLE = '<img src=x onerror=alert(1)>Plein';
 const HOLD_REASON = '<script>alert("hold")</script> de parkcijfers kloppen niet';
@@ -67,7 +70,7 @@ async function settled(id: number, status: string) {
 /** A plain-text reply as a mail client sends it, to a reviewer's personal reply address. */
 const replyOf = (o: { from: string; to: string; subject: string; text: string }) =>
   Buffer.from(
-    [`From: ${o.from}`, `To: ${o.to}`, `Subject: ${o.subject}`, `Date: ${new Date().toUTCString()}`, `Message-ID: <${Math.random().toString(36).slice(2)}@mail.example>`, 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '', o.text.replace(/\n/g, '\r\n'), ''].join('\r\n'),
+    [`From: ${o.from}`, `To: ${o.to}`, `Subject: ${o.subject}`, `Date: ${NOW.toUTCString()}`, `Message-ID: <${Math.random().toString(36).slice(2)}@mail.example>`, 'MIME-Version: 1.0', 'Content-Type: text/plain; charset=utf-8', '', o.text.replace(/\n/g, '\r\n'), ''].join('\r\n'),
     'utf8',
   );
 
@@ -102,7 +105,7 @@ beforeAll(async () => {
     },
   });
   const jobs = await loadJobKinds();
-  crier = new Crier(loadConfig(configFile, { jobs }), jobs, { logger: pino({ level: 'silent' }) });
+  crier = new Crier(loadConfig(configFile, { jobs }), jobs, { logger: pino({ level: 'silent' }), now: () => NOW });
   await crier.ledger.migrate();
   queues = new CrierQueues(crier.config.crier, crier.ledger, crier.log);
   transport = transportOf(crier);

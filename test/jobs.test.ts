@@ -38,7 +38,7 @@ beforeAll(async () => {
 
   const staff = (email: string, roles: unknown[], extra: Record<string, unknown> = {}) => t.user({ email, first_name: email.split('@')[0], last_name: 'Test', roles, ...extra });
   ids.admin = await staff('admin@example.org', [{ type: 'admin' }]);
-  ids.blockedAdmin = await staff('blocked@example.org', [{ type: 'admin' }], { block_end_at: '2099-01-01 00:00:00' });
+  ids.blockedAdmin = await staff('blocked@example.org', [{ type: 'admin' }], { block_end_at: '9999-12-31 00:00:00' });
   ids.fm1 = await staff('fm1@example.org', [{ type: 'project_folder_moderator', project_folder_id: f1.id }, { type: 'project_moderator', project_id: ids.p1 }, { type: 'project_moderator', project_id: ids.p2 }], { locale: 'fr-BE' });
   ids.fm2 = await staff('fm2@example.org', [{ type: 'project_folder_moderator', project_folder_id: f2.id }, { type: 'project_moderator', project_id: ids.p3 }]);
   ids.pm1 = await staff('pm1@example.org', [{ type: 'project_moderator', project_id: ids.p1 }]);

@@ -135,7 +135,10 @@ describe('Redis that lost its data', () => {
     const prefix = `${name}_redis`;
     const file = writeTestConfig({ tenant: host, name: prefix, smtp: smtp.url, schedules: { council: { job: 'council-update', audience: ['council'], dates: ['2027-01-04 09:00'], timezone: 'Europe/Brussels' } } });
     (await import('node:fs')).writeFileSync(file, (await import('node:fs')).readFileSync(file, 'utf8').replace(/^crier:\n/m, 'crier:\n  lease: PT1.5S\n'));
-    const { crier, engine, queues, close } = await openEngine(file);
+    // The worker's clock well before the schedule's date, whatever the date the suite runs on: its
+    // tick makes nothing due itself (on the real clock, within two days after 4 January 2027 it
+    // would, and the run below would be one it had queued, not one only the ledger knows).
+    const { crier, engine, queues, close } = await openEngine(file, new Date('2026-12-01T09:00:00Z'));
     const workers = startWorkers(engine, queues);
     try {
       await queues.scheduleTick();
@@ -143,6 +146,7 @@ describe('Redis that lost its data', () => {
       await dropRedisPrefix(prefix); // Redis restarted empty, or flushed
       // A run comes due while the queues are gone: only the ledger knows it.
       const run = await crier.ledger.insertRun({ scheduleId: 'council', key: '2027-01-04T08:00:00.000Z', occurrence: new Date('2027-01-04T08:00:00Z'), job: 'council-update', timezone: 'Europe/Brussels', origin: 'manual', status: 'due' });
+      expect(run.created).toBe(true);
       for (let i = 0; i < 100; i++) {
         if ((await crier.ledger.run(run.id))?.status === 'done') break;
         await new Promise((r) => setTimeout(r, 100));

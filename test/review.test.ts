@@ -27,6 +27,11 @@ const SECRET = 'test-secret-for-review-tokens-0123';
 const INBOUND = 'review@city.example';
 // The first Monday of 2027: the council update reports Q4 2026.
 const OCCURRENCE = '2027-01-04T09:00:00+01:00';
+const local = (iso: string) => DateTime.fromISO(iso, { zone }).toJSDate();
+// When the reviewers reply (the rounds above are sent by hand, so they can): before the deadline
+// of 1 January 09:00, and before the quiet schedule's round of 30 December 09:00, which the last
+// test ticks to. Crier's clock is pinned there, whatever the date the suite runs on.
+const REPLIED = local('2026-12-29T10:00');
 const REVIEWERS = { secretaris: 'secretaris@city.example', directeur: 'directeur@city.example', chef: 'chef@city.example' };
 const FIXTURES = path.resolve('test/fixtures/review');
 const PROJECTS = ['Fietsstraten', 'Speelpleinen', 'Stadspark', 'Bibliotheek', 'Marktplein'];
@@ -165,7 +170,8 @@ describe('decisions by reply', () => {
   it('reads each reply through the SMTP receiver, verifies its sender, keeps every one with its message, and lets the first decision win', async () => {
     await runCli(['run', 'council-hold', '--at', OCCURRENCE, '--variant', 'review', '--wait']);
     const jobs = await loadJobKinds();
-    const crier = new Crier(loadConfig(configFile, { jobs }), jobs, { logger: pino({ level: 'silent' }) });
+    // Received before the deadline: the clock that decides whether a reply is late.
+    const crier = new Crier(loadConfig(configFile, { jobs }), jobs, { logger: pino({ level: 'silent' }), now: () => REPLIED });
     const receiver = await startSmtpReceiver(crier, { host: '127.0.0.1', port: 0, maxSize: 1024 * 1024 });
     try {
       const sofie = roundOf('council', REVIEWERS.secretaris);
@@ -206,7 +212,8 @@ describe('decisions by reply', () => {
 
   it('answers each reviewer in their language and thread: recorded, already taken, or please rephrase; a stranger gets nothing', async () => {
     const before = smtp.received.length;
-    await tickAndWork(configFile, new Date());
+    // A minute after the replies: before any round of the schedules is due, so only the answers go out.
+    await tickAndWork(configFile, new Date(REPLIED.getTime() + 60_000));
     const answers = smtp.received.slice(before);
     expect(answers.filter((m) => m.envelopeTo.includes('pers@krant.example'))).toEqual([]);
     const to = (email: string) => answers.filter((m) => m.envelopeTo.includes(email));
@@ -326,7 +333,6 @@ describe('the send, with the decision applied', () => {
   });
 
   it('with no reply by the deadline, tells the reviewers which default applies, and at the occurrence applies it', async () => {
-    const local = (iso: string) => DateTime.fromISO(iso, { zone }).toJSDate();
     // The tick reaches the rounds (the others' were sent by hand: nothing new), then the deadline, then the occurrence.
     let before = smtp.received.length;
     await tickAndWork(configFile, local('2026-12-30T09:01'));
