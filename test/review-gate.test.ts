@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { fanOut } from '../src/delivery/fan-out.ts';
-import { RoundPendingError } from '../src/review/gate.ts';
+import { forceCommand, RoundPendingError } from '../src/review/gate.ts';
 import { writeTestConfig } from './helpers/config.ts';
 import { dropRedisPrefix, uniqueName } from './helpers/services.ts';
 import { createTenant } from './helpers/tenant.ts';
@@ -63,5 +63,11 @@ describe('a reviewed send and its round', () => {
     } finally {
       await close();
     }
+  });
+
+  it('names the held send exactly in the command that sends it anyway: its variant (a steering agenda, not its invitation) and its tenant', () => {
+    const occurrence = new Date('2027-04-14T12:00:00Z');
+    expect(forceCommand({ schedule: 'council', occurrence, timezone: zone, variant: 'default' })).toBe('crier run council --at 2027-04-14T14:00 --force');
+    expect(forceCommand({ schedule: 'steering', occurrence, timezone: zone, variant: 'agenda', tenant: 'gent' })).toBe('crier run steering --at 2027-04-14T14:00 --variant agenda --force --tenant gent');
   });
 });

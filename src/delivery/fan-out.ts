@@ -15,7 +15,7 @@ export type FanOutResult = { fanned: true } | { fanned: false; notice?: number }
 /** What a fan-out uses: preparing a run, and the ledger it writes to. */
 export interface FanOutDeps extends PrepareDeps {
   /** The superadmin, told when a reviewed send is held. */
-  config: PrepareDeps['config'] & Pick<CrierConfig, 'operator' | 'mail'>;
+  config: PrepareDeps['config'] & Pick<CrierConfig, 'operator' | 'mail' | 'tenant'>;
   ledger: Ledger;
   log: Logger;
 }

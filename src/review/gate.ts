@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import type { CrierConfig } from '../config/load.ts';
 import type { ReviewConfig } from '../config/schema.ts';
 import type { JobKind } from '../kit/contract.ts';
@@ -61,7 +62,7 @@ export async function reviewGate(ledger: Ledger, schedule: Reviewed, run: RunRow
  * through the ledger like every e-mail, a run keyed by the held send, recorded with the hold.
  * The notice's run id, to be queued, when this call held the send.
  */
-export async function recordHeld(ledger: Ledger, config: Pick<CrierConfig, 'operator' | 'mail'>, schedule: Reviewed, run: RunRow, gate: Extract<Gate, { kind: 'hold' }>): Promise<number | undefined> {
+export async function recordHeld(ledger: Ledger, config: Pick<CrierConfig, 'operator' | 'mail' | 'tenant'>, schedule: Reviewed, run: RunRow, gate: Extract<Gate, { kind: 'hold' }>): Promise<number | undefined> {
   const operator = operatorOf(config);
   const recipients = [...gate.review.reviewers, ...(gate.review.reviewers.some((r) => r.email === operator.email.toLowerCase()) ? [] : [{ ...operator, email: operator.email.toLowerCase() }])];
   const why = gate.reason ? `held by ${gate.by}: ${gate.reason}` : `held: no decision by the deadline, and the review's default is hold`;
@@ -74,8 +75,18 @@ export async function recordHeld(ledger: Ledger, config: Pick<CrierConfig, 'oper
     origin: run.origin,
     status: 'due',
     variant: REVIEW_HELD,
-    meta: { held: { reason: gate.reason, by: gate.by, schedule: schedule.id, occurrence: run.occurrence.toISOString(), timezone: schedule.timezone }, recipients },
+    meta: { held: { reason: gate.reason, by: gate.by, schedule: schedule.id, occurrence: run.occurrence.toISOString(), timezone: schedule.timezone, command: forceCommand({ schedule: schedule.id, occurrence: run.occurrence, timezone: schedule.timezone, variant: run.variant, tenant: config.tenant }) }, recipients },
   });
+}
+
+/**
+ * The command that sends a held send anyway: its occurrence in the schedule's zone, its variant
+ * when it is not the plain send (a steering agenda: the invitation is the meeting's first send),
+ * its tenant in a deployment of many.
+ */
+export function forceCommand(o: { schedule: string; occurrence: Date | string; timezone: string; variant: string; tenant?: string }): string {
+  const at = DateTime.fromJSDate(new Date(o.occurrence), { zone: o.timezone }).toFormat("yyyy-MM-dd'T'HH:mm");
+  return `crier run ${o.schedule} --at ${at}${o.variant === 'default' ? '' : ` --variant ${o.variant}`} --force${o.tenant ? ` --tenant ${o.tenant}` : ''}`;
 }
 
 /** Whether the review a deadline notice is about has an effective decision (then there is nothing to tell). */

@@ -4,6 +4,7 @@ import { list } from '../kit/blocks.ts';
 import type { ReviewData } from './draft.ts';
 import type { Decision } from './parse.ts';
 import type { ReplyData } from './reply.ts';
+import { forceCommand } from './gate.ts';
 import { REVIEW_DEADLINE, REVIEW_HELD, type ReviewMeta } from './plan.ts';
 
 /** What the notice of a held send says (a review-held run's meta.held). */
@@ -13,20 +14,22 @@ interface HeldData {
   schedule: string;
   occurrence: string;
   timezone: string;
+  /** The command that sends it anyway (see forceCommand); absent in notices recorded before it was kept. */
+  command?: string;
 }
 
 /** To the reviewers and the superadmin: the send was held, why, and the command that sends it anyway. */
 function heldView(data: HeldData, ctx: ViewContext) {
   const t = ctx.t;
   const date = ctx.format.date(DateTime.fromISO(data.occurrence));
-  const at = DateTime.fromISO(data.occurrence, { zone: data.timezone }).toFormat("yyyy-MM-dd'T'HH:mm");
+  const command = data.command ?? forceCommand({ schedule: data.schedule, occurrence: data.occurrence, timezone: data.timezone, variant: 'default' });
   return {
     subject: t('review.held.subject', { schedule: data.schedule, date }),
     preheader: t('review.held.title'),
     scheduleName: t('review.scheduleName'),
     title: t('review.held.title'),
     intro: data.reason ? t('review.held.intro', { schedule: data.schedule, date, by: data.by ?? '', reason: data.reason }) : t('review.held.introDefault', { schedule: data.schedule, date }),
-    decideBy: t('review.held.force', { command: `crier run ${data.schedule} --at ${at} --force` }),
+    decideBy: t('review.held.force', { command }),
     cta: { label: t('common.openPlatform'), url: ctx.platformUrl },
   };
 }

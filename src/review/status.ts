@@ -39,8 +39,8 @@ export interface ReviewStatus {
   decisions: ReviewReplyView[];
   /** The effective decision, else the default; final once a reviewer decided (the first verified decision stands) or the deadline passed. */
   applies: Decision & { by: string | null; byDefault: boolean; final: boolean };
-  /** The reviewed send's run, once it was recorded; `forced`: sent with `crier run … --force` after a hold. */
-  sendRun: { id: number; status: string; error: string | null; forced: boolean } | null;
+  /** The reviewed send's run, once it was recorded; `forced`: sent with `crier run … --force` over a hold. */
+  sendRun: { id: number; variant: string; status: string; error: string | null; forced: boolean } | null;
 }
 
 interface DeliveryOfRound {
@@ -82,7 +82,7 @@ export async function reviewStatus(ledger: Ledger, schedules: { id: string; time
   const asked = (await pool.query<DeliveryOfRound>(LQ.DELIVERIES_OF_RUN, [row.run_id])).rows;
   const replies = (await pool.query<DecisionRow>(LQ.REVIEW_DECISIONS, [row.id])).rows;
   const { decision, by, byDefault } = await decisionOf(ledger, row);
-  const send = (await pool.query<{ id: number; status: string; error: string | null; meta: Record<string, unknown> | null }>(LQ.RUN_BY_KEY, [row.schedule_id, row.send_key])).rows[0];
+  const send = (await pool.query<{ id: number; status: string; error: string | null; variant: string; meta: Record<string, unknown> | null }>(LQ.RUN_BY_KEY, [row.schedule_id, row.send_key])).rows[0];
   // Built key by key in the order the README documents the JSON in.
   return {
     review: { schedule: row.schedule_id, send: row.send_key, occurrence: local(row.occurrence), deadline: local(row.deadline), default: row.default_decision, round: Number(row.run_id) },
@@ -99,7 +99,8 @@ export async function reviewStatus(ledger: Ledger, schedules: { id: string; time
       message: { inbound: Number(d.inbound_id), subject: d.subject, text: d.text },
     })),
     applies: { ...decision, by, byDefault, final: !byDefault || now > row.deadline },
-    sendRun: send ? { id: Number(send.id), status: send.status, error: send.error, forced: Boolean(send.meta?.force) } : null,
+    // --force on a send its review did not hold forced nothing.
+    sendRun: send ? { id: Number(send.id), variant: send.variant, status: send.status, error: send.error, forced: Boolean(send.meta?.force) && decision.action === 'hold' } : null,
   };
 }
 

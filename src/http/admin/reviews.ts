@@ -2,6 +2,7 @@ import { DateTime } from 'luxon';
 import { fallbackChain, translate } from '../../render/catalog.ts';
 import { resolveMultiloc } from '../../render/multiloc.ts';
 import { decisionInWords, type ReviewReplyView, type ReviewStatus } from '../../review/status.ts';
+import { forceCommand } from '../../review/gate.ts';
 import { html, type Html } from './html.ts';
 import { baseOf, command, local, page, status, type Chrome } from './views.ts';
 
@@ -46,8 +47,6 @@ function titleOf(title: unknown, locale: string): Html {
   return html`${main}${others.length ? html` <span class="muted">(${others.map(([l, v], i) => html`${i ? ' · ' : ''}${l}: ${v}`)})</span>` : ''}`;
 }
 
-/** `crier run --at`'s value for an occurrence: its wall-clock time in the schedule's zone. */
-const atOf = (iso: string, zone: string) => DateTime.fromISO(iso).setZone(zone).toFormat("yyyy-LL-dd'T'HH:mm");
 
 const when = (iso: string, zone: string) => local(DateTime.fromISO(iso), zone);
 
@@ -74,7 +73,7 @@ function sendRun(s: ReviewStatus, id: string, zone: string, chrome: Chrome): Htm
   const run = s.sendRun;
   if (!run) return html`<span class="muted">not recorded yet: it is made at the occurrence, with the decision that applies then</span>`;
   return html`<a href="${baseOf(chrome)}/runs/${run.id}">#${run.id}</a> ${status(run.status)}${run.forced ? html` <span class="muted">sent with --force after a hold</span>` : ''}${run.error ? html` ${run.error}` : ''}${
-    run.status === 'held' ? html`<div class="muted">Not sent. <code>${command(chrome, `crier run ${id} --at ${atOf(s.review.occurrence, zone)} --force`)}</code> sends it anyway, as the reviewers saw it, once.</div>` : ''
+    run.status === 'held' ? html`<div class="muted">Not sent. <code>${command(chrome, forceCommand({ schedule: id, occurrence: s.review.occurrence, timezone: zone, variant: run.variant }))}</code> sends it anyway, as the reviewers saw it, once.</div>` : ''
   }`;
 }
 
@@ -82,7 +81,7 @@ function round(sched: ReviewedSchedule, s: ReviewStatus, locale: string, chrome:
   const zone = sched.timezone;
   const { review } = s;
   return html`<table>
-<tr><th>Send</th><td>${when(review.occurrence, zone)}</td><th>Decisions due</th><td>${when(review.deadline, zone)}</td></tr>
+<tr><th>Occurrence</th><td>${when(review.occurrence, zone)}</td><th>Decisions due</th><td>${when(review.deadline, zone)}</td></tr>
 <tr><th>Default</th><td>${review.default}</td><th>Round</th><td><a href="${baseOf(chrome)}/runs/${review.round}">#${review.round}</a> <span class="muted">the e-mails the reviewers got, drafts attached</span></td></tr>
 <tr><th>Send's run</th><td colspan="3">${sendRun(s, sched.id, zone, chrome)}</td></tr>
 </table>
