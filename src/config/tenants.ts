@@ -65,7 +65,7 @@ export function loadTenantDir(dir: string, opts: LoadOptions): TenantConfig[] {
     }, opts));
   }
   if (!tenants.length) throw new ConfigError([{ file: shownDir, line: 0, column: 0, path: '', message: `no tenant files in the configs folder; add one <tenant>.yaml per tenant beside ${DEFAULTS_FILE}` }]);
-  return tenants;
+  return ownLedgers(tenants);
 }
 
 /** The tenants of one file with a `tenants:` map; undefined when the file has none (one deployment). */
@@ -80,7 +80,7 @@ export function loadTenantFile(file: string, opts: LoadOptions): TenantConfig[] 
   if (!isMap(list) || !list.items.length) at(list as Node | undefined, 'tenants: is a map of tenant id → its own keys, e.g. tenants: { gent: { platform: { tenant: participatie.gent.be } } }');
   const defaults: Source = { ...shared, yaml: { ...shared.yaml, doc: shared.yaml.doc.clone() } };
   (defaults.yaml.doc.contents as YAMLMap).delete('tenants');
-  return (list as unknown as YAMLMap<unknown, unknown>).items.map((pair) => {
+  return ownLedgers((list as unknown as YAMLMap<unknown, unknown>).items.map((pair) => {
     const id = String(isScalar(pair.key) ? pair.key.value : pair.key);
     if (!TENANT_ID.test(id)) return { id, file, error: new ConfigError([{ ...shared.yaml.position((pair.key as Node).range?.[0] ?? 0), path: `tenants.${id}`, message: `'${id}' is not a tenant id; write lower-case letters, digits and dashes, e.g. gent` }]) };
     return tenantOf(id, file, () => {
@@ -88,6 +88,25 @@ export function loadTenantFile(file: string, opts: LoadOptions): TenantConfig[] 
       own.contents = (isMap(pair.value) ? pair.value.clone() : new YAMLMap()) as YAMLMap;
       return merge(defaults, { ...shared, yaml: { ...shared.yaml, doc: own } });
     }, opts);
+  }));
+}
+
+/**
+ * Tenants that would share a ledger schema (one names another's, `crier.schema: crier_gent`)
+ * refused, all of them: their runs, deliveries and suppressions would be one, and one tenant's
+ * dashboard would show and resend the other's.
+ */
+function ownLedgers(tenants: TenantConfig[]): TenantConfig[] {
+  const ledgerOf = (c: CrierConfig) => `${c.crier.database}\u0000${c.crier.schema}`;
+  const byLedger = new Map<string, TenantConfig[]>();
+  for (const t of tenants) if (t.config) byLedger.set(ledgerOf(t.config), [...(byLedger.get(ledgerOf(t.config)) ?? []), t]);
+  return tenants.map((t) => {
+    const sharing = t.config ? byLedger.get(ledgerOf(t.config))! : [];
+    if (sharing.length < 2) return t;
+    const shown = (file: string) => path.relative(process.cwd(), file) || file;
+    const others = sharing.filter((o) => o !== t).map((o) => `${o.id}'s (${shown(o.file)})`);
+    const message = `the ledger schema '${t.config!.crier.schema}' is also ${others.join(', ')}: each tenant needs its own (its runs, deliveries and suppressions); leave crier.schema out (the defaults' crier.schema + _<id>) or name another`;
+    return { id: t.id, file: t.file, error: new ConfigError([{ file: shown(t.file), line: 0, column: 0, path: 'crier.schema', message }]) };
   });
 }
 
