@@ -149,6 +149,11 @@ describe('config validation', () => {
     expect(res.stderr).not.toContain('s3cret');
     expect(res.stderr).not.toContain(hash);
 
+    // A file of comments only, and no users in the config: nobody could log in.
+    writeFileSync(config, `${VALID}http:\n  admin:\n    usersFile: admins.txt\n    sessionSecrets: [a-session-secret-for-the-test-0123456789]\n`);
+    writeFileSync(path.join(dir, 'admins.txt'), '# the dashboard users\n\n');
+    expect(() => loadConfig(config, { jobs })).toThrow(/crier\.yaml: line 25, column 16, http\.admin\.usersFile: names no user .*nobody could log in/);
+
     writeFileSync(config, `${VALID}http:\n  admin:\n    usersFile: nobody.txt\n    sessionSecrets: [a-session-secret-for-the-test-0123456789]\n`);
     expect(() => loadConfig(config, { jobs })).toThrow(/crier\.yaml: line 25, column 16, http\.admin\.usersFile: cannot read '.*nobody\.txt' \(ENOENT\); the path is relative to the config file's folder/);
   });

@@ -103,6 +103,8 @@ describe('the JSON Schemas of a folder of many tenants', () => {
     expect(flagged(tenant, { ...gent, http: { port: 8080 } })).toMatch(/"additionalProperty":"http"/);
     expect(flagged(tenant, { ...gent, crier: { redis: 'redis://elsewhere:6379' } })).toMatch(/\/crier .*"additionalProperty":"redis"/);
     expect(flagged(tenant, { ...gent, crier: { schema: 'crier_gent_own' } })).toBe('');
+    // Merged key by key: a key of a map within a map, over the defaults' others.
+    expect(flagged(tenant, { ...gent, mail: { ...gent.mail, dkim: { domain: 'gent.crier.local' } } })).toBe('');
     expect(flagged(tenant, { ...gent, mail: { ...gent.mail, rateLimit: { max: 10, duration: 'PT1S' } } })).toMatch(/\/mail .*"additionalProperty":"rateLimit"/);
     // Still a config: a misspelt key of a tenant's own is flagged too.
     expect(flagged(tenant, { ...gent, platform: { ...gent.platform, tenannt: 'gent.crier.local' } })).toMatch(/"additionalProperty":"tenannt"/);

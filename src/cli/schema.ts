@@ -1,9 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { configJsonSchema, type ConfigPart } from '../config/json-schema.ts';
 import { CommandError } from './context.ts';
+import { loadJobKinds } from '../job-registry.ts';
 
 const PARTS: ConfigPart[] = ['whole', 'defaults', 'tenant'];
-import { loadJobKinds } from '../job-registry.ts';
 
 /** Options of `crier schema`. */
 export interface SchemaOptions {

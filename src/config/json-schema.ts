@@ -52,11 +52,24 @@ const strip = ({ $schema: _, ...rest }: Node): Node => rest;
  */
 export type ConfigPart = 'whole' | 'defaults' | 'tenant';
 
+/**
+ * Nothing required in the maps the halves are merged through, key by key (a tenant may write
+ * `mail: { dkim: { domain: … } }` over the defaults' selector): down every object's
+ * `properties`, not into lists' items or a map's values (an audience entry, a schedule), which
+ * are replaced whole.
+ */
+function optionalMaps(node: Node): void {
+  delete node.required;
+  for (const child of Object.values((node.properties ?? {}) as Record<string, Node>)) {
+    optionalMaps(child);
+    for (const branch of (child.anyOf ?? []) as Node[]) if (branch.type === 'object') optionalMaps(branch);
+  }
+}
+
 /** A whole config's schema made into one half of it (see ConfigPart). */
 function halfOf(top: Node, part: Exclude<ConfigPart, 'whole'>): void {
   const properties = top.properties as Record<string, Node>;
-  delete top.required;
-  for (const section of Object.values(properties)) delete section.required;
+  optionalMaps(top);
   if (part === 'defaults') for (const { path } of OWN_KEYS) delete properties[path[0]];
   else
     for (const { path, except = [] } of SHARED_KEYS) {

@@ -244,6 +244,7 @@ export function validateConfig(doc: Document, position: Position, opts: LoadOpti
     issues.push(...read.issues);
     // Kept as read now: the users of the file, after those written in the config.
     for (const [name, hash] of read.users) admin.users[name] = hash;
+    if (!read.issues.length && !Object.keys(admin.users).length) at(offsetOf(doc, where), where, `names no user (every line is blank or a # comment), and users: names none: nobody could log in; add a name:hash line (crier hash-password --user NAME)`);
   }
 
   if (issues.length || !top.success) {

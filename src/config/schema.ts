@@ -302,7 +302,7 @@ export const adminSchema = z
         z.string().regex(PASSWORD_HASH, 'is not a password hash; make one with `crier hash-password` and give it from the environment, e.g. ops: ${CRIER_ADMIN_OPS}'),
       )
       .default({}),
-    /** A file of `name:hash` lines (made by `crier hash-password --user NAME`), relative to the config file's folder; read when `crier start` starts. */
+    /** A file of `name:hash` lines (made by `crier hash-password --user NAME`), relative to the config file's folder; read with the config (src/config/users-file.ts). */
     usersFile: z.string().min(1).optional(),
     /** Secrets that sign session cookies, from the environment, newest first (like http.secrets). */
     sessionSecrets: secretList('session', 'sessionSecrets: [${CRIER_SESSION_SECRET}]'),
