@@ -33,6 +33,22 @@ export function connectTimeout(ms: number | undefined): Pick<pg.PoolConfig, 'Cli
   return { Client: TimedClient as unknown as NonNullable<pg.PoolConfig['Client']> };
 }
 
+/** `fn` in one transaction on a connection of `pool`: committed when it returns, rolled back when it throws. */
+export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
+  const client = await pool.connect();
+  try {
+    await client.query('BEGIN');
+    const result = await fn(client);
+    await client.query('COMMIT');
+    return result;
+  } catch (e) {
+    await client.query('ROLLBACK').catch(() => undefined);
+    throw e;
+  } finally {
+    client.release();
+  }
+}
+
 /** libpq's `options` string: `-c name=value` pairs, spaces and backslashes in values escaped. */
 export function pgOptions(settings: Record<string, string>): string {
   return Object.entries(settings)

@@ -11,6 +11,7 @@ import { REVIEW } from '../review/plan.ts';
 import { reviewReply, type Outcome } from '../review/reply.ts';
 import type { Decision } from '../review/parse.ts';
 import type { AnswerItem } from '../kit/rounds.ts';
+import { inTransaction } from '../db.ts';
 
 /** What reading replies uses: the ledger, the inbound settings and deputies, a clock and a log. */
 export interface InboundDeps {
@@ -102,24 +103,13 @@ export async function processPending(deps: InboundDeps): Promise<InboundResult[]
  * answer). A message another processor holds, or that is processed already, is left as it is.
  */
 export async function processStored(deps: InboundDeps, id: number, parsed: InboundMessage | null, envelope: string[] = []): Promise<InboundResult> {
-  const client = await deps.ledger.pool.connect();
-  try {
-    await client.query('BEGIN');
-    if (!(await client.query(Q.CLAIM_MESSAGE, [id])).rows[0]) {
-      await client.query('ROLLBACK');
-      const row = (await deps.ledger.pool.query(Q.MESSAGE_BY_ID, [id])).rows[0];
-      return { id, duplicate: true, kind: row?.kind ?? null, from: parsed?.from ?? null, subject: parsed?.subject ?? '' };
-    }
-    const result = await classify(deps, client, id, parsed, envelope);
-    await client.query('COMMIT');
-    deps.log.info({ inbound: id, kind: result.kind, from: result.from, round: result.round }, 'inbound message processed');
-    return result;
-  } catch (e) {
-    await client.query('ROLLBACK').catch(() => undefined);
-    throw e;
-  } finally {
-    client.release();
+  const result = await inTransaction(deps.ledger.pool, async (client) => ((await client.query(Q.CLAIM_MESSAGE, [id])).rows[0] ? classify(deps, client, id, parsed, envelope) : undefined));
+  if (!result) {
+    const row = (await deps.ledger.pool.query(Q.MESSAGE_BY_ID, [id])).rows[0];
+    return { id, duplicate: true, kind: row?.kind ?? null, from: parsed?.from ?? null, subject: parsed?.subject ?? '' };
   }
+  deps.log.info({ inbound: id, kind: result.kind, from: result.from, round: result.round }, 'inbound message processed');
+  return result;
 }
 
 async function classify(deps: InboundDeps, client: pg.PoolClient, id: number, parsed: InboundMessage | null, envelope: string[]): Promise<InboundResult> {

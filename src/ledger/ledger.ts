@@ -1,6 +1,6 @@
 import type { RecipientScope } from '../platform/types.ts';
 import pg from 'pg';
-import { connectTimeout, explainConnectionError, pgConfig, pgOptions, schemaSessions, type SharedPools } from '../db.ts';
+import { connectTimeout, explainConnectionError, inTransaction, pgConfig, pgOptions, schemaSessions, type SharedPools } from '../db.ts';
 import { migrate } from './migrate.ts';
 import * as Q from './queries.ts';
 
@@ -183,20 +183,11 @@ export class Ledger {
    * in one transaction: no held send without its notice, and a hold repeated (two fan-outs of
    * the run at once) records one. The notice's run id when this call held it.
    */
-  async holdRun(id: number, why: string, notice: RunInput): Promise<number | undefined> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+  holdRun(id: number, why: string, notice: RunInput): Promise<number | undefined> {
+    return inTransaction(this.pool, async (client) => {
       const held = ((await client.query(Q.SET_RUN_STATUS, [id, 'held', why, ['due']])).rowCount ?? 0) > 0;
-      const created = held ? (await client.query(Q.INSERT_RUN, runValues(notice))).rows[0] : undefined;
-      await client.query('COMMIT');
-      return created?.id;
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      client.release();
-    }
+      return held ? (await client.query(Q.INSERT_RUN, runValues(notice))).rows[0]?.id : undefined;
+    });
   }
 
   async setRunStatus(id: number, status: RunStatus, from: RunStatus[], error: string | null = null): Promise<boolean> {
@@ -220,21 +211,13 @@ export class Ledger {
    * round's record) in the same transaction. False when the run was no longer due (another
    * fan-out of it finished first; its rows are kept, these add nothing).
    */
-  async fanOut(runId: number, pages: AsyncIterable<DeliveryInput[]>, withRows?: (db: pg.PoolClient) => Promise<void>): Promise<boolean> {
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+  fanOut(runId: number, pages: AsyncIterable<DeliveryInput[]>, withRows?: (db: pg.PoolClient) => Promise<void>): Promise<boolean> {
+    return inTransaction(this.pool, async (client) => {
       for await (const page of pages) for (let at = 0; at < page.length; at += PAGE) await this.insertPage(runId, page.slice(at, at + PAGE), client);
       const fanned = ((await client.query(Q.SET_RUN_STATUS, [runId, 'fanned-out', null, ['due']])).rowCount ?? 0) > 0;
       if (fanned && withRows) await withRows(client);
-      await client.query('COMMIT');
       return fanned;
-    } catch (e) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw e;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   private async insertPage(runId: number, list: DeliveryInput[], db: Pick<pg.Pool, 'query'> = this.pool): Promise<void> {

@@ -8,7 +8,7 @@ import { operatorOf } from '../config/addresses.ts';
 import { applyDecision } from './apply.ts';
 import type { ReviewData } from './draft.ts';
 import type { Decision } from './parse.ts';
-import type { ReviewRow } from './reply.ts';
+import type { EffectiveDecision, ReviewRow } from './reply.ts';
 import { REVIEW_HELD, reviewKey } from './plan.ts';
 
 /** A reviewed send whose round is still to go out: tried again (the queue's backoff), not sent. */
@@ -25,7 +25,7 @@ export type Gate =
 
 /** The decision that applies to a review: the effective one, else the default (no decision came by the deadline). */
 export async function decisionOf(ledger: Ledger, review: ReviewRow): Promise<{ decision: Decision; by: string | null; byDefault: boolean }> {
-  const e = (await ledger.pool.query(LQ.EFFECTIVE_DECISION, [review.id])).rows[0] as { from_address: string; action: 'send' | 'hold'; leave_out: number[]; note: string | null; reason: string | null } | undefined;
+  const e = (await ledger.pool.query<EffectiveDecision>(LQ.EFFECTIVE_DECISION, [review.id])).rows[0];
   if (e) return { decision: e.action === 'hold' ? { action: 'hold', reason: e.reason ?? '' } : { action: 'send', leaveOut: e.leave_out, note: e.note }, by: e.from_address, byDefault: false };
   return { decision: review.default_decision === 'hold' ? { action: 'hold', reason: '' } : { action: 'send', leaveOut: [], note: null }, by: null, byDefault: true };
 }

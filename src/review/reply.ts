@@ -17,6 +17,15 @@ export interface ReviewRow {
   items: { id: string; title: unknown }[];
 }
 
+/** The decision that applies to a review, as EFFECTIVE_DECISION reads it (the first verified one). */
+export interface EffectiveDecision {
+  from_address: string;
+  action: 'send' | 'hold';
+  leave_out: number[];
+  note: string | null;
+  reason: string | null;
+}
+
 /** What became of a reply, and what the reviewer is told. */
 export type Outcome = 'taken' | 'already' | 'late' | 'unclear' | 'unverified';
 
@@ -63,7 +72,7 @@ export async function reviewReply(
   if (!review) return null;
   const reviewer = review.reviewers.find((r) => r.email === reply.from);
   const reading = readDecision(reply.text, review.items.length);
-  const effective = (await client.query(LQ.EFFECTIVE_DECISION, [review.id])).rows[0] as { from_address: string; action: 'send' | 'hold'; leave_out: number[]; note: string | null; reason: string | null } | undefined;
+  const effective = (await client.query<EffectiveDecision>(LQ.EFFECTIVE_DECISION, [review.id])).rows[0];
   // Late by the clock, or read after the send was already made (a reply stored in time but
   // processed after a crash): it can no longer change what went out.
   const send = (await client.query<{ status: string }>(LQ.RUN_BY_KEY, [review.schedule_id, review.send_key])).rows[0];
