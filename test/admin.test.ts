@@ -17,6 +17,7 @@ import { dropRedisPrefix, uniqueName } from './helpers/services.ts';
 import { startSmtpServer } from './helpers/smtp.ts';
 import { createTenant } from './helpers/tenant.ts';
 import { openProfile } from './helpers/browser.ts';
+import { adminClient } from './helpers/admin-client.ts';
 
 /*
  * The web endpoint of `crier start` as an operator and their monitoring meet it: /healthz,
@@ -115,32 +116,8 @@ const url = (p: string) => server.url + p;
 const deliveries = async () => crier.ledger.deliveries(runId);
 const failedOne = async () => (await deliveries()).find((d) => d.status === 'failed' || d.smtp_reply);
 
-/** A browser-like client of plain HTTP: it keeps cookies and reads the form's CSRF token. */
-function client() {
-  const jar = new Map<string, string>();
-  const keep = (res: Response) => {
-    for (const c of res.headers.getSetCookie()) {
-      const [pair] = c.split(';');
-      const at = pair.indexOf('=');
-      jar.set(pair.slice(0, at), pair.slice(at + 1));
-    }
-    return res;
-  };
-  const cookie = () => [...jar].filter(([, v]) => v !== '').map(([k, v]) => `${k}=${v}`).join('; ');
-  const get = async (p: string) => keep(await fetch(url(p), { headers: { cookie: cookie(), accept: 'text/html' }, redirect: 'manual' }));
-  const post = async (p: string, form: Record<string, string>) =>
-    keep(await fetch(url(p), { method: 'POST', headers: { cookie: cookie(), 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' }, body: new URLSearchParams(form).toString(), redirect: 'manual' }));
-  const token = (page: string) => /name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
-  return {
-    get,
-    post,
-    token,
-    async login(user: string, password: string) {
-      const form = await get('/admin/login');
-      return post('/admin/login', { _csrf: token(await form.text()), username: user, password });
-    },
-  };
-}
+/** A browser-like client of plain HTTP (test/helpers/admin-client.ts). */
+const client = () => adminClient(server.url);
 
 /** One session of `ops` for the tests that only need to be logged in (logins are rate-limited). */
 let opsClient: ReturnType<typeof client> | undefined;

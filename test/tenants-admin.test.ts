@@ -12,6 +12,7 @@ import { hashPassword } from '../src/http/admin/passwords.ts';
 import { dropRedisPrefix, PG_URL, REDIS_URL, uniqueName } from './helpers/services.ts';
 import { createTenant } from './helpers/tenant.ts';
 import { openProfile } from './helpers/browser.ts';
+import { adminClient } from './helpers/admin-client.ts';
 
 /*
  * The web endpoint of `crier start --configs DIR` as an IT department running many tenants in
@@ -105,32 +106,8 @@ afterAll(async () => {
 /** A run's status in a tenant's own ledger. */
 const runStatus = async (tenant: string, id: number) => (await ledger.query(`SELECT status FROM ${pg.escapeIdentifier(`${name}_${tenant}`)}.runs WHERE id = $1`, [id])).rows[0]?.status as string | undefined;
 
-/** A browser-like client of plain HTTP: it keeps cookies and reads a form's CSRF token. */
-function client() {
-  const jar = new Map<string, string>();
-  const keep = (res: Response) => {
-    for (const c of res.headers.getSetCookie()) {
-      const [pair] = c.split(';');
-      const at = pair.indexOf('=');
-      jar.set(pair.slice(0, at), pair.slice(at + 1));
-    }
-    return res;
-  };
-  const cookie = () => [...jar].filter(([, v]) => v !== '').map(([k, v]) => `${k}=${v}`).join('; ');
-  const get = async (p: string) => keep(await fetch(base + p, { headers: { cookie: cookie(), accept: 'text/html' }, redirect: 'manual' }));
-  const post = async (p: string, form: Record<string, string>) =>
-    keep(await fetch(base + p, { method: 'POST', headers: { cookie: cookie(), 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' }, body: new URLSearchParams(form).toString(), redirect: 'manual' }));
-  const token = (page: string) => /name="_csrf" value="([^"]+)"/.exec(page)?.[1] ?? '';
-  return {
-    get,
-    post,
-    token,
-    async login(user: string, password: string) {
-      const form = await get('/admin/login');
-      return post('/admin/login', { _csrf: token(await form.text()), username: user, password });
-    },
-  };
-}
+/** A browser-like client of plain HTTP (test/helpers/admin-client.ts). */
+const client = () => adminClient(base);
 
 /** One session of `ops` for the tests over plain HTTP (logins are rate-limited). */
 let opsClient: ReturnType<typeof client> | undefined;
