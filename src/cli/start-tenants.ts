@@ -77,7 +77,7 @@ export async function startTenants(tenants: TenantConfig[]): Promise<number> {
   try {
     if (settings) {
       const { startHttpServer } = await import('../http/server.ts');
-      const server = await startHttpServer(first, { host: settings.host, port: settings.port, queues, tenants: cruise, refused: tenants.filter((t) => t.error) });
+      const server = await startHttpServer(first, { host: settings.host, port: settings.port, queues, tenants: cruise, refused: tenants.filter((t) => t.error), log });
       log.info({ url: server.url, tenants: cruise.length, admin: Boolean(settings.admin) }, 'http endpoint listening');
       http = server;
     }

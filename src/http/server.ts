@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { AddressInfo } from 'node:net';
 import Fastify from 'fastify';
 import type { TenantConfig } from '../config/tenants.ts';
@@ -41,6 +42,8 @@ export interface HttpOptions {
   tenants?: Crier[];
   /** A deployment of many: the tenants refused at start, listed on the dashboard with their first error. */
   refused?: TenantConfig[];
+  /** A deployment of many: the process's logger, for what is no one tenant's (a login; `crier`'s logger names the first tenant). */
+  log?: Logger;
 }
 
 export async function startHttpServer(crier: Crier, opts: HttpOptions): Promise<HttpServer> {
@@ -75,7 +78,7 @@ export async function startHttpServer(crier: Crier, opts: HttpOptions): Promise<
     if (http?.admin) {
       const { registerAdmin } = await import('./admin/index.ts');
       const many = opts.tenants ? { running: opts.tenants, refused: opts.refused ?? [] } : undefined;
-      await app.register((scope) => registerAdmin(scope, { crier, queues, admin: http.admin!, many }), { prefix: '/admin' });
+      await app.register((scope) => registerAdmin(scope, { crier, queues, admin: http.admin!, many, log: opts.log ?? crier.log }), { prefix: '/admin' });
     }
     app.setNotFoundHandler((_req, reply) => reply.code(404).header('content-type', 'text/plain; charset=utf-8').header('cache-control', 'no-store').send('Not found\n'));
     app.setErrorHandler((error: Error & { statusCode?: number }, req, reply) => {

@@ -1,3 +1,4 @@
+import type { Logger } from 'pino';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import cookie from '@fastify/cookie';
 import csrf from '@fastify/csrf-protection';
@@ -14,13 +15,15 @@ import { ADMIN, errorPage } from './views.ts';
 
 /** What the dashboard uses: the deployment, the process's queues and http.admin. */
 export interface AdminDeps {
-  /** The deployment; in a deployment of many the first tenant (its log; http.admin's usersFile is beside its file). */
+  /** The deployment; in a deployment of many the first tenant. */
   crier: Crier;
   /** The process's queues; in a deployment of many the shared ones, each tenant's pages acting through its view of them. */
   queues: CrierQueues;
   admin: AdminConfig;
   /** A deployment of many: the tenant list at /admin, each running tenant's pages under /admin/t/<id>/. */
   many?: Tenants;
+  /** Where logins, refused forms and failed requests are logged: the process's logger, no one tenant's. */
+  log: Logger;
 }
 
 /**
@@ -30,7 +33,7 @@ export interface AdminDeps {
  * route but the login needs a session (one login for every tenant: http.admin is shared);
  * every form of it carries a CSRF token (the secret in a signed, SameSite=Strict cookie).
  */
-export async function registerAdmin(app: FastifyInstance, { crier, queues, admin, many }: AdminDeps): Promise<void> {
+export async function registerAdmin(app: FastifyInstance, { crier, queues, admin, many, log }: AdminDeps): Promise<void> {
   const users = adminUsers(admin);
   await app.register(cookie, { secret: admin.sessionSecrets });
   await app.register(formbody, { bodyLimit: 16 * 1024 });
@@ -39,14 +42,14 @@ export async function registerAdmin(app: FastifyInstance, { crier, queues, admin
   app.setErrorHandler((error: Error & { statusCode?: number; code?: string }, req, reply) => {
     const status = error.statusCode && error.statusCode >= 400 && error.statusCode < 500 ? error.statusCode : 500;
     if (status === 403 && error.code?.startsWith('FST_CSRF')) {
-      crier.log.warn({ user: req.adminUser, path: req.url }, 'dashboard form refused: no valid CSRF token');
+      log.warn({ user: req.adminUser, path: req.url }, 'dashboard form refused: no valid CSRF token');
       return sendPage(reply, errorPage('Form expired', 'This form was refused: it carries no valid token (it is old, or it was not sent from the dashboard). Reload the page and try again.'), 403);
     }
     if (status === 429) return sendPage(reply.header('retry-after', '60'), errorPage('Too many attempts', 'Too many login attempts for this user from your address. Wait a minute, then try again.'), 429);
-    if (status >= 500) crier.log.error({ method: req.method, path: req.url, err: error.message }, 'dashboard request failed');
+    if (status >= 500) log.error({ method: req.method, path: req.url, err: error.message }, 'dashboard request failed');
     return sendPage(reply, errorPage(status >= 500 ? 'Something went wrong' : 'Refused', status >= 500 ? `The request failed: ${error.message}` : error.message), status);
   });
-  registerAuth(app, admin, users, crier.log);
+  registerAuth(app, admin, users, log);
   // An address under /admin that is no page is answered after the session check, like the
   // pages: who is not logged in learns nothing from it (which tenants run, say).
   app.setNotFoundHandler((_req, reply) => sendPage(reply, errorPage('Not found', 'There is no such page.'), 404));
