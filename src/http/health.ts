@@ -2,7 +2,7 @@ import type { FastifyInstance } from 'fastify';
 import type { Crier } from '../deployment/deployment.ts';
 import type { CrierQueues } from '../queue/queues.ts';
 import { within } from './deadline.ts';
-import { askEachPlatform } from './platforms.ts';
+import { checkEachPlatform } from './platforms.ts';
 import * as Q from './queries.ts';
 
 /** The tick is late after this long: it fires every minute. */
@@ -51,7 +51,7 @@ interface PlatformsCheck extends Check {
  * tenants that do not are named either way.
  */
 async function platformsCheck(tenants: readonly Crier[]): Promise<PlatformsCheck> {
-  const answers = await askEachPlatform(tenants, (platform) => platform.stillThere(), CHECK_TIMEOUT_MS);
+  const answers = await checkEachPlatform(tenants, CHECK_TIMEOUT_MS);
   const failed = answers.flatMap((a) => (a.ok ? [] : [{ tenant: a.tenant, error: a.error }]));
   if (!failed.length) return { ok: true, tenants: tenants.length, failed };
   const named = failed.slice(0, NAMED).map((f) => f.tenant).join(', ') + (failed.length > NAMED ? ` and ${failed.length - NAMED} more` : '');

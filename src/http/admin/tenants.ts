@@ -4,7 +4,7 @@ import { formatIssue } from '../../config/errors.ts';
 import type { TenantConfig } from '../../config/tenants.ts';
 import type { Crier } from '../../deployment/deployment.ts';
 import { resolveMultiloc } from '../../render/multiloc.ts';
-import { askEachPlatform } from '../platforms.ts';
+import { checkEachPlatform } from '../platforms.ts';
 import { html, type Html } from './html.ts';
 import { sendPage } from './pages.ts';
 import { ADMIN, page, status, type Chrome } from './views.ts';
@@ -52,14 +52,7 @@ export const tenantBase = (id: string) => `${ADMIN}/t/${id}`;
  */
 async function linesOf(tenants: Tenants): Promise<TenantLine[]> {
   // Every platform is asked, named in the config or not: the list shows what /readyz checks.
-  const asked = await askEachPlatform(
-    tenants.running,
-    async (platform) => {
-      await platform.stillThere();
-      return platform.info.organizationName;
-    },
-    PLATFORMS_WITHIN_MS,
-  );
+  const asked = await checkEachPlatform(tenants.running, PLATFORMS_WITHIN_MS);
   const answers = new Map(asked.map((a) => [a.tenant, a]));
   const running = tenants.running.map((crier): TenantLine => {
     const { config } = crier;
@@ -70,7 +63,7 @@ async function linesOf(tenants: Tenants): Promise<TenantLine[]> {
       id,
       file: config.file,
       running: {
-        organization: config.organization.name ?? (answer?.ok ? resolveMultiloc(answer.value, operatorOf(config).locale, []) || undefined : undefined),
+        organization: config.organization.name ?? (answer?.ok ? resolveMultiloc(answer.value.info.organizationName, operatorOf(config).locale, []) || undefined : undefined),
         schedules: schedules.length,
         disabled: schedules.filter((s) => !s.enabled).length,
         platformError: answer && !answer.ok ? answer.error : undefined,
