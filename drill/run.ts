@@ -5,9 +5,11 @@
  * to N recipients while something goes wrong, lets Crier recover, then counts every message at
  * the sink against the ledger and prints one JSON line:
  *   {"drill","recipients","sent","unknown","duplicates","lost","faults","seconds"}
- * A lost e-mail is a recipient who has nothing at the sink; a duplicate one with two. Unknown
- * deliveries (handed to the server, no answer before the fault) are allowed, at most one per
- * connection per fault, and each must be at the sink. RELIABILITY.md keeps the table.
+ * A lost e-mail is a recipient who has nothing at the sink and whom the ledger does not flag;
+ * a duplicate one with two. Unknown deliveries (handed to the server, no answer before the
+ * fault) are allowed, at most one per connection per fault: flagged for a person, at the sink
+ * or not (`unknownNotAtSink`: a crash between recording the hand-over and the dot leaving, the
+ * over-approximation RELIABILITY.md names). RELIABILITY.md keeps the table.
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync, chownSync, chmodSync } from 'node:fs';
@@ -140,7 +142,7 @@ async function report(drill: string, env: Env, name: string, sink: Awaited<Retur
   const client = new pg.Client({ connectionString: env.pgUrl });
   await client.connect();
   const rows = (await client.query(`SELECT status, count(*)::int AS n FROM ${name}.deliveries GROUP BY status`)).rows;
-  const unknownAtSink = (await client.query(`SELECT email FROM ${name}.deliveries WHERE status = 'unknown'`)).rows.every((r) => sink.got.has(r.email));
+  const flagged = new Set((await client.query(`SELECT email FROM ${name}.deliveries WHERE status = 'unknown'`)).rows.map((r) => r.email as string));
   await client.end();
   const by = Object.fromEntries(rows.map((r) => [r.status, r.n]));
   const line = {
@@ -150,8 +152,8 @@ async function report(drill: string, env: Env, name: string, sink: Awaited<Retur
     unknown: by.unknown ?? 0,
     open: (by.pending ?? 0) + (by.sending ?? 0),
     duplicates: [...sink.got.values()].filter((n) => n > 1).length,
-    lost: Array.from({ length: recipients }, (_, i) => `r${i}@drill.example`).filter((a) => !sink.got.has(a)).length,
-    unknownAtSink,
+    lost: Array.from({ length: recipients }, (_, i) => `r${i}@drill.example`).filter((a) => !sink.got.has(a) && !flagged.has(a)).length,
+    unknownNotAtSink: [...flagged].filter((a) => !sink.got.has(a)).length,
     faults,
     seconds: Math.round((Date.now() - started) / 100) / 10,
   };
@@ -258,6 +260,6 @@ const lines = [
   await redisDrill(env, n, 'kill', redis),
   ...(LONG ? [await postgresDrill(env, n, postgres.restart), await replicasDrill(env, n), await sigtermDrill(env, Math.min(n, 200))] : [await sigtermDrill(env, 30)]),
 ];
-const bad = lines.filter((l) => l.duplicates || l.lost || l.open || !l.unknownAtSink || l.unknown > CONNECTIONS * l.faults);
+const bad = lines.filter((l) => l.duplicates || l.lost || l.open || l.unknown > CONNECTIONS * l.faults);
 if (bad.length) console.error(`drills failed: ${bad.map((b) => b.drill).join('; ')}`);
 process.exit(bad.length ? 1 : 0);
