@@ -101,7 +101,10 @@ describe('a reply after the deadline', () => {
     expect(answer.parsed.replyTo?.[0]?.address).toBe(round.replyTo);
 
     const review = await runCli(['review', 'steering']);
-    expect(review.review).toMatchObject({ schedule: 'steering', deadline: '2027-04-09T14:00:00.000+02:00', default: 'send' });
+    // The agenda goes out two days before the meeting it is for.
+    expect(review.review).toMatchObject({ schedule: 'steering', variant: 'agenda', sendAt: '2027-04-12T14:00:00.000+02:00', occurrence: '2027-04-14T14:00:00.000+02:00', deadline: '2027-04-09T14:00:00.000+02:00', default: 'send' });
+    const printed = await cli(['review', 'steering', '--config', configFile]);
+    expect(printed.stdout.split('\n')[0]).toBe('steering: the agenda of Mon 12 Apr 2027 14:00, for Wed 14 Apr 2027 14:00, decisions due Fri 9 Apr 2027 14:00 (default: send)');
     expect(review.decisions).toEqual([
       {
         receivedAt: '2027-04-10T09:15:00.000+02:00',

@@ -1,6 +1,6 @@
 import { DateTime } from 'luxon';
 import { CommandError, openCrier, type GlobalOptions } from './context.ts';
-import { decisionInWords, reviewStatus } from '../review/status.ts';
+import { decisionInWords, sendInWords, reviewStatus } from '../review/status.ts';
 
 /**
  * `crier review [SCHEDULE]`: the current review (the latest round that went out, of SCHEDULE
@@ -22,7 +22,7 @@ export async function review(scheduleId: string | undefined, opts: GlobalOptions
     else {
       const { review, applies } = result;
       const fmt = (iso: string) => DateTime.fromISO(iso, { setZone: true }).toFormat('ccc d LLL yyyy HH:mm');
-      process.stdout.write(`${review.schedule}: the send of ${fmt(review.occurrence)}, decisions due ${fmt(review.deadline)} (default: ${review.default})\n`);
+      process.stdout.write(`${review.schedule}: ${sendInWords(review, fmt)}, decisions due ${fmt(review.deadline)} (default: ${review.default})\n`);
       process.stdout.write(`\nasked:\n${result.reviewers.map((r) => `  ${r.name} <${r.email}> (${r.locale}): ${r.status}${r.reason ? ` (${r.reason})` : ''}`).join('\n')}\n`);
       const text = (t: unknown) => (typeof t === 'string' ? t : Object.values((t ?? {}) as Record<string, string>).join(' / '));
       process.stdout.write(`\nitems:\n${result.items.map((i) => `  ${i.number}. ${text(i.title)}`).join('\n') || '  none'}\n`);

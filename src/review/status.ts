@@ -4,6 +4,7 @@ import * as LQ from '../ledger/queries.ts';
 import { decisionOf } from './gate.ts';
 import type { Decision } from './parse.ts';
 import type { Outcome, ReviewRow } from './reply.ts';
+import type { ReviewMeta } from './plan.ts';
 
 /*
  * The state of the current review, read once for its two faces: `crier review` (text or
@@ -31,7 +32,8 @@ export interface ReviewReplyView {
 
 /** The latest review round of some schedules, as `crier review --json` prints it. */
 export interface ReviewStatus {
-  review: { schedule: string; send: string; occurrence: string; deadline: string; default: 'send' | 'hold'; round: number };
+  /** The reviewed send: its run key and variant, when it goes out (`sendAt`) and the occurrence it belongs to (a meeting), the deadline, the default, the round's run. */
+  review: { schedule: string; send: string; variant: string; sendAt: string; occurrence: string; deadline: string; default: 'send' | 'hold'; round: number };
   /** Who was asked: the round's deliveries, with whether their draft went out. */
   reviewers: { email: string; name: string; locale: string; status: string; sentAt: string | null; reason: string | null }[];
   /** As the job kind gave it: platform text in every language it has, or plain text. */
@@ -83,9 +85,11 @@ export async function reviewStatus(ledger: Ledger, schedules: { id: string; time
   const replies = (await pool.query<DecisionRow>(LQ.REVIEW_DECISIONS, [row.id])).rows;
   const { decision, by, byDefault } = await decisionOf(ledger, row);
   const send = (await pool.query<{ id: number; status: string; error: string | null; variant: string; meta: Record<string, unknown> | null }>(LQ.RUN_BY_KEY, [row.schedule_id, row.send_key])).rows[0];
+  // The send as the round planned it: which of the occurrence's sends, and when it goes out.
+  const planned = ((await pool.query<{ meta: { review?: ReviewMeta } }>(LQ.RUN_BY_ID, [row.run_id])).rows[0]?.meta.review?.send ?? { variant: 'default', at: row.occurrence.toISOString() }) as Pick<ReviewMeta['send'], 'variant' | 'at'>;
   // Built key by key in the order the README documents the JSON in.
   return {
-    review: { schedule: row.schedule_id, send: row.send_key, occurrence: local(row.occurrence), deadline: local(row.deadline), default: row.default_decision, round: Number(row.run_id) },
+    review: { schedule: row.schedule_id, send: row.send_key, variant: planned.variant, sendAt: local(planned.at), occurrence: local(row.occurrence), deadline: local(row.deadline), default: row.default_decision, round: Number(row.run_id) },
     reviewers: asked.map((d) => ({ email: d.email, name: d.name, locale: d.locale, status: d.status, sentAt: d.sent_at ? local(d.sent_at) : null, reason: d.reason })),
     items: row.items.map((item, i) => ({ number: i + 1, id: item.id, title: item.title })),
     decisions: replies.map((d) => ({
@@ -102,6 +106,12 @@ export async function reviewStatus(ledger: Ledger, schedules: { id: string; time
     // --force on a send its review did not hold forced nothing.
     sendRun: send ? { id: Number(send.id), variant: send.variant, status: send.status, error: send.error, forced: Boolean(send.meta?.force) && decision.action === 'hold' } : null,
   };
+}
+
+/** The reviewed send in words: "the send of Mon 4 Jan 2027 09:00", "the agenda of Wed 7 Apr 2027 14:00, for Wed 14 Apr 2027 14:00". */
+export function sendInWords(review: ReviewStatus['review'], when: (iso: string) => string): string {
+  const what = review.variant === 'default' ? 'send' : review.variant;
+  return `the ${what} of ${when(review.sendAt)}${DateTime.fromISO(review.sendAt).toMillis() === DateTime.fromISO(review.occurrence).toMillis() ? '' : `, for ${when(review.occurrence)}`}`;
 }
 
 /** A decision in words, as the command and the dashboard say it: "hold: …", "send; leaving out 3, 5; note "…"". */

@@ -1,7 +1,7 @@
 import { DateTime } from 'luxon';
 import { fallbackChain, translate } from '../../render/catalog.ts';
 import { resolveMultiloc } from '../../render/multiloc.ts';
-import { decisionInWords, type ReviewReplyView, type ReviewStatus } from '../../review/status.ts';
+import { decisionInWords, sendInWords, type ReviewReplyView, type ReviewStatus } from '../../review/status.ts';
 import { forceCommand } from '../../review/gate.ts';
 import { html, type Html } from './html.ts';
 import { baseOf, command, local, page, status, type Chrome } from './views.ts';
@@ -104,7 +104,7 @@ export function reviewsPage(chrome: Chrome, schedules: ReviewedSchedule[], local
       ? html`<p class="muted">The latest review round of each schedule with <code>review:</code>, as <code>${command(chrome, 'crier review SCHEDULE')}</code> shows it. Every reply is kept with the message it came from.</p>
 ${schedules.map(
   (sched) => html`<section>
-<h2>${sched.id}${sched.status ? html`: the send of ${when(sched.status.review.occurrence, sched.timezone)}` : ''} <span class="muted">(${sched.job})</span></h2>
+<h2>${sched.id}${sched.status ? html`: ${sendInWords(sched.status.review, (iso) => when(iso, sched.timezone))}` : ''} <span class="muted">(${sched.job})</span></h2>
 ${sched.status
   ? round(sched, sched.status, locale, chrome)
   : html`<p>No review round has gone out yet.${
