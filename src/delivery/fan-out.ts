@@ -4,13 +4,19 @@ import type { DeliveryInput, Ledger, RunRow, Suppression } from '../ledger/ledge
 import type { Schedule } from '../deployment/schedules.ts';
 import { prepareFanOut, recipientsOf, type PrepareDeps } from './prepare.ts';
 import { REVIEW, REVIEW_DEADLINE } from '../review/plan.ts';
-import { decidedBeforeDeadline, recordHeld, reviewGate } from '../review/gate.ts';
+import { decidedBeforeDeadline, recordHeld, reviewGate, sendWaitingFor } from '../review/gate.ts';
 import type { CrierConfig } from '../config/load.ts';
 import { recordReview } from '../review/ledger.ts';
 import type { ReviewData } from '../review/draft.ts';
 
-/** What a fan-out leaves to queue: the run's deliveries, another run (a held send's notice), or nothing. */
-export type FanOutResult = { fanned: true } | { fanned: false; notice?: number };
+/**
+ * What a fan-out leaves to queue: the run's deliveries (`fanned`), and another run (`next`): a
+ * held send's notice, or the send a review round held back until it went out.
+ */
+export interface FanOutResult {
+  fanned: boolean;
+  next?: number;
+}
 
 /** What a fan-out uses: preparing a run, and the ledger it writes to. */
 export interface FanOutDeps extends PrepareDeps {
@@ -25,8 +31,8 @@ export interface FanOutDeps extends PrepareDeps {
  * rendered from), writes one delivery row per recipient (skipped ones with their reason) and
  * marks the run fanned out. Safe to repeat or to run twice at once: the first snapshot wins and
  * delivery rows are unique per (run, e-mail). What is to be queued next: the run's pending
- * deliveries when it fanned the run out (`ledger.pendingOfRun`, a page at a time), or the run of
- * the notice that its review held it.
+ * deliveries when it fanned the run out (`ledger.pendingOfRun`, a page at a time), and the run
+ * of the notice that its review held it, or the send a review round held back.
  */
 export async function fanOut(deps: FanOutDeps, runId: number): Promise<FanOutResult> {
   const { ledger } = deps;
@@ -45,7 +51,11 @@ export async function fanOut(deps: FanOutDeps, runId: number): Promise<FanOutRes
     if (gate.kind === 'hold') {
       const notice = await recordHeld(ledger, deps.config, schedule, run, gate);
       deps.log.warn({ run: runId, schedule: run.schedule_id, by: gate.by, reason: gate.reason }, 'reviewed send held: not sent');
-      return { fanned: false, notice };
+      return { fanned: false, next: notice };
+    }
+    if (gate.kind === 'wait') {
+      deps.log.info({ run: runId, schedule: run.schedule_id, round: gate.round }, 'reviewed send waits for its review round, which is not sent yet');
+      return { fanned: false };
     }
     if (gate.kind === 'send') run = await ledger.snapshot(runId, gate.data, new Date(gate.period.start), new Date(gate.period.end));
   }
@@ -70,9 +80,11 @@ export async function fanOut(deps: FanOutDeps, runId: number): Promise<FanOutRes
     run.variant === REVIEW ? (db) => recordReview(db, runId, data as ReviewData) : undefined,
   );
   await ledger.completeRunIfSettled(runId);
+  // A send that came due before its round went out waited for it: now it may go.
+  const next = run.variant === REVIEW ? await sendWaitingFor(ledger, run) : undefined;
   const counts = await ledger.deliveryCounts(runId);
   deps.log.info({ run: runId, schedule: run.schedule_id, recipients: Object.values(counts).reduce((a, b) => a + b, 0), skipped: counts.skipped }, 'run fanned out');
-  return { fanned: true };
+  return { fanned: true, next };
 }
 
 /** The stored period of a run (set with its snapshot). */

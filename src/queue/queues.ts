@@ -396,9 +396,9 @@ export function startWorkers(work: EngineDeps | Tenancy, queues: CrierQueues, op
         if (!work) return elsewhere(job, token);
         const { engine, queues: view } = work;
         try {
-          const next = await busy(work, () => fanOut(engine, job.data.runId));
-          if (next.fanned) await view.enqueueRunDeliveries(job.data.runId);
-          else if (next.notice) await view.enqueueRun(next.notice);
+          const done = await busy(work, () => fanOut(engine, job.data.runId));
+          if (done.fanned) await view.enqueueRunDeliveries(job.data.runId);
+          if (done.next) await view.enqueueRun(done.next);
         } catch (e) {
           // A platform that is down may come back; an audience naming a missing folder will not.
           const final = e instanceof AudienceError || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);

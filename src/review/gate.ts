@@ -9,10 +9,7 @@ import { applyDecision } from './apply.ts';
 import type { ReviewData } from './draft.ts';
 import type { Decision } from './parse.ts';
 import type { EffectiveDecision, ReviewRow } from './reply.ts';
-import { REVIEW_HELD, reviewKey } from './plan.ts';
-
-/** A reviewed send whose round is still to go out: tried again (the queue's backoff), not sent. */
-export class RoundPendingError extends Error {}
+import { REVIEW_HELD, reviewKey, type ReviewMeta } from './plan.ts';
 
 /** What the review step reads of a schedule. */
 type Reviewed = { id: string; timezone: string; review?: ReviewConfig };
@@ -20,6 +17,8 @@ type Reviewed = { id: string; timezone: string; review?: ReviewConfig };
 /** What a review decides for one send at its fan-out. */
 export type Gate =
   | { kind: 'none' }
+  /** Its round is planned and still due: the send stays due until the round went out (whose fan-out queues it again). */
+  | { kind: 'wait'; round: number }
   | { kind: 'send'; data: unknown; period: { start: string; end: string } }
   | { kind: 'hold'; reason: string | null; by: string | null; review: ReviewRow };
 
@@ -46,8 +45,7 @@ export async function reviewGate(ledger: Ledger, schedule: Reviewed, run: RunRow
     // A round planned but not yet fanned out (both due at one minute; a round retried) is waited
     // for: without it, the send would go out unreviewed while the reviewers are being asked.
     const round = await ledger.runByKey(schedule.id, reviewKey(run.run_key));
-    if (round?.status === 'due') throw new RoundPendingError(`its review round (run ${round.id}) is not sent yet: the send waits for it`);
-    return { kind: 'none' };
+    return round?.status === 'due' ? { kind: 'wait', round: round.id } : { kind: 'none' };
   }
   const round = (await ledger.pool.query(LQ.RUN_DATA, [review.run_id])).rows[0]?.data as ReviewData | null;
   if (!round) return { kind: 'none' };
@@ -87,6 +85,13 @@ export async function recordHeld(ledger: Ledger, config: Pick<CrierConfig, 'oper
 export function forceCommand(o: { schedule: string; occurrence: Date | string; timezone: string; variant: string; tenant?: string }): string {
   const at = DateTime.fromJSDate(new Date(o.occurrence), { zone: o.timezone }).toFormat("yyyy-MM-dd'T'HH:mm");
   return `crier run ${o.schedule} --at ${at}${o.variant === 'default' ? '' : ` --variant ${o.variant}`} --force${o.tenant ? ` --tenant ${o.tenant}` : ''}`;
+}
+
+/** The reviewed send a round held back (due while the round was), to be queued once the round went out. */
+export async function sendWaitingFor(ledger: Ledger, round: RunRow): Promise<number | undefined> {
+  const key = (round.meta.review as ReviewMeta | undefined)?.send.key;
+  const send = key ? await ledger.runByKey(round.schedule_id, key) : undefined;
+  return send?.status === 'due' && send.data === null ? send.id : undefined;
 }
 
 /** Whether the review a deadline notice is about has an effective decision (then there is nothing to tell). */
