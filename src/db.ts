@@ -36,16 +36,18 @@ export function connectTimeout(ms: number | undefined): Pick<pg.PoolConfig, 'Cli
 /** `fn` in one transaction on a connection of `pool`: committed when it returns, rolled back when it throws. */
 export async function inTransaction<T>(pool: pg.Pool, fn: (client: pg.PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  // A session whose ROLLBACK failed may still be in its transaction: it is not given back for reuse.
+  let broken: Error | undefined;
   try {
     await client.query('BEGIN');
     const result = await fn(client);
     await client.query('COMMIT');
     return result;
   } catch (e) {
-    await client.query('ROLLBACK').catch(() => undefined);
+    await client.query('ROLLBACK').catch((rollback: Error) => (broken = rollback));
     throw e;
   } finally {
-    client.release();
+    client.release(broken);
   }
 }
 

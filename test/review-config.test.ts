@@ -57,6 +57,7 @@ describe('a schedule review: config', () => {
     ['a default that is neither', '    review: { audience: management, default: maybe }\n', { path: 'schedules.council-quarterly.review.default', message: /'maybe' is not a review default; use send or hold/ }],
     ['an unknown key', '    review: { audience: management, deadline: P2D }\n', { path: 'schedules.council-quarterly.review.deadline', message: /unknown key 'deadline'/ }],
     ['no audience', '    review: { before: P5D }\n', { path: 'schedules.council-quarterly.review.audience', message: /is required: name the reviewers' audience, e\.g\. audience: \[management\]/ }],
+    ['a before that leaves no time', '    review: { audience: management, before: PT10M, decide: PT5M }\n', { path: 'schedules.council-quarterly.review.before', message: /'PT10M' leaves the reviewers no time: decisions are due 15 minutes before the send/ }],
     ['a bad duration', '    review: { audience: management, before: 5 days }\n', { path: 'schedules.council-quarterly.review.before', message: /not an ISO-8601 duration/ }],
   ])('refuses %s, naming the field and the fix', async (_name, line, expected) => {
     const issues = await issuesOf(BASE + line);

@@ -27,7 +27,10 @@ beforeAll(async () => {
     tenant: host,
     name,
     audiences: { council: [{ name: 'Mathias De Clercq', email: 'burgemeester@city.example', locale: 'nl-BE' }], management: [{ name: 'Sofie Secretaris', email: 'secretaris@city.example', locale: 'nl-BE' }] },
-    schedules: { council: { job: 'council-update', audience: ['council'], dates: ['2027-01-04 09:00'], timezone: zone, review: { audience: ['management'], before: 'P5D', decide: 'P2D', default: 'send' } } },
+    schedules: {
+      council: { job: 'council-update', audience: ['council'], dates: ['2027-01-04 09:00'], timezone: zone, review: { audience: ['management'], before: 'P5D', decide: 'P2D', default: 'send' } },
+      strict: { job: 'council-update', audience: ['council'], dates: ['2027-01-04 09:00'], timezone: zone, review: { audience: ['management'], before: 'P5D', decide: 'P2D', default: 'hold' } },
+    },
     extra: { inbound: { address: 'review@city.example', secret: 'test-secret-for-the-review-gate-0123' } },
   });
 }, 60_000);
@@ -71,5 +74,31 @@ describe('a reviewed send and its round', () => {
     const occurrence = new Date('2027-04-14T12:00:00Z');
     expect(forceCommand({ schedule: 'council', occurrence, timezone: zone, variant: 'default' })).toBe('crier run council --at 2027-04-14T14:00 --force');
     expect(forceCommand({ schedule: 'steering', occurrence, timezone: zone, variant: 'agenda', tenant: 'gent' })).toBe('crier run steering --at 2027-04-14T14:00 --variant agenda --force --tenant gent');
+    expect(forceCommand({ schedule: 'steering', occurrence, timezone: zone, variant: 'agenda', tenant: 'gent', file: '/etc/crier/configs/gent.yaml' })).toBe('crier run steering --at 2027-04-14T14:00 --variant agenda --force --tenant gent --configs /etc/crier/configs');
+    expect(forceCommand({ schedule: 'council', occurrence, timezone: zone, variant: 'default', tenant: 'gent', file: '/etc/crier/crier.yaml' })).toBe('crier run council --at 2027-04-14T14:00 --force --tenant gent --config /etc/crier/crier.yaml');
+  });
+
+  it('holds a send whose round did not go out, when the review’s default is hold: nobody reviewed it', async () => {
+    const { crier, engine, close } = await openEngine(configFile, new Date('2026-12-01T09:00:00Z'));
+    try {
+      const book = await crier.schedules();
+      const schedule = book.get('strict');
+      const occurrence = DateTime.fromISO('2027-01-04T09:00', { zone });
+      const insert = async (variant: string) => {
+        const planned = book.pickRun(schedule, occurrence, variant, DateTime.fromISO('2026-12-01T10:00', { zone }));
+        return crier.ledger.insertRun({ scheduleId: 'strict', key: planned.key, occurrence: planned.occurrence.toJSDate(), job: 'council-update', timezone: zone, origin: 'manual', status: 'due', variant: planned.variant, meta: planned.meta });
+      };
+      const round = await insert('review');
+      await crier.ledger.setRunStatus(round.id, 'failed', ['due'], 'the platform did not answer');
+      const send = await insert('default');
+      const out = await fanOut(engine, send.id);
+      expect(out.fanned).toBe(false);
+      expect(await crier.ledger.run(send.id)).toMatchObject({ status: 'held', error: `held: its review round (run ${round.id}) did not go out (failed: the platform did not answer), and the review's default is hold` });
+      // The superadmin is told, through a notice run queued next.
+      expect(await crier.ledger.run(out.next!)).toMatchObject({ variant: 'review-held', status: 'due' });
+      expect(await crier.ledger.deliveries(send.id)).toEqual([]);
+    } finally {
+      await close();
+    }
   });
 });

@@ -112,13 +112,12 @@ describe('tenant configs', () => {
     expect(leuven.error!.issues).toEqual([expect.objectContaining({ file: expect.stringMatching(/defaults\.yaml$/), line: 7, column: 3, path: 'crier.concurency', message: expect.stringContaining("unknown key 'concurency'") })]);
   });
 
-  it('refuses tenants whose ledgers would be one (a tenant naming another’s schema), naming each other', async () => {
+  it('refuses a tenant naming another’s ledger schema, naming the other, which keeps running', async () => {
     const file = path.join(mkdtempSync(path.join(tmpdir(), 'crier-tenants-same-')), 'crier.yaml');
     writeFileSync(file, `platform:\n  kind: govocal\n  database: ${PG_URL}\ncrier:\n  database: ${PG_URL}\n  redis: ${REDIS_URL}\nmail:\n  from: Crier <crier@example.org>\nschedules: {}\ntenants:\n  gent:\n    platform: { tenant: gent.example }\n  leuven:\n    platform: { tenant: leuven.example }\n    crier: { schema: crier_gent }\n  brugge:\n    platform: { tenant: brugge.example }\n`);
     const tenants = loadTenantFile(file, { jobs: await loadJobKinds() })!;
-    expect(tenants.map((t) => [t.id, t.config?.crier.schema ?? null])).toEqual([['gent', null], ['leuven', null], ['brugge', 'crier_brugge']]);
-    expect(tenants[0].error!.issues).toEqual([expect.objectContaining({ path: 'crier.schema', message: expect.stringMatching(/^the ledger schema 'crier_gent' is also leuven's \(.*crier\.yaml\): each tenant needs its own/) })]);
-    expect(tenants[1].error!.message).toMatch(/the ledger schema 'crier_gent' is also gent's/);
+    expect(tenants.map((t) => [t.id, t.config?.crier.schema ?? null])).toEqual([['gent', 'crier_gent'], ['leuven', null], ['brugge', 'crier_brugge']]);
+    expect(tenants[1].error!.issues).toEqual([expect.objectContaining({ path: 'crier.schema', message: expect.stringMatching(/^the ledger schema 'crier_gent' is also gent's \(.*crier\.yaml\): each tenant needs its own/) })]);
   });
 
   it('loads the shipped example, config/many: two tenants, each its own ledger schema and sender', async () => {

@@ -179,6 +179,14 @@ describe('planning with a send window', () => {
     );
     const runs = steering.nextRuns(steering.get('steer'), local('2027-01-12T12:00'), 4).map((r) => `${r.variant} ${r.at.setZone(zone).toFormat('ccc HH:mm')}`);
     expect(runs).toEqual(['review Tue 18:00', 'review-deadline Tue 18:15', 'agenda Tue 18:30']);
+    // A Monday 08:10 send reviewed a day before: Monday 08:00 would leave 10 minutes of the 20 hours.
+    const monday = await bookOf(
+      { monday: { job: 'council-update', audience: 'council', cron: '10 8 * * 1', timezone: zone, review: { audience: ['council'], before: 'P1D', decide: 'PT20H' } } },
+      { inbound: { address: 'calls@gent.be', secret: 'a-secret-of-sixteen-chars' } },
+    );
+    const planned = monday.nextRuns(monday.get('monday'), local('2027-01-08T12:00'), 3);
+    expect(planned.map((r) => `${r.variant} ${r.at.setZone(zone).toFormat('ccc HH:mm')}${r.outsideWindow ? ' (outside the window)' : ''}`)).toEqual(['review Sun 08:10 (outside the window)', 'review-deadline Mon 08:00', 'default Mon 08:10']);
+    expect(planned[0].meta.review).toMatchObject({ deadline: '2027-01-11T04:10:00.000+01:00' });
   });
 
   it('keeps a schedule with `window: false` at its own time', async () => {

@@ -405,6 +405,10 @@ export const reviewSchema = z
     if (Duration.fromISO(r.before).isValid && Duration.fromISO(r.decide).isValid && !shorter(r.decide, r.before)) {
       ctx.addIssue({ code: 'custom', path: ['decide'], message: `'${r.decide}' is not shorter than before '${r.before}': the decision would be due after the send; write e.g. before: P5D, decide: P2D` });
     }
+    // Decisions are due 15 minutes before the send at the latest (src/review/plan.ts, DECISION_MARGIN).
+    if (Duration.fromISO(r.before).isValid && !shorter('PT15M', r.before)) {
+      ctx.addIssue({ code: 'custom', path: ['before'], message: `'${r.before}' leaves the reviewers no time: decisions are due 15 minutes before the send; write more than PT15M, e.g. before: P5D` });
+    }
   });
 
 export type ReviewConfig = z.output<typeof reviewSchema>;

@@ -29,6 +29,8 @@ export interface TenantConfig {
   file: string;
   config?: CrierConfig;
   error?: ConfigError;
+  /** Its own keys name its ledger schema (`crier.schema`), rather than taking the defaults' + _<id>. */
+  namesSchema?: boolean;
 }
 
 /** What a tenant id may be: it names a file, a ledger schema and a queue job. */
@@ -92,9 +94,10 @@ export function loadTenantFile(file: string, opts: LoadOptions): TenantConfig[] 
 }
 
 /**
- * Tenants that would share a ledger schema (one names another's, `crier.schema: crier_gent`)
- * refused, all of them: their runs, deliveries and suppressions would be one, and one tenant's
- * dashboard would show and resend the other's.
+ * Tenants that would share a ledger schema refused: their runs, deliveries and suppressions
+ * would be one, and one tenant's dashboard would show and resend the other's. The ones whose
+ * file names the schema (`crier.schema: crier_gent`) are refused; a tenant that took its own by
+ * default keeps running (a typo in a new file does not stop the tenant it names).
  */
 function ownLedgers(tenants: TenantConfig[]): TenantConfig[] {
   const ledgerOf = (c: CrierConfig) => `${c.crier.database}\u0000${c.crier.schema}`;
@@ -102,7 +105,7 @@ function ownLedgers(tenants: TenantConfig[]): TenantConfig[] {
   for (const t of tenants) if (t.config) byLedger.set(ledgerOf(t.config), [...(byLedger.get(ledgerOf(t.config)) ?? []), t]);
   return tenants.map((t) => {
     const sharing = t.config ? byLedger.get(ledgerOf(t.config))! : [];
-    if (sharing.length < 2) return t;
+    if (sharing.length < 2 || (!t.namesSchema && sharing.some((o) => o.namesSchema))) return t;
     const shown = (file: string) => path.relative(process.cwd(), file) || file;
     const others = sharing.filter((o) => o !== t).map((o) => `${o.id}'s (${shown(o.file)})`);
     const message = `the ledger schema '${t.config!.crier.schema}' is also ${others.join(', ')}: each tenant needs its own (its runs, deliveries and suppressions); leave crier.schema out (the defaults' crier.schema + _<id>) or name another`;
@@ -155,7 +158,7 @@ function tenantOf(id: string, file: string, read: () => Source, opts: LoadOption
     if (!ownSchema) config.crier = { ...config.crier, schema: `${config.crier.schema}_${id.replaceAll('-', '_')}` };
     // One web endpoint for every tenant: a tenant's unsubscribe links are under /t/<id>/.
     if (config.http?.publicUrl) config.http = { ...config.http, publicUrl: `${config.http.publicUrl.replace(/\/+$/, '')}/t/${id}` };
-    return { id, file, config: { ...config, tenant: id } };
+    return { id, file, config: { ...config, tenant: id }, namesSchema: Boolean(ownSchema) };
   } catch (e) {
     if (e instanceof ConfigError) return { id, file, error: e };
     throw e;

@@ -21,7 +21,7 @@ export interface FanOutResult {
 /** What a fan-out uses: preparing a run, and the ledger it writes to. */
 export interface FanOutDeps extends PrepareDeps {
   /** The superadmin, told when a reviewed send is held. */
-  config: PrepareDeps['config'] & Pick<CrierConfig, 'operator' | 'mail' | 'tenant'>;
+  config: PrepareDeps['config'] & Pick<CrierConfig, 'operator' | 'mail' | 'tenant' | 'file'>;
   ledger: Ledger;
   log: Logger;
 }

@@ -16,24 +16,30 @@ import { within } from './deadline.ts';
 export const PLATFORMS_AT_ONCE = 4;
 
 /** A tenant's answer, or why there is none. */
-export type PlatformAnswer<T> = { tenant: string; ok: true; value: T } | { tenant: string; ok: false; error: string };
+export type PlatformAnswer<T> = { tenant: string; ok: true; value: T } | { tenant: string; ok: false; error: string; notAsked?: true };
 
-/** Checks under way, per tenant: a probe every few seconds waits for the one a slow platform still owes, rather than piling another query on it. */
-const checking = new WeakMap<Crier, Promise<Platform>>();
+/**
+ * Checks under way, per tenant: a probe every few seconds waits for the one a slow platform
+ * still owes, rather than piling another query on it; after CHECK_KEPT_MS it asks afresh, so a
+ * check that never settles (a connection the network dropped) does not stand for the platform.
+ */
+const checking = new WeakMap<Crier, { check: Promise<Platform>; since: number }>();
+const CHECK_KEPT_MS = 30_000;
 
 /** The tenant's platform, once it is known to still be there (connected on first use; see Platform.stillThere). */
 function stillThere(crier: Crier): Promise<Platform> {
-  let check = checking.get(crier);
-  if (!check) {
-    check = crier
-      .platform()
-      .then(async (platform) => {
-        await platform.stillThere();
-        return platform;
-      })
-      .finally(() => checking.delete(crier));
-    checking.set(crier, check);
-  }
+  const kept = checking.get(crier);
+  if (kept && Date.now() - kept.since < CHECK_KEPT_MS) return kept.check;
+  const check = crier
+    .platform()
+    .then(async (platform) => {
+      await platform.stillThere();
+      return platform;
+    })
+    .finally(() => {
+      if (checking.get(crier)?.check === check) checking.delete(crier);
+    });
+  checking.set(crier, { check, since: Date.now() });
   return check;
 }
 
@@ -51,7 +57,7 @@ export function checkEachPlatform(tenants: readonly Crier[], ms: number): Promis
       limit(async (): Promise<PlatformAnswer<Platform>> => {
         const tenant = crier.config.tenant ?? crier.config.platform.tenant;
         const left = deadline - Date.now();
-        if (left <= 0) return { tenant, ok: false, error: `not asked: the platforms asked before it used up the ${seconds} s` };
+        if (left <= 0) return { tenant, ok: false, notAsked: true, error: `not asked: the platforms asked before it used up the ${seconds} s` };
         try {
           return { tenant, ok: true, value: await within(left, stillThere(crier), `no answer within ${seconds} s`) };
         } catch (e) {

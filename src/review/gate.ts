@@ -1,3 +1,4 @@
+import path from 'node:path';
 import { DateTime } from 'luxon';
 import type { CrierConfig } from '../config/load.ts';
 import type { ReviewConfig } from '../config/schema.ts';
@@ -20,7 +21,8 @@ export type Gate =
   /** Its round is planned and still due: the send stays due until the round went out (whose fan-out queues it again). */
   | { kind: 'wait'; round: number }
   | { kind: 'send'; data: unknown; period: { start: string; end: string } }
-  | { kind: 'hold'; reason: string | null; by: string | null; review: ReviewRow };
+  /** Not sent: who held it and why (none: the default, hold), and whom to tell beside the superadmin. */
+  | { kind: 'hold'; reason: string | null; by: string | null; reviewers: ReviewRow['reviewers']; why?: string };
 
 /** The decision that applies to a review: the effective one, else the default (no decision came by the deadline). */
 export async function decisionOf(ledger: Ledger, review: ReviewRow): Promise<{ decision: Decision; by: string | null; byDefault: boolean }> {
@@ -35,22 +37,27 @@ export async function decisionOf(ledger: Ledger, review: ReviewRow): Promise<{ d
  * and a reply read after the send left `due` counts as late (reply.ts). A send is
  * carried by its review round's snapshot, the decision applied; a hold stops it, unless a
  * person forced the send (`crier run … --force`: the draft as reviewed). A send whose round
- * never went out (the schedule was added later than `before`) was reviewed by nobody: it is
- * sent as it would be without a review.
+ * was never planned (the schedule was added later than `before`) was reviewed by nobody: it is
+ * sent as it would be without a review. One whose round was planned but did not go out (failed,
+ * missed) was not reviewed either: the review's default applies (hold: held, the superadmin told).
  */
 export async function reviewGate(ledger: Ledger, schedule: Reviewed, run: RunRow, job: JobKind): Promise<Gate> {
   if (!schedule.review || !(job.reviewed ?? ['default']).includes(run.variant)) return { kind: 'none' };
+  // The round first: its review is recorded in the transaction that fans it out, so a round
+  // read as fanned out has its review visible below (read the other way round, a round
+  // committing in between would be missed).
+  const roundRun = await ledger.runByKey(schedule.id, reviewKey(run.run_key));
+  // Planned but not yet out (both due at one minute; a round retried): the send waits for it.
+  if (roundRun?.status === 'due') return { kind: 'wait', round: roundRun.id };
   const review = (await ledger.pool.query<ReviewRow>(LQ.REVIEW_OF_SEND, [schedule.id, run.run_key])).rows[0];
   if (!review) {
-    // A round planned but not yet fanned out (both due at one minute; a round retried) is waited
-    // for: without it, the send would go out unreviewed while the reviewers are being asked.
-    const round = await ledger.runByKey(schedule.id, reviewKey(run.run_key));
-    return round?.status === 'due' ? { kind: 'wait', round: round.id } : { kind: 'none' };
+    if (!roundRun || schedule.review.default === 'send' || run.meta.force) return { kind: 'none' };
+    return { kind: 'hold', reason: null, by: null, reviewers: [], why: `held: its review round (run ${roundRun.id}) did not go out (${roundRun.status}${roundRun.error ? `: ${roundRun.error}` : ''}), and the review's default is hold` };
   }
   const round = (await ledger.pool.query(LQ.RUN_DATA, [review.run_id])).rows[0]?.data as ReviewData | null;
   if (!round) return { kind: 'none' };
   const { decision, by } = await decisionOf(ledger, review);
-  if (decision.action === 'hold' && !run.meta.force) return { kind: 'hold', reason: decision.reason || null, by, review };
+  if (decision.action === 'hold' && !run.meta.force) return { kind: 'hold', reason: decision.reason || null, by, reviewers: review.reviewers };
   const send = decision.action === 'send' ? decision : { action: 'send' as const, leaveOut: [], note: null };
   return { kind: 'send', data: applyDecision(job, round, send), period: round.period };
 }
@@ -60,10 +67,10 @@ export async function reviewGate(ledger: Ledger, schedule: Reviewed, run: RunRow
  * through the ledger like every e-mail, a run keyed by the held send, recorded with the hold.
  * The notice's run id, to be queued, when this call held the send.
  */
-export async function recordHeld(ledger: Ledger, config: Pick<CrierConfig, 'operator' | 'mail' | 'tenant'>, schedule: Reviewed, run: RunRow, gate: Extract<Gate, { kind: 'hold' }>): Promise<number | undefined> {
+export async function recordHeld(ledger: Ledger, config: Pick<CrierConfig, 'operator' | 'mail' | 'tenant' | 'file'>, schedule: Reviewed, run: RunRow, gate: Extract<Gate, { kind: 'hold' }>): Promise<number | undefined> {
   const operator = operatorOf(config);
-  const recipients = [...gate.review.reviewers, ...(gate.review.reviewers.some((r) => r.email === operator.email.toLowerCase()) ? [] : [{ ...operator, email: operator.email.toLowerCase() }])];
-  const why = gate.reason ? `held by ${gate.by}: ${gate.reason}` : `held: no decision by the deadline, and the review's default is hold`;
+  const recipients = [...gate.reviewers, ...(gate.reviewers.some((r) => r.email === operator.email.toLowerCase()) ? [] : [{ ...operator, email: operator.email.toLowerCase() }])];
+  const why = gate.why ?? (gate.reason ? `held by ${gate.by}: ${gate.reason}` : `held: no decision by the deadline, and the review's default is hold`);
   return ledger.holdRun(run.id, why, {
     scheduleId: schedule.id,
     key: `${REVIEW_HELD}:${run.run_key}`,
@@ -73,7 +80,7 @@ export async function recordHeld(ledger: Ledger, config: Pick<CrierConfig, 'oper
     origin: run.origin,
     status: 'due',
     variant: REVIEW_HELD,
-    meta: { held: { reason: gate.reason, by: gate.by, schedule: schedule.id, occurrence: run.occurrence.toISOString(), timezone: schedule.timezone, command: forceCommand({ schedule: schedule.id, occurrence: run.occurrence, timezone: schedule.timezone, variant: run.variant, tenant: config.tenant }) }, recipients },
+    meta: { held: { reason: gate.reason, by: gate.by, schedule: schedule.id, occurrence: run.occurrence.toISOString(), timezone: schedule.timezone, command: forceCommand({ schedule: schedule.id, occurrence: run.occurrence, timezone: schedule.timezone, variant: run.variant, tenant: config.tenant, file: config.file }) }, recipients },
   });
 }
 
@@ -82,9 +89,11 @@ export async function recordHeld(ledger: Ledger, config: Pick<CrierConfig, 'oper
  * when it is not the plain send (a steering agenda: the invitation is the meeting's first send),
  * its tenant in a deployment of many.
  */
-export function forceCommand(o: { schedule: string; occurrence: Date | string; timezone: string; variant: string; tenant?: string }): string {
+export function forceCommand(o: { schedule: string; occurrence: Date | string; timezone: string; variant: string; tenant?: string; file?: string }): string {
   const at = DateTime.fromJSDate(new Date(o.occurrence), { zone: o.timezone }).toFormat("yyyy-MM-dd'T'HH:mm");
-  return `crier run ${o.schedule} --at ${at}${o.variant === 'default' ? '' : ` --variant ${o.variant}`} --force${o.tenant ? ` --tenant ${o.tenant}` : ''}`;
+  // A tenant of many is named with where its config is: its folder (<id>.yaml in it), or the one file with tenants:.
+  const where = o.tenant && o.file ? (path.basename(o.file) === `${o.tenant}.yaml` ? ` --configs ${path.dirname(o.file)}` : ` --config ${o.file}`) : '';
+  return `crier run ${o.schedule} --at ${at}${o.variant === 'default' ? '' : ` --variant ${o.variant}`} --force${o.tenant ? ` --tenant ${o.tenant}` : ''}${where}`;
 }
 
 /** The reviewed send a round held back (due while the round was), to be queued once the round went out. */

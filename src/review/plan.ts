@@ -54,19 +54,19 @@ export function withReview(job: Planner & { reviewed?: string[] }, review: Revie
       const out: PlannedRun[] = [...sends];
       for (const send of sends) {
         if (!reviewed.has(send.variant)) continue;
-        // The round goes out in the send window too, unless the window would push it to (or past)
-        // the send: then at its own time, outside the window, as an urgent send is. The reviewers
-        // get `decide` from when it goes out, and decide DECISION_MARGIN before the send at the latest.
-        const beforeSend = (run: PlannedRun) => {
-          const { asapUntil: _, ...moved } = intoWindow({ ...run, asapUntil: send.at }, ctx);
+        // The round goes out in the send window too, unless the window would push it so late that
+        // the reviewers no longer have `decide` before the send: then at its own time, outside the
+        // window, as an urgent send is. They decide DECISION_MARGIN before the send at the latest.
+        const inWindowUntil = (run: PlannedRun, until: DateTime) => {
+          const { asapUntil: _, ...moved } = intoWindow({ ...run, asapUntil: until }, ctx);
           return moved;
         };
-        const round = beforeSend({ key: reviewKey(send.key), at: send.at.minus(before), variant: REVIEW, meta: {}, occurrence: send.occurrence });
+        const round = inWindowUntil({ key: reviewKey(send.key), at: send.at.minus(before), variant: REVIEW, meta: {}, occurrence: send.occurrence }, send.at.minus(decide));
         const deadline = DateTime.max(round.at, DateTime.min(round.at.plus(decide), send.at.minus(DECISION_MARGIN)));
         const meta: ReviewMeta = { send: { key: send.key, variant: send.variant, meta: send.meta, at: send.at.toISO()! }, deadline: deadline.toISO()!, default: review.default };
         out.push({ ...round, meta: { audience: review.audience, review: meta } });
         // At the deadline the reviewers hear which default applies; its fan-out sends nothing when they decided.
-        out.push({ ...beforeSend({ key: `${REVIEW_DEADLINE}:${send.key}`, at: deadline, variant: REVIEW_DEADLINE, meta: {}, occurrence: send.occurrence }), meta: { audience: review.audience, review: meta }, requires: reviewKey(send.key) });
+        out.push({ ...inWindowUntil({ key: `${REVIEW_DEADLINE}:${send.key}`, at: deadline, variant: REVIEW_DEADLINE, meta: {}, occurrence: send.occurrence }, send.at), meta: { audience: review.audience, review: meta }, requires: reviewKey(send.key) });
       }
       return out;
     },

@@ -73,10 +73,11 @@ export async function reviewReply(
   const reviewer = review.reviewers.find((r) => r.email === reply.from);
   const reading = readDecision(reply.text, review.items.length);
   const effective = (await client.query<EffectiveDecision>(LQ.EFFECTIVE_DECISION, [review.id])).rows[0];
-  // Late by the clock, or read after the send was already made (a reply stored in time but
-  // processed after a crash): it can no longer change what went out.
-  const send = (await client.query<{ status: string }>(LQ.RUN_BY_KEY, [review.schedule_id, review.send_key])).rows[0];
-  const late = reply.receivedAt > review.deadline || (send !== undefined && send.status !== 'due');
+  // Late by the clock, or read after the send was made (a reply stored in time but processed
+  // after a crash, or while the send's fan-out ran): it can no longer change what went out.
+  const send = (await client.query<{ status: string; data: unknown }>(LQ.RUN_BY_KEY, [review.schedule_id, review.send_key])).rows[0];
+  // Its snapshot taken, the send carries the decision that applied then, even while still due.
+  const late = reply.receivedAt > review.deadline || (send !== undefined && (send.status !== 'due' || send.data !== null));
   // Asking to rephrase only helps while a decision can still be taken.
   const outcome: Outcome = !reviewer ? 'unverified' : effective ? 'already' : late ? 'late' : !reading.ok ? 'unclear' : 'taken';
   const decision = reading.ok ? reading.decision : null;

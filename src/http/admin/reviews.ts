@@ -47,7 +47,6 @@ function titleOf(title: unknown, locale: string): Html {
   return html`${main}${others.length ? html` <span class="muted">(${others.map(([l, v], i) => html`${i ? ' · ' : ''}${l}: ${v}`)})</span>` : ''}`;
 }
 
-
 const when = (iso: string, zone: string) => local(DateTime.fromISO(iso), zone);
 
 function reply(d: ReviewReplyView, zone: string): Html {
