@@ -9,7 +9,7 @@ import { operatorOf } from '../config/addresses.ts';
 import { applyDecision } from './apply.ts';
 import type { ReviewData } from './draft.ts';
 import type { Decision } from './parse.ts';
-import type { EffectiveDecision, ReviewRow } from './reply.ts';
+import { storedDecision, type EffectiveDecision, type ReviewRow } from './reply.ts';
 import { REVIEW_HELD, reviewKey, type ReviewMeta } from './plan.ts';
 
 /** What the review step reads of a schedule. */
@@ -27,7 +27,7 @@ export type Gate =
 /** The decision that applies to a review: the effective one, else the default (no decision came by the deadline). */
 export async function decisionOf(ledger: Ledger, review: ReviewRow): Promise<{ decision: Decision; by: string | null; byDefault: boolean }> {
   const e = (await ledger.pool.query<EffectiveDecision>(LQ.EFFECTIVE_DECISION, [review.id])).rows[0];
-  if (e) return { decision: e.action === 'hold' ? { action: 'hold', reason: e.reason ?? '' } : { action: 'send', leaveOut: e.leave_out, note: e.note }, by: e.from_address, byDefault: false };
+  if (e) return { decision: storedDecision(e), by: e.from_address, byDefault: false };
   return { decision: review.default_decision === 'hold' ? { action: 'hold', reason: '' } : { action: 'send', leaveOut: [], note: null }, by: null, byDefault: true };
 }
 
@@ -105,7 +105,7 @@ export async function sendWaitingFor(ledger: Ledger, round: RunRow): Promise<num
 
 /** Whether the review a deadline notice is about has an effective decision (then there is nothing to tell). */
 export async function decidedBeforeDeadline(ledger: Ledger, run: RunRow): Promise<boolean> {
-  const key = (run.meta.review as { send?: { key?: string } } | undefined)?.send?.key;
+  const key = (run.meta.review as ReviewMeta | undefined)?.send.key;
   const review = key ? (await ledger.pool.query<ReviewRow>(LQ.REVIEW_OF_SEND, [run.schedule_id, key])).rows[0] : undefined;
   if (!review) return false;
   return !(await decisionOf(ledger, review)).byDefault;

@@ -26,6 +26,11 @@ export interface EffectiveDecision {
   reason: string | null;
 }
 
+/** The stored decision as a reviewer's Decision (a hold with no reason written has ''). */
+export function storedDecision(e: EffectiveDecision): Decision {
+  return e.action === 'hold' ? { action: 'hold', reason: e.reason ?? '' } : { action: 'send', leaveOut: e.leave_out, note: e.note };
+}
+
 /** What became of a reply, and what the reviewer is told. */
 export type Outcome = 'taken' | 'already' | 'late' | 'unclear' | 'unverified';
 
@@ -96,7 +101,7 @@ export async function reviewReply(
     reply.receivedAt,
   ]);
   if (reviewer) {
-    const applies: Decision | null = outcome === 'already' && effective ? (effective.action === 'hold' ? { action: 'hold', reason: effective.reason ?? '' } : { action: 'send', leaveOut: effective.leave_out, note: effective.note }) : decision;
+    const applies: Decision | null = outcome === 'already' && effective ? storedDecision(effective) : decision;
     const data: ReplyData = {
       outcome: outcome as ReplyData['outcome'],
       decision: outcome === 'unclear' || outcome === 'late' ? null : applies,

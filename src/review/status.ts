@@ -84,9 +84,9 @@ export async function reviewStatus(ledger: Ledger, schedules: { id: string; time
   const asked = (await pool.query<DeliveryOfRound>(LQ.DELIVERIES_OF_RUN, [row.run_id])).rows;
   const replies = (await pool.query<DecisionRow>(LQ.REVIEW_DECISIONS, [row.id])).rows;
   const { decision, by, byDefault } = await decisionOf(ledger, row);
-  const send = (await pool.query<{ id: number; status: string; error: string | null; variant: string; meta: Record<string, unknown> | null }>(LQ.RUN_BY_KEY, [row.schedule_id, row.send_key])).rows[0];
+  const send = await ledger.runByKey(row.schedule_id, row.send_key);
   // The send as the round planned it: which of the occurrence's sends, and when it goes out.
-  const planned = ((await pool.query<{ meta: { review?: ReviewMeta } }>(LQ.RUN_BY_ID, [row.run_id])).rows[0]?.meta.review?.send ?? { variant: 'default', at: row.occurrence.toISOString() }) as Pick<ReviewMeta['send'], 'variant' | 'at'>;
+  const planned: Pick<ReviewMeta['send'], 'variant' | 'at'> = ((await ledger.run(row.run_id))?.meta.review as ReviewMeta | undefined)?.send ?? { variant: 'default', at: row.occurrence.toISOString() };
   // Built key by key in the order the README documents the JSON in.
   return {
     review: { schedule: row.schedule_id, send: row.send_key, variant: planned.variant, sendAt: local(planned.at), occurrence: local(row.occurrence), deadline: local(row.deadline), default: row.default_decision, round: Number(row.run_id) },
