@@ -1,7 +1,7 @@
 import type { FastifyInstance } from 'fastify';
 import type { Crier } from '../deployment/deployment.ts';
 import type { CrierQueues } from '../queue/queues.ts';
-import { within } from './deadline.ts';
+import { within } from '../deadline.ts';
 import { checkEachPlatform } from './platforms.ts';
 import * as Q from './queries.ts';
 

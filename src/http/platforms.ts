@@ -1,7 +1,7 @@
 import pLimit from 'p-limit';
 import type { Crier } from '../deployment/deployment.ts';
 import type { Platform } from '../platform/platform.ts';
-import { within } from './deadline.ts';
+import { within } from '../deadline.ts';
 
 /*
  * Checking every tenant's platform (is it there; its name comes with it) for /readyz and the

@@ -14,6 +14,7 @@ import { DailyCap } from './daily-cap.ts';
 import { tick, type TickDeps } from './tick.ts';
 import { redisSettingProblems } from './redis-settings.ts';
 import { processPending } from '../inbound/process.ts';
+import { within } from '../deadline.ts';
 
 /** A delivery job's data: one delivery (a retry, or every send under mail.rateLimit). `runId` is absent from jobs queued before it was added. */
 interface DeliveryJob {
@@ -135,18 +136,7 @@ export class CrierQueues {
 
   /** Fails fast, and says what to do, when Redis does not answer (BullMQ would wait forever). */
   async ready(timeoutMs = 5000): Promise<void> {
-    const where = redact(this.redisUrl);
-    let timer: NodeJS.Timeout | undefined;
-    try {
-      await Promise.race([
-        this.connection.ping(),
-        new Promise((_, reject) => {
-          timer = setTimeout(() => reject(new Error(`Redis at ${where} did not answer within ${timeoutMs / 1000} s; check that it runs and that crier.redis is right`)), timeoutMs);
-        }),
-      ]);
-    } finally {
-      clearTimeout(timer);
-    }
+    await within(timeoutMs, this.connection.ping(), `Redis at ${redact(this.redisUrl)} did not answer within ${timeoutMs / 1000} s; check that it runs and that crier.redis is right`);
   }
 
   /** What is wrong with Redis's settings for Crier, in words (see redisSettingProblems). */
