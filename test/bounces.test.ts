@@ -9,7 +9,7 @@ import { parseInbound } from '../src/inbound/parse.ts';
 import { startSmtpReceiver } from '../src/inbound/smtp-receiver.ts';
 import { bounceAddress, verifyBounceToken } from '../src/inbound/token.ts';
 import type { DeliveryRow } from '../src/ledger/ledger.ts';
-import { crier as cli } from './helpers/cli.ts';
+import { crier as cli, crierJson } from './helpers/cli.ts';
 import { writeTestConfig } from './helpers/config.ts';
 import { smtpDeliver } from './helpers/smtp-client.ts'; // DSNs come with the null sender: from ''
 import { dropRedisPrefix, uniqueName } from './helpers/services.ts';
@@ -80,11 +80,7 @@ async function processed(reply: string): Promise<{ kind: string; delivery_id: nu
 
 const delivery = async (id: number) => (await crier.ledger.deliveries(firstRun)).find((d) => d.id === id)!;
 
-async function runCli(args: string[]) {
-  const res = await cli([...args, '--json', '--config', configFile]);
-  expect(res.code, res.stderr + res.stdout).toBe(0);
-  return JSON.parse(res.stdout);
-}
+const runCli = (args: string[]) => crierJson(configFile, args);
 
 beforeAll(async () => {
   tenant = await createTenant(host);

@@ -11,7 +11,7 @@ import { startImapPoller } from '../src/inbound/imap-poller.ts';
 import { answerItems, parseInbound } from '../src/inbound/parse.ts';
 import { startSmtpReceiver } from '../src/inbound/smtp-receiver.ts';
 import { replyAddress, tokenIn, verifyToken } from '../src/inbound/token.ts';
-import { crier as cli } from './helpers/cli.ts';
+import { crier as cli, crierJson } from './helpers/cli.ts';
 import { writeTestConfig } from './helpers/config.ts';
 import { smtpDeliver } from './helpers/smtp-client.ts';
 import { startImapServer, type ImapServer } from './helpers/imap.ts';
@@ -76,11 +76,7 @@ function expected(file: string): { text: string; items: { title: string; descrip
 const sentTo = (email: string, subject: RegExp) => smtp.received.filter((m) => m.envelopeTo.includes(email) && subject.test(m.parsed.subject ?? ''));
 const header = (m: Received, key: string) => m.parsed.headers.find((h) => h.key === key)?.value ?? '';
 
-async function runCli(args: string[]) {
-  const res = await cli([...args, '--json', '--config', configFile]);
-  expect(res.code, res.stderr + res.stdout).toBe(0);
-  return JSON.parse(res.stdout);
-}
+const runCli = (args: string[]) => crierJson(configFile, args);
 
 beforeAll(async () => {
   tenant = await createTenant(host);

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DateTime } from 'luxon';
-import { crier as cli } from './helpers/cli.ts';
+import { crier as cli, crierJson } from './helpers/cli.ts';
 import { writeTestConfig } from './helpers/config.ts';
 import { dropRedisPrefix, uniqueName } from './helpers/services.ts';
 import { startSmtpServer, type Received } from './helpers/smtp.ts';
@@ -31,11 +31,7 @@ let configFile: string;
 
 const text = (m: Received) => m.parsed.text ?? '';
 
-async function runCli(args: string[]) {
-  const res = await cli([...args, '--json', '--config', configFile]);
-  expect(res.code, res.stderr + res.stdout).toBe(0);
-  return JSON.parse(res.stdout);
-}
+const runCli = (args: string[]) => crierJson(configFile, args);
 
 /** What Crier sent during one worker minute at `at` (local time). */
 async function minute(at: string): Promise<Received[]> {

@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DateTime } from 'luxon';
-import { crier as cli } from './helpers/cli.ts';
+import { crierJson } from './helpers/cli.ts';
 import { writeTestConfig } from './helpers/config.ts';
 import { dropRedisPrefix, uniqueName } from './helpers/services.ts';
 import { startSmtpServer, type Received } from './helpers/smtp.ts';
@@ -40,11 +40,7 @@ let configFile: string;
 const mailsTo = (email: string, subject: RegExp) => smtp.received.filter((m) => m.envelopeTo.includes(email) && subject.test(m.parsed.subject ?? ''));
 const text = (m: Received) => m.parsed.text ?? '';
 
-async function runCli(args: string[]) {
-  const res = await cli([...args, '--json', '--config', configFile]);
-  expect(res.code, res.stderr + res.stdout).toBe(0);
-  return JSON.parse(res.stdout);
-}
+const runCli = (args: string[]) => crierJson(configFile, args);
 
 beforeAll(async () => {
   tenant = await createTenant(host);

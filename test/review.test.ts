@@ -6,7 +6,7 @@ import pino from 'pino';
 import { loadConfig } from '../src/config/load.ts';
 import { Crier } from '../src/deployment/deployment.ts';
 import { loadJobKinds } from '../src/job-registry.ts';
-import { crier as cli } from './helpers/cli.ts';
+import { crier as cli, crierJson } from './helpers/cli.ts';
 import { writeTestConfig } from './helpers/config.ts';
 import { dropRedisPrefix, uniqueName } from './helpers/services.ts';
 import { startSmtpServer, type Received } from './helpers/smtp.ts';
@@ -43,11 +43,7 @@ let configFile: string;
 const header = (m: Received, key: string) => m.parsed.headers.find((h) => h.key === key)?.value ?? '';
 const sentTo = (email: string, subject: RegExp) => smtp.received.filter((m) => m.envelopeTo.includes(email) && subject.test(m.parsed.subject ?? ''));
 
-async function runCli(args: string[]) {
-  const res = await cli([...args, '--json', '--config', configFile]);
-  expect(res.code, res.stderr + res.stdout).toBe(0);
-  return JSON.parse(res.stdout);
-}
+const runCli = (args: string[]) => crierJson(configFile, args);
 
 beforeAll(async () => {
   tenant = await createTenant(host);

@@ -1,5 +1,6 @@
 import { execFile } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
+import { expect } from 'vitest';
 
 const BIN = fileURLToPath(new URL('../../bin/crier.js', import.meta.url));
 
@@ -10,4 +11,11 @@ export function crier(args: string[], env: NodeJS.ProcessEnv = {}, cwd?: string)
       resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr });
     });
   });
+}
+
+/** A command with `--json` on a config, which must succeed (exit 0): its printed JSON. */
+export async function crierJson(configFile: string, args: string[]): Promise<any> {
+  const res = await crier([...args, '--json', '--config', configFile]);
+  expect(res.code, res.stderr + res.stdout).toBe(0);
+  return JSON.parse(res.stdout);
 }
